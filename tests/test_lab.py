@@ -1,0 +1,186 @@
+"""The lab (scripts/mkvmcore): real dumps of real Debian kernels, and their oracles.
+
+Issue 2's "Done when": for both kernels, the baseline and leak-tracked
+scenarios in each of the three formats open in crash, kmalloc-128 shows the
+leak, the proc/ captures are the guest's own; an outside scenario works like a
+built-in one; a second run reuses the cache; bad input gets a clear error.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from lab import FORMATS, KERNELS, LEAK_N, crash_kmem_s, dump, info, meminfo, mkvmcore, proc, slabinfo
+
+SCENARIOS = ("baseline", "leak-tracked")
+
+
+def each_dump():
+    for k in KERNELS:
+        for s in SCENARIOS:
+            for f in FORMATS:
+                yield "%s/%s/%s" % (k, s, f), k, s, f
+
+
+def test_crash_sees_the_leak():
+    """crash `kmem -s kmalloc-128`: >= N allocated in leak-tracked, far fewer in baseline."""
+    for name, k, s, f in each_dump():
+        def case(k=k, s=s, f=f):
+            rows = crash_kmem_s(dump(k, s, f), "kmalloc-128")
+            assert "kmalloc-128" in rows, "crash printed no kmalloc-128 row"
+            allocated = rows["kmalloc-128"][0]
+            if s == "leak-tracked":
+                assert allocated >= LEAK_N, "only %d allocated, expected >= %d" % (allocated, LEAK_N)
+            else:
+                assert allocated < LEAK_N // 10, "baseline has %d allocated" % allocated
+        yield name, case
+
+
+def test_proc_captures_are_the_guests():
+    """proc/ holds the guest's own views of the dumped moment, not the host's."""
+    for name, k, s, f in each_dump():
+        def case(k=k, s=s, f=f):
+            out = dump(k, s, f)
+            meta = info(out)
+            assert meta["kernel_release"].startswith(k + "."), meta["kernel_release"]
+            assert meta["format"] == f and meta["scenario"] == s
+            for view in ("meminfo", "slabinfo", "buddyinfo", "pagetypeinfo", "zoneinfo",
+                         "vmallocinfo", "vmstat", "dmesg"):
+                assert os.path.getsize(os.path.join(out, "proc", view)) > 0, "empty proc/" + view
+            assert "Linux version " + meta["kernel_release"] in proc(out, "dmesg")
+            assert "Kernel command line: " + meta["cmdline"] in proc(out, "dmesg")
+            total_kb = meminfo(out)["MemTotal"]
+            mem_kb = meta["mem_mib"] * 1024
+            assert 0.8 * mem_kb < total_kb <= mem_kb, "MemTotal %d kB in a %d kB guest" % (total_kb, mem_kb)
+            assert re.search(r"^Node 0, zone\s+DMA32(\s+\d+){11}\s*$", proc(out, "buddyinfo"), re.M)
+            active = slabinfo(out)["kmalloc-128"][0]
+            if s == "leak-tracked":
+                assert active >= LEAK_N, "guest's slabinfo: kmalloc-128 active %d" % active
+                calls = open(os.path.join(out, "out", "alloc_calls")).read()
+                m = re.search(r"^\s*(\d+) leaky_alloc_one\+\S+ \[leaky\]", calls, re.M)
+                assert m and int(m.group(1)) == LEAK_N, "alloc_calls:\n" + calls
+            else:
+                assert active < LEAK_N // 10
+        yield name, case
+
+
+def test_dump_formats():
+    """elf is QEMU's ELF; kdump and filtered are kdump-compressed, filtered much smaller."""
+    for k in KERNELS:
+        def case(k=k):
+            head = {f: open(os.path.join(dump(k, "baseline", f), "vmcore"), "rb").read(8) for f in FORMATS}
+            assert head["elf"][:4] == b"\x7fELF"
+            assert head["kdump"] == b"KDUMP   " and head["filtered"] == b"KDUMP   ", head
+            size = {f: os.path.getsize(os.path.join(dump(k, "baseline", f), "vmcore")) for f in FORMATS}
+            assert size["filtered"] < size["kdump"] < size["elf"] // 4, size
+        yield k, case
+
+
+def write_scenario(root, files):
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    return root
+
+
+# A scenario outside the repo that exercises every part of the contract: a
+# module, a static user program, extra kernel arguments, memory size, /out.
+OUTSIDE_SCENARIO = {
+    "scenario.sh": "insmod /modules/marker.ko\n"
+                   "hello > /out/hello.txt\n"
+                   "cat /proc/cmdline > /out/cmdline\n"
+                   "cat /proc/modules > /out/modules\n"
+                   "mkdir -p /out/sub && echo nested > /out/sub/file\n",
+    "marker.c": '#include <linux/module.h>\n'
+                'static int __init marker_init(void) { pr_info("marker loaded\\n"); return 0; }\n'
+                'static void __exit marker_exit(void) { }\n'
+                'module_init(marker_init);\nmodule_exit(marker_exit);\nMODULE_LICENSE("GPL");\n',
+    "user/hello.c": '#include <stdio.h>\nint main(void) { puts("hello from the guest"); return 0; }\n',
+    "cmdline": "memdiag_lab_probe=1\n",
+    "mem": "384\n",
+}
+
+
+def test_outside_scenario_works_like_builtin():
+    tmp = tempfile.mkdtemp(prefix="memdiag-scenario-")
+    try:
+        scen = write_scenario(os.path.join(tmp, "outside"), OUTSIDE_SCENARIO)
+        out = os.path.join(tmp, "out")
+        mkvmcore(scen, out)
+        assert open(os.path.join(out, "out", "hello.txt")).read() == "hello from the guest\n"
+        assert "memdiag_lab_probe=1" in open(os.path.join(out, "out", "cmdline")).read()
+        assert re.search(r"^marker ", open(os.path.join(out, "out", "modules")).read(), re.M)
+        assert open(os.path.join(out, "out", "sub", "file")).read() == "nested\n"
+        assert "marker loaded" in proc(out, "dmesg")
+        assert info(out)["mem_mib"] == 384
+        assert meminfo(out)["MemTotal"] <= 384 * 1024
+        assert crash_kmem_s(out, "kmalloc-128"), "crash cannot read the outside scenario's dump"
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_second_run_reuses_the_cache():
+    first = dump("6.1", "baseline", "elf")
+    tmp = tempfile.mkdtemp(prefix="memdiag-rerun-")
+    try:
+        p = mkvmcore("baseline", tmp)
+        assert "booting" not in p.stderr and "preparing" not in p.stderr, p.stderr
+        assert info(tmp)["created"] == info(first)["created"], "the dump was made again"
+        assert os.path.realpath(os.path.join(tmp, "vmcore")) == os.path.realpath(os.path.join(first, "vmcore"))
+    finally:
+        shutil.rmtree(tmp)
+
+
+def expect_error(args, *needles, env=None):
+    p = mkvmcore(*args, env=env, check=False)
+    assert p.returncode == 1, "exit %d, stderr:\n%s" % (p.returncode, p.stderr)
+    assert "Traceback" not in p.stderr, p.stderr
+    for n in needles:
+        assert n in p.stderr, "%r not in:\n%s" % (n, p.stderr)
+    return p.stderr
+
+
+def test_errors_are_clear():
+    tmp = tempfile.mkdtemp(prefix="memdiag-bad-")
+    out = os.path.join(tmp, "out")
+    try:
+        yield "unknown scenario", lambda: expect_error(["no-such-scenario", out], "no scenario 'no-such-scenario'", "baseline")
+        os.makedirs(os.path.join(tmp, "empty"))
+        yield "no scenario.sh", lambda: expect_error([os.path.join(tmp, "empty"), out], "has no scenario.sh")
+        bad_mod = write_scenario(os.path.join(tmp, "badmod"), {
+            "scenario.sh": "true\n", "broken.c": "#include <linux/module.h>\nint x = undeclared_thing;\n"})
+        yield "module build", lambda: expect_error([bad_mod, out], "kernel module build failed", "undeclared_thing")
+        bad_user = write_scenario(os.path.join(tmp, "baduser"), {
+            "scenario.sh": "true\n", "user/prog.c": "int main(void) { return nope; }\n"})
+        yield "user build", lambda: expect_error([bad_user, out], "user program prog.c failed to build", "nope")
+        bad_mem = write_scenario(os.path.join(tmp, "badmem"), {"scenario.sh": "true\n", "mem": "lots\n"})
+        yield "mem file", lambda: expect_error([bad_mem, out], "mem must be a number of MiB")
+        hang = write_scenario(os.path.join(tmp, "hang"), {
+            "scenario.sh": "echo about-to-hang\nwhile :; do sleep 5; done\n"})
+        yield "time-out", lambda: expect_error(["--timeout", "20", hang, out],
+                                               "did not finish scenario.sh within 20 s", "about-to-hang")
+        yield "no disk space", lambda: no_disk_space(tmp)
+    finally:
+        # Runs after the last case: tests/run calls each case before resuming the generator.
+        shutil.rmtree(tmp)
+
+
+def no_disk_space(tmp):
+    """A cache on a 32 MiB tmpfs cannot hold a kernel: the error says so."""
+    small = os.path.join(tmp, "small-cache")
+    os.makedirs(small)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", small], check=True)
+    try:
+        os.makedirs(os.path.join(small, "kernels"))
+        # Pin the release so no apt look-up is needed to reach the disk check.
+        pin = os.path.join(os.path.expanduser(os.environ.get("MEMDIAG_CACHE", "~/.cache/memdiag")),
+                           "kernels", "release-6.1-cloud")
+        if os.path.exists(pin):
+            shutil.copy(pin, os.path.join(small, "kernels"))
+        expect_error(["baseline", os.path.join(tmp, "out")], "not enough disk space", env={"MEMDIAG_CACHE": small})
+    finally:
+        subprocess.run(["umount", small])
