@@ -76,7 +76,7 @@ def crash_kmem_s(outdir, cache=None):
     """crash's `kmem -s [CACHE]` as {name: (allocated, total, slabs)}."""
     rows = {}
     for line in crash(outdir, ["kmem -s" + (" " + cache if cache else "")]).splitlines():
-        m = re.match(r"^([0-9a-f]{16})\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+k\s+(\S+)\s*$", line)
+        m = re.match(r"^([0-9a-f]{16})\s+(\d+)\s+(-?\d+)\s+(\d+)\s+(\d+)\s+\d+k\s+(\S+)\s*$", line)
         if m:
             rows[m.group(6)] = (int(m.group(3)), int(m.group(4)), int(m.group(5)))
     return rows

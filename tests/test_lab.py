@@ -25,13 +25,21 @@ def each_dump():
 
 
 def test_crash_sees_the_leak():
-    """crash `kmem -s kmalloc-128`: >= N allocated in leak-tracked, far fewer in baseline."""
+    """crash `kmem -s kmalloc-128`: >= N allocated in leak-tracked, far fewer in baseline.
+
+    On 6.12 crash 8.0.2 (run with --no_modules) miscounts the allocated
+    objects of a cache with slub_debug=U: it printed ALLOCATED -9584 with
+    TOTAL 20368 for leak-tracked's kmalloc-128, whose guest slabinfo said
+    20316 active.  There its TOTAL column is the oracle for the leak.
+    """
     for name, k, s, f in each_dump():
         def case(k=k, s=s, f=f):
             rows = crash_kmem_s(dump(k, s, f), "kmalloc-128")
             assert "kmalloc-128" in rows, "crash printed no kmalloc-128 row"
-            allocated = rows["kmalloc-128"][0]
-            if s == "leak-tracked":
+            allocated, total, _ = rows["kmalloc-128"]
+            if s == "leak-tracked" and k == "6.12":
+                assert total >= LEAK_N, "only %d objects in all, expected >= %d" % (total, LEAK_N)
+            elif s == "leak-tracked":
                 assert allocated >= LEAK_N, "only %d allocated, expected >= %d" % (allocated, LEAK_N)
             else:
                 assert allocated < LEAK_N // 10, "baseline has %d allocated" % allocated
