@@ -11,15 +11,62 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # builds its kernels with; dwarves' pahole makes 6.12 module BTF), the peers.
 DEB_PACKAGES := qemu-system-x86 busybox-static cpio gzip xz-utils zstd python3 \
 	gcc-12 gcc make libc6-dev dwarves crash makedumpfile \
-	libkdumpfile-dev libdw-dev libelf-dev elfutils libjson-c-dev pkg-config
+	time libkdumpfile-dev libdw-dev libelf-dev libbpf-dev elfutils libjson-c-dev pkg-config
+
+CC := gcc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -fPIC -MMD -MP
+# `make SANITIZE=1 ...` builds everything with ASan and UBSan into build/asan/.
+ifeq ($(SANITIZE),1)
+BUILD := build/asan
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD := build
+endif
+
+LIB_SRC := $(wildcard lib/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+EXT_SRC := $(wildcard extension/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+EXT_OBJ := $(EXT_SRC:%.c=$(BUILD)/%.o)
+CLI_LIBS := -lkdumpfile -lbpf -ldw -lelf -ljson-c
+EXT_LIBS := -ljson-c
+
+PREFIX ?= /usr/local
+# crash looks for a bare `extend NAME.so` in its extensions directory.
+CRASH_EXTDIR ?= /usr/lib/crash/extensions
 
 LAB_KERNELS := 6.1 6.12
-LAB_SCENARIOS := baseline leak-tracked
+LAB_SCENARIOS := baseline leak-tracked leak-untracked
 LAB_FORMATS := elf kdump filtered
 
-.PHONY: all deps lab check clean
+.PHONY: all asan deps lab check clean install
 
-all:
+all: $(BUILD)/memdiag $(BUILD)/memdiag.so
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ilib -c -o $@ $<
+
+# crash's defs.h wants the target architecture defined.
+$(BUILD)/extension/%.o: CFLAGS += -DX86_64
+
+$(BUILD)/libmemdiag.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/memdiag: $(CLI_OBJ) $(BUILD)/libmemdiag.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
+
+$(BUILD)/memdiag.so: $(EXT_OBJ) $(BUILD)/libmemdiag.a
+	$(CC) $(LDFLAGS) -shared -Wl,--exclude-libs,ALL -o $@ $^ $(EXT_LIBS)
+
+install: all
+	install -D -m 755 $(BUILD)/memdiag $(DESTDIR)$(PREFIX)/bin/memdiag
+	install -D -m 644 $(BUILD)/memdiag.so $(DESTDIR)$(CRASH_EXTDIR)/memdiag.so
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(EXT_OBJ:.o=.d)
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -36,8 +83,17 @@ lab: deps
 	  scripts/mkvmcore --kernel $$k --format $$f $$s build/lab/$$k/$$s/$$f || exit 1; \
 	done; done; done
 
-check: deps lab all
+# The same programs built with AddressSanitizer and UBSan; tests run both.
+asan:
+	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/memdiag build/asan/target_probe
+
+check: deps lab all asan
 	@tests/run
 
 clean:
 	rm -rf build
+
+# A test tool for the standalone target (tests/test_target.py), not installed.
+$(BUILD)/target_probe: tests/target_probe.c $(BUILD)/cli/kdump_target.o $(BUILD)/libmemdiag.a
+	$(CC) $(CFLAGS) -Ilib -Icli $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
+-include $(BUILD)/target_probe.d

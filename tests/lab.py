@@ -64,9 +64,15 @@ def crash(outdir, commands):
         f.write("\n".join(commands) + "\nquit\n")
     try:
         extra = [] if info(outdir)["kernel_release"].startswith("6.1.") else ["--no_modules"]
-        p = subprocess.run(["crash", "-s"] + extra + ["-i", f.name, os.path.join(outdir, "vmlinux"),
-                           os.path.join(outdir, "vmcore")], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=300)
+        for _ in range(3):
+            p = subprocess.run(["crash", "-s"] + extra + ["-i", f.name, os.path.join(outdir, "vmlinux"),
+                               os.path.join(outdir, "vmcore")], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=300)
+            # crash 8.0.2 corrupts its own heap at start-up on some 6.12 dumps
+            # ("malloc(): unsorted double linked list corrupted", SIGABRT) in
+            # about half the runs, with no extension loaded: try again.
+            if p.returncode != -6 and "malloc(): " not in p.stdout:
+                break
         return p.stdout
     finally:
         os.unlink(f.name)
@@ -80,3 +86,57 @@ def crash_kmem_s(outdir, cache=None):
         if m:
             rows[m.group(6)] = (int(m.group(3)), int(m.group(4)), int(m.group(5)))
     return rows
+
+
+def crash_outputs(outdir, commands):
+    """crash's output of each command, in one session (each redirected to a
+    file: crash's own and gdb's output interleave on a pipe)."""
+    tmp = tempfile.mkdtemp(prefix="memdiag-crash-")
+    try:
+        files = [os.path.join(tmp, "%d.out" % i) for i in range(len(commands))]
+        crash(outdir, ["%s > %s" % (c, f) for c, f in zip(commands, files)])
+        return [open(f).read() if os.path.exists(f) else "" for f in files]
+    finally:
+        import shutil
+        shutil.rmtree(tmp)
+
+
+DIRECT_MAP = 0xffff888000000000  # x86-64 page_offset_base without KASLR
+
+
+def patched_copy(outdir, name, patches):
+    """A copy of an ELF lab dump (nokaslr) with bytes patched at direct-map
+    kernel virtual addresses: [(vaddr, bytes)].  Returns its OUTDIR."""
+    import shutil
+    import struct
+    src = os.path.join(outdir, "vmcore")
+    dst_dir = os.path.join(LAB, "corrupt", name)
+    os.makedirs(dst_dir, exist_ok=True)
+    dst = os.path.join(dst_dir, "vmcore")
+    if os.path.exists(dst):
+        os.chmod(dst, 0o644)
+        os.unlink(dst)
+    shutil.copyfile(src, dst)
+    for link in ("vmlinux", "info.json"):
+        if os.path.lexists(os.path.join(dst_dir, link)):
+            os.unlink(os.path.join(dst_dir, link))
+    os.symlink(os.path.realpath(os.path.join(outdir, "vmlinux")), os.path.join(dst_dir, "vmlinux"))
+    shutil.copy(os.path.join(outdir, "info.json"), dst_dir)
+    with open(dst, "r+b") as f:
+        ehdr = f.read(64)
+        assert ehdr[:4] == b"\x7fELF", "not an ELF dump"
+        phoff, = struct.unpack_from("<Q", ehdr, 32)
+        phentsize, phnum = struct.unpack_from("<HH", ehdr, 54)
+        f.seek(phoff)
+        loads = []
+        for _ in range(phnum):
+            p_type, _, p_offset, _, p_paddr, p_filesz = struct.unpack("<IIQQQQ", f.read(phentsize)[:40])
+            if p_type == 1:
+                loads.append((p_paddr, p_filesz, p_offset))
+        for vaddr, data in patches:
+            phys = vaddr - DIRECT_MAP
+            off = [o + phys - pa for pa, sz, o in loads if pa <= phys < pa + sz]
+            assert off, "0x%x is not in the dump" % vaddr
+            f.seek(off[0])
+            f.write(data)
+    return dst_dir

@@ -1,0 +1,30 @@
+/* The standalone program's target: a crash dump read through libkdumpfile,
+ * types from the vmlinux's own BTF, symbols from its ELF symbol table.
+ *
+ * Opening checks that vmlinux and dump are the same build, so a wrong
+ * pairing fails at once with both releases named (MD_ERR_MISMATCH) instead
+ * of producing nonsense later.  The target is single-threaded, as the
+ * libkdumpfile context under it is.
+ */
+#ifndef MEMDIAG_KDUMP_TARGET_H
+#define MEMDIAG_KDUMP_TARGET_H
+
+#include <signal.h>
+
+#include "target.h"
+
+/* Open VMCORE (ELF, kdump-compressed or makedumpfile-filtered) with the
+ * VMLINUX it was taken from.  Errors: MD_ERR_OS (cannot open a file),
+ * MD_ERR_FORMAT (not a dump, truncated, not a vmlinux, no BTF),
+ * MD_ERR_MISMATCH (different builds). */
+struct md_error *md_kdump_target_open(const char *vmlinux, const char *vmcore,
+				      struct md_target **ret);
+
+/* Frees everything; NULL is ignored. */
+void md_kdump_target_close(struct md_target *t);
+
+/* The flag a SIGINT handler sets; the target's interrupted() reports it.
+ * Process-wide: one program, one Ctrl-C. */
+void md_kdump_target_set_interrupt_flag(volatile sig_atomic_t *flag);
+
+#endif

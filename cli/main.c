@@ -1,0 +1,115 @@
+/* memdiag VMLINUX VMCORE [COMMAND [ARGS...]]: the commands without crash.
+ *
+ * A thin front end: it opens the dump as a target (cli/kdump_target.c),
+ * opens a core session on it and runs one command line. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kdump_target.h"
+#include "memdiag.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	interrupted = 1;
+}
+
+static void write_stdout(void *priv, const char *text, size_t len)
+{
+	fwrite(text, 1, len, stdout);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: memdiag [--json] VMLINUX VMCORE COMMAND [ARGS...]\n"
+		   "       memdiag --help [COMMAND]\n\ncommands:\n");
+	for (const struct md_command *c = md_commands; c->name; c++)
+		fprintf(f, "  %-10s %s %s\n             %s\n", c->name, c->name, c->synopsis, c->summary);
+}
+
+static int help(const char *name)
+{
+	for (const struct md_command *c = md_commands; c->name; c++) {
+		if (name && strcmp(name, c->name))
+			continue;
+		printf("NAME\n  %s - %s\n\nSYNOPSIS\n  %s %s\n\nDESCRIPTION\n", c->name, c->summary,
+		       c->name, c->synopsis);
+		for (const char *const *line = c->help; *line; line++)
+			printf("  %s\n", *line);
+		return 0;
+	}
+	if (!name) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "memdiag: no command '%s'\n", name);
+	return 2;
+}
+
+static int fail(const char *what, struct md_error *err)
+{
+	char *msg = md_error_string(err);
+
+	fprintf(stderr, "memdiag: %s%s%s\n", what, *what ? ": " : "", msg ? msg : "out of memory");
+	free(msg);
+	md_error_destroy(err);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct md_target *target = NULL;
+	struct md_session *session = NULL;
+	struct md_output *out = NULL;
+	struct md_error *err;
+	bool json = false;
+	int first = 1, status = 0;
+
+
+	/* Options may come anywhere: `memdiag V C slableak --json` reads naturally. */
+	int nargs = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			return help(i + 1 < argc ? argv[i + 1] : NULL);
+		} else if (nargs < 3 && argv[i][0] == '-') {
+			fprintf(stderr, "memdiag: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		} else {
+			argv[1 + nargs++] = argv[i];
+		}
+	}
+	argc = 1 + nargs;
+	if (nargs < 3) {
+		usage(stderr);
+		return 2;
+	}
+	signal(SIGINT, on_sigint);
+	md_kdump_target_set_interrupt_flag(&interrupted);
+	if ((err = md_kdump_target_open(argv[first], argv[first + 1], &target)))
+		return fail("", err);
+	if ((err = md_session_create(target, &session))) {
+		status = fail(argv[first + 1], err);
+		goto out;
+	}
+	if ((err = md_output_create(json, write_stdout, NULL, &out))) {
+		status = fail("", err);
+		goto out;
+	}
+	err = md_command_run(session, argc - first - 2, argv + first + 2, out);
+	md_output_destroy(out);
+	fflush(stdout);
+	if (err)
+		status = fail("", err);
+out:
+	md_session_destroy(session);
+	md_kdump_target_close(target);
+	return status;
+}

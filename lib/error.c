@@ -1,0 +1,85 @@
+#include "error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct md_error out_of_memory = {
+	.code = MD_ERR_NOMEM,
+	.message = "out of memory",
+};
+
+static struct md_error *error_vcreate(enum md_error_code code, struct md_error *cause,
+				      const char *fmt, va_list ap)
+{
+	struct md_error *err = malloc(sizeof(*err));
+
+	if (!err || vasprintf(&err->message, fmt, ap) < 0) {
+		free(err);
+		md_error_destroy(cause);
+		return &out_of_memory;
+	}
+	err->code = code;
+	err->cause = cause;
+	return err;
+}
+
+struct md_error *md_error_create(enum md_error_code code, const char *fmt, ...)
+{
+	struct md_error *err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	err = error_vcreate(code, NULL, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+struct md_error *md_error_wrap(struct md_error *cause, const char *fmt, ...)
+{
+	struct md_error *err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	err = error_vcreate(cause->code, cause, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void md_error_destroy(struct md_error *err)
+{
+	while (err && err != &out_of_memory) {
+		struct md_error *cause = err->cause;
+
+		free(err->message);
+		free(err);
+		err = cause;
+	}
+}
+
+char *md_error_string(const struct md_error *err)
+{
+	size_t len = 1;
+	const struct md_error *e;
+	char *s;
+
+	for (e = err; e; e = e->cause)
+		len += strlen(e->message) + 2;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (e = err; e; e = e->cause) {
+		strcat(s, e->message);
+		if (e->cause)
+			strcat(s, ": ");
+	}
+	return s;
+}
+
+enum md_error_code md_error_root_code(const struct md_error *err)
+{
+	while (err->cause)
+		err = err->cause;
+	return err->code;
+}

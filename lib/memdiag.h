@@ -1,0 +1,49 @@
+/* The analysis core's public interface: what the front ends call.
+ *
+ * A front end builds a struct md_target over its dump, opens a session on it,
+ * and runs command lines through md_command_run().  Output goes through an
+ * md_output: text to a write callback (crash's fp, stdout), or one JSON
+ * document per command.
+ */
+#ifndef MEMDIAG_H
+#define MEMDIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "target.h"
+
+struct md_session;
+struct md_output;
+
+/* Where text goes: crash passes a writer to fp, the CLI one to stdout. */
+typedef void md_write_fn(void *priv, const char *text, size_t len);
+
+struct md_error *md_session_create(const struct md_target *target, struct md_session **ret);
+void md_session_destroy(struct md_session *session);
+
+/* json: one JSON document per command instead of text. */
+struct md_error *md_output_create(bool json, md_write_fn *write, void *priv,
+				  struct md_output **ret);
+/* Writes what is pending (the JSON document) and frees. */
+void md_output_destroy(struct md_output *out);
+
+/* Run one command: argv[0] is its name ("slableak", ...).  Problems found
+ * in the dump are reported in the output and do not fail the command; an
+ * error is returned only when the command could not run at all. */
+struct md_error *md_command_run(struct md_session *session, int argc, char **argv,
+				struct md_output *out);
+
+/* The commands, for front ends that register them one by one and print
+ * their help pages.  The table ends with an entry whose name is NULL. */
+struct md_command {
+	const char *name;
+	const char *summary;		/* one line */
+	const char *synopsis;		/* arguments, e.g. "[-n N] [CACHE]" */
+	const char *const *help;	/* description and examples: NULL-terminated lines */
+	struct md_error *(*run)(struct md_session *s, int argc, char **argv, struct md_output *out);
+};
+extern const struct md_command md_commands[];
+
+#endif

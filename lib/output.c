@@ -1,0 +1,137 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+
+struct md_error *md_output_create(bool json, md_write_fn *write, void *priv,
+				  struct md_output **ret)
+{
+	struct md_output *out = calloc(1, sizeof(*out));
+
+	if (!out)
+		return md_error_create(MD_ERR_NOMEM, "out of memory");
+	out->json = json;
+	out->write = write;
+	out->priv = priv;
+	*ret = out;
+	return NULL;
+}
+
+void md_output_destroy(struct md_output *out)
+{
+	if (!out)
+		return;
+	md_output_end(out);
+	free(out);
+}
+
+bool md_output_is_json(const struct md_output *out)
+{
+	return out->json;
+}
+
+static void vwrite_text(struct md_output *out, const char *fmt, va_list ap)
+{
+	char *text;
+	int len = vasprintf(&text, fmt, ap);
+
+	if (len < 0)
+		return;
+	out->write(out->priv, text, len);
+	free(text);
+}
+
+void md_printf(struct md_output *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (out->json)
+		return;
+	va_start(ap, fmt);
+	vwrite_text(out, fmt, ap);
+	va_end(ap);
+}
+
+static void warn_string(struct md_output *out, const char *msg)
+{
+	if (!out->json) {
+		md_printf(out, "memdiag: %s\n", msg);
+		return;
+	}
+	if (!out->warnings) {
+		out->warnings = json_object_new_array();
+		json_object_object_add(md_output_doc(out), "warnings", out->warnings);
+	}
+	json_object_array_add(out->warnings, json_object_new_string(msg));
+}
+
+void md_warn(struct md_output *out, const char *fmt, ...)
+{
+	char *msg;
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return;
+	warn_string(out, msg);
+	free(msg);
+}
+
+void md_warn_error(struct md_output *out, struct md_error *err)
+{
+	char *msg = md_error_string(err);
+
+	warn_string(out, msg ? msg : "out of memory");
+	free(msg);
+	md_error_destroy(err);
+}
+
+struct json_object *md_output_doc(struct md_output *out)
+{
+	if (!out->doc)
+		out->doc = json_object_new_object();
+	return out->doc;
+}
+
+void md_output_begin(struct md_output *out, const char *command)
+{
+	md_output_end(out);
+	if (out->json)
+		json_object_object_add(md_output_doc(out), "command", json_object_new_string(command));
+}
+
+void md_output_end(struct md_output *out)
+{
+	if (out->doc) {
+		const char *text = json_object_to_json_string_ext(out->doc, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
+
+		out->write(out->priv, text, strlen(text));
+		out->write(out->priv, "\n", 1);
+		json_object_put(out->doc);
+	}
+	out->doc = NULL;
+	out->warnings = NULL;
+}
+
+const char *md_human_bytes(uint64_t bytes, char buf[32])
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, 32, "%llu B", (unsigned long long)bytes);
+	else
+		snprintf(buf, 32, "%.1f %s", v, units[u]);
+	return buf;
+}

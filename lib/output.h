@@ -1,0 +1,43 @@
+/* Output: text through the front end's writer, or one JSON document per
+ * command (json-c).  Commands build their results first, then render them
+ * either way; nothing else in the core writes anywhere. */
+#ifndef MEMDIAG_OUTPUT_H
+#define MEMDIAG_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "memdiag.h"
+
+struct md_output {
+	bool json;
+	md_write_fn *write;
+	void *priv;
+	struct json_object *doc;	/* the current command's document */
+	struct json_object *warnings;	/* its "warnings" array, made on first use */
+};
+
+bool md_output_is_json(const struct md_output *out);
+
+/* Text mode only: formatted text to the writer (a no-op in JSON mode). */
+void md_printf(struct md_output *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A problem found in the dump that does not stop the command: a line
+ * "memdiag: ..." in text, an entry of "warnings" in JSON. */
+void md_warn(struct md_output *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same for an error object (its whole chain); destroys it. */
+void md_warn_error(struct md_output *out, struct md_error *err);
+
+/* The current command's JSON document (an object with "command"). */
+struct json_object *md_output_doc(struct md_output *out);
+
+/* Starts and ends one command's output; md_command_run() calls these. */
+void md_output_begin(struct md_output *out, const char *command);
+void md_output_end(struct md_output *out);
+
+/* "12.5 MiB"-style human size for text output. */
+const char *md_human_bytes(uint64_t bytes, char buf[32]);
+
+#endif

@@ -1,0 +1,231 @@
+/* The session: one dump seen through one target, and the kernel facts every
+ * subsystem needs (page size, direct map, vmemmap, CPUs, nodes). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+#include "slab.h"
+
+struct md_error *md_read(struct md_session *s, uint64_t addr, void *buf, size_t len)
+{
+	return s->target.ops->read(s->target.priv, MD_KVADDR, addr, buf, len);
+}
+
+struct md_error *md_read_phys(struct md_session *s, uint64_t addr, void *buf, size_t len)
+{
+	return s->target.ops->read(s->target.priv, MD_PHYSADDR, addr, buf, len);
+}
+
+struct md_error *md_read_u64(struct md_session *s, uint64_t addr, uint64_t *ret)
+{
+	return md_read(s, addr, ret, sizeof(*ret));
+}
+
+struct md_error *md_read_u32(struct md_session *s, uint64_t addr, uint32_t *ret)
+{
+	return md_read(s, addr, ret, sizeof(*ret));
+}
+
+struct md_error *md_read_cstring(struct md_session *s, uint64_t addr, char *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done + 1 < len) {
+		/* Stay inside one page: the next one may not be in the dump. */
+		size_t chunk = s->kernel.page_size - ((addr + done) & (s->kernel.page_size - 1));
+		struct md_error *err;
+		char *nul;
+
+		if (chunk > len - 1 - done)
+			chunk = len - 1 - done;
+		err = md_read(s, addr + done, buf + done, chunk);
+		if (err)
+			return err;
+		nul = memchr(buf + done, '\0', chunk);
+		if (nul)
+			return NULL;
+		done += chunk;
+	}
+	buf[done] = '\0';
+	return NULL;
+}
+
+struct md_error *md_symbol(struct md_session *s, const char *name, uint64_t *ret)
+{
+	return s->target.ops->symbol_address(s->target.priv, name, ret);
+}
+
+struct md_error *md_type_size(struct md_session *s, const char *type, uint64_t *ret)
+{
+	return s->target.ops->type_size(s->target.priv, type, ret);
+}
+
+struct md_error *md_enumerator(struct md_session *s, const char *name, int64_t *ret)
+{
+	return s->target.ops->enumerator(s->target.priv, name, ret);
+}
+
+struct md_error *md_member_offset(struct md_session *s, const char *type, const char *member,
+				  uint64_t *ret)
+{
+	struct md_member m;
+	struct md_error *err = s->target.ops->member(s->target.priv, type, member, &m);
+
+	if (err)
+		return err;
+	if (m.bit_size || m.bit_offset % 8)
+		return md_error_create(MD_ERR_LOOKUP, "%s.%s is a bit-field", type, member);
+	*ret = m.bit_offset / 8;
+	return NULL;
+}
+
+struct md_error *md_resolve_fields(struct md_session *s, const struct md_field *fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct md_error *err = md_member_offset(s, fields[i].type, fields[i].member,
+							fields[i].offset);
+
+		if (!err)
+			continue;
+		if (md_error_root_code(err) != MD_ERR_LOOKUP)
+			return md_error_wrap(err, "looking up %s.%s", fields[i].type, fields[i].member);
+		if (fields[i].optional) {
+			md_error_destroy(err);
+			*fields[i].offset = MD_NO_OFFSET;
+			continue;
+		}
+		return md_error_wrap(err, "this kernel lacks %s.%s, which memdiag needs",
+				     fields[i].type, fields[i].member);
+	}
+	return NULL;
+}
+
+/* A pointer-sized variable, or a default where the kernel has no such
+ * variable (e.g. page_offset_base without CONFIG_DYNAMIC_MEMORY_LAYOUT). */
+static struct md_error *read_variable(struct md_session *s, const char *name, uint64_t fallback,
+				      uint64_t *ret)
+{
+	uint64_t addr;
+	struct md_error *err = md_symbol(s, name, &addr);
+
+	if (err) {
+		md_error_destroy(err);
+		*ret = fallback;
+		return NULL;
+	}
+	err = md_read_u64(s, addr, ret);
+	return err ? md_error_wrap(err, "reading %s", name) : NULL;
+}
+
+static struct md_error *read_cpus(struct md_session *s)
+{
+	struct md_kernel *k = &s->kernel;
+	uint64_t nr_addr, mask_addr, offsets_addr;
+	uint32_t nr_cpu_ids;
+	struct md_error *err;
+	size_t words;
+
+	if ((err = md_symbol(s, "nr_cpu_ids", &nr_addr)) ||
+	    (err = md_read_u32(s, nr_addr, &nr_cpu_ids)) ||
+	    (err = md_symbol(s, "__cpu_possible_mask", &mask_addr)) ||
+	    (err = md_symbol(s, "__per_cpu_offset", &offsets_addr)))
+		return md_error_wrap(err, "reading the CPU set");
+	if (nr_cpu_ids == 0 || nr_cpu_ids > 65536)
+		return md_error_create(MD_ERR_CORRUPT, "nr_cpu_ids is %u", nr_cpu_ids);
+	k->nr_cpus = nr_cpu_ids;
+	words = (nr_cpu_ids + 63) / 64;
+	k->cpu_possible = calloc(words, sizeof(uint64_t));
+	k->per_cpu_offset = calloc(nr_cpu_ids, sizeof(uint64_t));
+	if (!k->cpu_possible || !k->per_cpu_offset)
+		return md_error_create(MD_ERR_NOMEM, "out of memory");
+	if ((err = md_read(s, mask_addr, k->cpu_possible, words * sizeof(uint64_t))) ||
+	    (err = md_read(s, offsets_addr, k->per_cpu_offset, nr_cpu_ids * sizeof(uint64_t))))
+		return md_error_wrap(err, "reading the CPU set");
+	return NULL;
+}
+
+static struct md_error *read_nodes(struct md_session *s)
+{
+	struct md_kernel *k = &s->kernel;
+	uint64_t addr, nr_addr;
+	uint32_t nr_node_ids = 1;
+	struct md_error *err;
+
+	if (md_symbol(s, "node_data", &addr) == NULL) {
+		if ((err = md_symbol(s, "nr_node_ids", &nr_addr)) ||
+		    (err = md_read_u32(s, nr_addr, &nr_node_ids)))
+			return md_error_wrap(err, "reading the node set");
+		if (nr_node_ids == 0 || nr_node_ids > 1024)
+			return md_error_create(MD_ERR_CORRUPT, "nr_node_ids is %u", nr_node_ids);
+		k->node_pgdat = calloc(nr_node_ids, sizeof(uint64_t));
+		if (!k->node_pgdat)
+			return md_error_create(MD_ERR_NOMEM, "out of memory");
+		err = md_read(s, addr, k->node_pgdat, nr_node_ids * sizeof(uint64_t));
+		if (err)
+			return md_error_wrap(err, "reading node_data[]");
+	} else {
+		/* !CONFIG_NUMA: one static pglist_data. */
+		struct md_error *e2 = md_symbol(s, "contig_page_data", &addr);
+
+		if (e2)
+			return md_error_wrap(e2, "no node_data[] and no contig_page_data");
+		k->node_pgdat = malloc(sizeof(uint64_t));
+		if (!k->node_pgdat)
+			return md_error_create(MD_ERR_NOMEM, "out of memory");
+		k->node_pgdat[0] = addr;
+	}
+	k->nr_nodes = nr_node_ids;
+	return NULL;
+}
+
+static struct md_error *read_kernel_facts(struct md_session *s)
+{
+	struct md_kernel *k = &s->kernel;
+	char text[32];
+	struct md_error *err;
+
+	k->page_size = 4096;	/* x86-64, when the dump carries no VMCOREINFO */
+	err = s->target.ops->vmcoreinfo(s->target.priv, "PAGESIZE", text, sizeof(text));
+	if (!err)
+		k->page_size = strtoull(text, NULL, 10);
+	md_error_destroy(err);
+	if (k->page_size < 4096 || (k->page_size & (k->page_size - 1)))
+		return md_error_create(MD_ERR_CORRUPT, "page size %llu", (unsigned long long)k->page_size);
+	k->page_shift = __builtin_ctzll(k->page_size);
+	/* x86-64 defaults without KASLR of the memory layout (arch/x86/include/asm/page_64_types.h). */
+	if ((err = read_variable(s, "page_offset_base", 0xffff888000000000ULL, &k->page_offset)) ||
+	    (err = read_variable(s, "vmemmap_base", 0xffffea0000000000ULL, &k->vmemmap)) ||
+	    (err = md_type_size(s, "struct page", &k->page_struct_size)))
+		return err;
+	if ((err = read_cpus(s)) || (err = read_nodes(s)))
+		return err;
+	return NULL;
+}
+
+struct md_error *md_session_create(const struct md_target *target, struct md_session **ret)
+{
+	struct md_session *s = calloc(1, sizeof(*s));
+	struct md_error *err;
+
+	if (!s)
+		return md_error_create(MD_ERR_NOMEM, "out of memory");
+	s->target = *target;
+	err = read_kernel_facts(s);
+	if (err) {
+		md_session_destroy(s);
+		return md_error_wrap(err, "reading the kernel's basic facts");
+	}
+	*ret = s;
+	return NULL;
+}
+
+void md_session_destroy(struct md_session *s)
+{
+	if (!s)
+		return;
+	md_slab_state_destroy(s->slab);
+	free(s->kernel.cpu_possible);
+	free(s->kernel.per_cpu_offset);
+	free(s->kernel.node_pgdat);
+	free(s);
+}

@@ -1,0 +1,92 @@
+/* Internal to the core: the session, typed reads, and layout resolution. */
+#ifndef MEMDIAG_SESSION_H
+#define MEMDIAG_SESSION_H
+
+#include <stdint.h>
+
+#include "memdiag.h"
+
+#define MD_NO_OFFSET UINT64_MAX
+
+struct md_slab_state;
+
+/* Facts about the dumped kernel that every subsystem needs, read once. */
+struct md_kernel {
+	uint64_t page_size;
+	unsigned int page_shift;
+	uint64_t page_offset;		/* start of the direct map */
+	uint64_t vmemmap;		/* struct page of pfn 0 */
+	uint64_t page_struct_size;	/* sizeof(struct page) */
+	unsigned int nr_cpus;		/* bits in cpu_possible_mask we looked at */
+	uint64_t *cpu_possible;		/* bitmap */
+	uint64_t *per_cpu_offset;	/* __per_cpu_offset[cpu] */
+	unsigned int nr_nodes;		/* entries of node_data[] */
+	uint64_t *node_pgdat;		/* node_data[nid], 0 when offline */
+};
+
+struct md_session {
+	struct md_target target;
+	struct md_kernel kernel;
+	struct md_slab_state *slab;	/* built on first use by slab.c */
+};
+
+/* Reads through the target. */
+struct md_error *md_read(struct md_session *s, uint64_t addr, void *buf, size_t len);
+struct md_error *md_read_phys(struct md_session *s, uint64_t addr, void *buf, size_t len);
+struct md_error *md_read_u64(struct md_session *s, uint64_t addr, uint64_t *ret);
+struct md_error *md_read_u32(struct md_session *s, uint64_t addr, uint32_t *ret);
+/* A NUL-terminated string of at most len - 1 bytes, never read past a page. */
+struct md_error *md_read_cstring(struct md_session *s, uint64_t addr, char *buf, size_t len);
+
+struct md_error *md_symbol(struct md_session *s, const char *name, uint64_t *ret);
+struct md_error *md_type_size(struct md_session *s, const char *type, uint64_t *ret);
+struct md_error *md_enumerator(struct md_session *s, const char *name, int64_t *ret);
+/* Byte offset of a member that is not a bit-field. */
+struct md_error *md_member_offset(struct md_session *s, const char *type, const char *member,
+				  uint64_t *ret);
+
+/* A member wanted by a subsystem's layout table.  Optional members that the
+ * kernel lacks get MD_NO_OFFSET; a missing required member is an error that
+ * names it, so "kernel too old or too new" reads as what is missing. */
+struct md_field {
+	const char *type;
+	const char *member;
+	uint64_t *offset;
+	int optional;
+};
+struct md_error *md_resolve_fields(struct md_session *s, const struct md_field *fields, size_t n);
+
+/* Little-endian fields out of a buffer read in one piece. */
+static inline uint64_t md_get_u64(const void *buf, uint64_t off)
+{
+	uint64_t v;
+
+	__builtin_memcpy(&v, (const char *)buf + off, sizeof(v));
+	return v;
+}
+
+static inline uint32_t md_get_u32(const void *buf, uint64_t off)
+{
+	uint32_t v;
+
+	__builtin_memcpy(&v, (const char *)buf + off, sizeof(v));
+	return v;
+}
+
+static inline int md_cpu_possible(const struct md_kernel *k, unsigned int cpu)
+{
+	return (k->cpu_possible[cpu / 64] >> (cpu % 64)) & 1;
+}
+
+static inline int md_interrupted(struct md_session *s)
+{
+	return s->target.ops->interrupted && s->target.ops->interrupted(s->target.priv);
+}
+
+/* Kernel virtual address of the memory a struct page describes. */
+static inline uint64_t md_page_to_virt(const struct md_kernel *k, uint64_t page)
+{
+	return k->page_offset + ((page - k->vmemmap) / k->page_struct_size << k->page_shift);
+}
+
+#endif
