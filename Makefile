@@ -32,14 +32,14 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 EXT_OBJ := $(EXT_SRC:%.c=$(BUILD)/%.o)
 CLI_LIBS := -lkdumpfile -lbpf -ldw -lelf -ljson-c
-EXT_LIBS := -ljson-c
+EXT_LIBS := -lbpf -lelf -ljson-c
 
 PREFIX ?= /usr/local
 # crash looks for a bare `extend NAME.so` in its extensions directory.
 CRASH_EXTDIR ?= /usr/lib/crash/extensions
 
 LAB_KERNELS := 6.1 6.12
-LAB_SCENARIOS := baseline leak-tracked leak-untracked
+LAB_SCENARIOS := baseline leak-tracked leak-untracked dentry-flood
 LAB_FORMATS := elf kdump filtered
 
 .PHONY: all asan deps lab check clean install

@@ -6,8 +6,9 @@
  * well under a second.
  */
 #include "kdump_target.h"
+#include "btf_types.h"
+#include "hash.h"
 
-#include <bpf/btf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -28,28 +29,13 @@ struct ksym {
 	bool relocated;		/* in the kernel image, so it moves with KASLR */
 };
 
-enum cache_kind { C_SIZE = 's', C_MEMBER = 'm', C_ENUM = 'e' };
-
-/* A remembered answer, found or not: the core asks the same questions
- * repeatedly and probes for members that some kernels lack. */
-struct cache_entry {
-	char *key;		/* kind, type, NUL, member */
-	size_t klen;
-	bool found;
-	union {
-		uint64_t size;
-		struct md_member member;
-		int64_t value;
-	} u;
-};
-
 struct kdump_target {
 	struct md_target target;
 	const char *vmlinux_path, *vmcore_path;	/* the caller's, for messages */
 
 	int vmlinux_fd;
 	Elf *elf;
-	struct btf *btf;
+	struct md_btf_types *types;
 	struct ksym *syms;	/* every named symbol */
 	size_t nsyms;
 	uint32_t *by_name;	/* hash table: index + 1 into syms, 0 empty */
@@ -67,8 +53,6 @@ struct kdump_target {
 	char *vmcoreinfo;	/* raw text, NULL if the dump has none */
 	uint64_t kaslr_offset;
 
-	struct cache_entry *cache;
-	size_t cache_cap, cache_len;
 };
 
 static volatile sig_atomic_t *interrupt_flag;
@@ -81,83 +65,6 @@ void md_kdump_target_set_interrupt_flag(volatile sig_atomic_t *flag)
 static struct md_error *nomem(void)
 {
 	return md_error_create(MD_ERR_NOMEM, "out of memory");
-}
-
-static uint64_t hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Answer cache                                                             */
-
-static size_t cache_key(enum cache_kind kind, const char *a, const char *b, char **ret)
-{
-	size_t la = strlen(a), lb = b ? strlen(b) : 0;
-	char *k = malloc(la + lb + 2);
-
-	*ret = k;
-	if (!k)
-		return 0;
-	k[0] = kind;
-	memcpy(k + 1, a, la + 1);
-	memcpy(k + la + 2, b ? b : "", lb);
-	return la + lb + 2;
-}
-
-static struct cache_entry *cache_slot(struct cache_entry *slots, size_t cap,
-				      const char *key, size_t klen)
-{
-	size_t i = hash_bytes(key, klen) & (cap - 1);
-
-	while (slots[i].key && (slots[i].klen != klen || memcmp(slots[i].key, key, klen)))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-static struct cache_entry *cache_find(struct kdump_target *kt, const char *key, size_t klen)
-{
-	struct cache_entry *e;
-
-	if (!kt->cache)
-		return NULL;
-	e = cache_slot(kt->cache, kt->cache_cap, key, klen);
-	return e->key ? e : NULL;
-}
-
-static bool cache_grow(struct kdump_target *kt)
-{
-	size_t cap = kt->cache_cap ? kt->cache_cap * 2 : 256;
-	struct cache_entry *slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return false;
-	for (size_t i = 0; i < kt->cache_cap; i++) {
-		struct cache_entry *e = &kt->cache[i];
-
-		if (e->key)
-			*cache_slot(slots, cap, e->key, e->klen) = *e;
-	}
-	free(kt->cache);
-	kt->cache = slots;
-	kt->cache_cap = cap;
-	return true;
-}
-
-/* Stores e, taking its key; false (key freed) if out of memory. */
-static bool cache_add(struct kdump_target *kt, struct cache_entry *e)
-{
-	if (2 * (kt->cache_len + 1) > kt->cache_cap && !cache_grow(kt)) {
-		free(e->key);
-		return false;
-	}
-	*cache_slot(kt->cache, kt->cache_cap, e->key, e->klen) = *e;
-	kt->cache_len++;
-	return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -197,7 +104,7 @@ static int addr_rank(const struct ksym *s)
 
 static const struct ksym *sym_lookup(const struct kdump_target *kt, const char *name)
 {
-	size_t i = hash_bytes(name, strlen(name)) & kt->by_name_mask;
+	size_t i = md_hash_bytes(name, strlen(name)) & kt->by_name_mask;
 
 	for (; kt->by_name[i]; i = (i + 1) & kt->by_name_mask) {
 		const struct ksym *s = &kt->syms[kt->by_name[i] - 1];
@@ -211,7 +118,7 @@ static const struct ksym *sym_lookup(const struct kdump_target *kt, const char *
 static void sym_hash_insert(struct kdump_target *kt, uint32_t idx)
 {
 	const struct ksym *s = &kt->syms[idx];
-	size_t i = hash_bytes(s->name, strlen(s->name)) & kt->by_name_mask;
+	size_t i = md_hash_bytes(s->name, strlen(s->name)) & kt->by_name_mask;
 
 	for (; kt->by_name[i]; i = (i + 1) & kt->by_name_mask) {
 		const struct ksym *o = &kt->syms[kt->by_name[i] - 1];
@@ -367,11 +274,7 @@ static struct md_error *load_btf(struct kdump_target *kt, Elf_Scn *scn)
 	if (!d || !d->d_size)
 		return md_error_create(MD_ERR_FORMAT, "%s: unreadable .BTF section: %s",
 				       kt->vmlinux_path, elf_errmsg(-1));
-	kt->btf = btf__new(d->d_buf, d->d_size);	/* copies and checks it */
-	if (!kt->btf)
-		return md_error_create(MD_ERR_FORMAT, "%s: bad .BTF section: %s", kt->vmlinux_path,
-				       strerror(errno));
-	return NULL;
+	return md_btf_types_from_data(d->d_buf, d->d_size, kt->vmlinux_path, &kt->types);
 }
 
 static struct md_error *check_vmlinux_header(struct kdump_target *kt)
@@ -436,251 +339,6 @@ static struct md_error *open_vmlinux(struct kdump_target *kt)
 	    (err = load_btf(kt, btfscn)))
 		return err;
 	find_image_bounds(kt);
-	return NULL;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Types (BTF)                                                              */
-
-/* Typedefs and qualifiers say nothing about layout: look through them. */
-static const struct btf_type *skip_mods(const struct btf *btf, uint32_t id, uint32_t *ret_id)
-{
-	const struct btf_type *t = btf__type_by_id(btf, id);
-
-	while (t && (btf_is_typedef(t) || btf_is_mod(t))) {
-		id = t->type;
-		t = btf__type_by_id(btf, id);
-	}
-	if (ret_id)
-		*ret_id = id;
-	return t;
-}
-
-/* C's spellings of base types as BTF (from DWARF) names them. */
-static const char *base_type_name(const char *name)
-{
-	static const char *const alias[][2] = {
-		{ "unsigned", "unsigned int" },
-		{ "long", "long int" },
-		{ "unsigned long", "long unsigned int" },
-		{ "long long", "long long int" },
-		{ "unsigned long long", "long long unsigned int" },
-		{ "short", "short int" },
-		{ "unsigned short", "short unsigned int" },
-		{ "signed char", "signed char" },
-		{ "bool", "_Bool" },
-	};
-
-	for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
-		if (!strcmp(name, alias[i][0]))
-			return alias[i][1];
-	return name;
-}
-
-/* The BTF id of a type spelled as in C ("struct x", "enum y", "u64");
- * negative if none. */
-static int find_type(const struct btf *btf, const char *type)
-{
-	static const struct { const char *word; int kind; } tagged[] = {
-		{ "struct", BTF_KIND_STRUCT }, { "union", BTF_KIND_UNION }, { "enum", BTF_KIND_ENUM },
-	};
-	static const int untagged[] = { BTF_KIND_TYPEDEF, BTF_KIND_INT, BTF_KIND_FLOAT };
-	int id;
-
-	while (*type == ' ')
-		type++;
-	for (size_t i = 0; i < sizeof(tagged) / sizeof(tagged[0]); i++) {
-		size_t n = strlen(tagged[i].word);
-		const char *name = type + n;
-
-		if (strncmp(type, tagged[i].word, n) || *name != ' ')
-			continue;
-		while (*name == ' ')
-			name++;
-		id = btf__find_by_name_kind(btf, name, tagged[i].kind);
-		if (id < 0 && tagged[i].kind == BTF_KIND_ENUM)
-			id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM64);
-		return id;
-	}
-	type = base_type_name(type);
-	for (size_t i = 0; i < sizeof(untagged) / sizeof(untagged[0]); i++)
-		if ((id = btf__find_by_name_kind(btf, type, untagged[i])) > 0)
-			return id;
-	return -1;
-}
-
-static bool looks_like_pointer(const char *type)
-{
-	size_t n = strlen(type);
-
-	while (n && type[n - 1] == ' ')
-		n--;
-	return n && type[n - 1] == '*';
-}
-
-static struct md_error *kt_type_size(void *priv, const char *type, uint64_t *ret)
-{
-	struct kdump_target *kt = priv;
-	struct cache_entry e = { 0 }, *hit;
-	long long size = -1;
-	int id;
-
-	e.klen = cache_key(C_SIZE, type, NULL, &e.key);
-	if (!e.key)
-		return nomem();
-	if ((hit = cache_find(kt, e.key, e.klen))) {
-		free(e.key);
-		goto answer;
-	}
-	if (looks_like_pointer(type))
-		size = btf__pointer_size(kt->btf);
-	else if ((id = find_type(kt->btf, type)) > 0)
-		size = btf__resolve_size(kt->btf, id);
-	e.found = size >= 0;
-	e.u.size = e.found ? (uint64_t)size : 0;
-	hit = &e;
-	if (!cache_add(kt, &e))
-		return nomem();
-answer:
-	if (!hit->found)
-		return md_error_create(MD_ERR_LOOKUP, "no type %s", type);
-	*ret = hit->u.size;
-	return NULL;
-}
-
-/* Where a member of one struct/union member's layout really is: BTF without
- * kind_flag keeps a bit-field's position in its int type. */
-static void member_layout(const struct btf *btf, const struct btf_type *t, int i,
-			  uint64_t base, struct md_member *ret)
-{
-	const struct btf_member *m = btf_members(t) + i;
-	const struct btf_type *mt = skip_mods(btf, m->type, NULL);
-	long long size = btf__resolve_size(btf, m->type);
-
-	ret->bit_offset = base + btf_member_bit_offset(t, i);
-	ret->bit_size = btf_member_bitfield_size(t, i);
-	ret->size = size > 0 ? (uint64_t)size : 0;
-	if (!btf_kflag(t) && mt && btf_is_int(mt) && btf_int_encoding(mt) != BTF_INT_BOOL &&
-	    btf_int_bits(mt) < mt->size * 8) {
-		ret->bit_offset += btf_int_offset(mt);
-		ret->bit_size = btf_int_bits(mt);
-	}
-}
-
-/* Find the dotted path in composite type id, looking into unnamed members
- * as C does.  0 if found, -ENOENT if not, -ENOTDIR if a path component
- * before the last is no struct or union. */
-static int find_member(const struct btf *btf, uint32_t id, const char *path, uint64_t base,
-		       struct md_member *ret)
-{
-	const struct btf_type *t = skip_mods(btf, id, &id);
-	const char *dot = strchr(path, '.');
-	size_t n = dot ? (size_t)(dot - path) : strlen(path);
-
-	if (!t || !btf_is_composite(t))
-		return -ENOTDIR;
-	for (int i = 0; i < btf_vlen(t); i++) {
-		const struct btf_member *m = btf_members(t) + i;
-		const char *name = btf__name_by_offset(btf, m->name_off);
-		uint64_t bit = base + btf_member_bit_offset(t, i);
-		int r;
-
-		if (!name || !*name) {
-			const struct btf_type *mt = skip_mods(btf, m->type, NULL);
-
-			if (mt && btf_is_composite(mt) &&
-			    (r = find_member(btf, m->type, path, bit, ret)) != -ENOENT)
-				return r;
-			continue;
-		}
-		if (strlen(name) != n || memcmp(name, path, n))
-			continue;
-		if (dot)
-			return find_member(btf, m->type, dot + 1, bit, ret);
-		member_layout(btf, t, i, base, ret);
-		return 0;
-	}
-	return -ENOENT;
-}
-
-static struct md_error *kt_member(void *priv, const char *type, const char *member,
-				  struct md_member *ret)
-{
-	struct kdump_target *kt = priv;
-	struct cache_entry e = { 0 }, *hit;
-	int id;
-
-	e.klen = cache_key(C_MEMBER, type, member, &e.key);
-	if (!e.key)
-		return nomem();
-	if ((hit = cache_find(kt, e.key, e.klen))) {
-		free(e.key);
-		goto answer;
-	}
-	id = find_type(kt->btf, type);
-	e.found = id > 0 && *member && find_member(kt->btf, id, member, 0, &e.u.member) == 0;
-	hit = &e;
-	if (!cache_add(kt, &e))
-		return nomem();
-answer:
-	if (!hit->found)
-		return md_error_create(MD_ERR_LOOKUP, "%s has no member %s", type, member);
-	*ret = hit->u.member;
-	return NULL;
-}
-
-/* Every enum, 32- and 64-bit: the core asks for a handful, each cached. */
-static bool find_enumerator(const struct btf *btf, const char *name, int64_t *ret)
-{
-	uint32_t n = btf__type_cnt(btf);
-
-	for (uint32_t id = 1; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-
-		if (btf_is_enum(t)) {
-			const struct btf_enum *e = btf_enum(t);
-
-			for (int i = 0; i < btf_vlen(t); i++, e++) {
-				if (strcmp(btf__name_by_offset(btf, e->name_off), name))
-					continue;
-				/* kind_flag marks a signed enum */
-				*ret = btf_kflag(t) ? (int64_t)e->val : (int64_t)(uint32_t)e->val;
-				return true;
-			}
-		} else if (btf_is_enum64(t)) {
-			const struct btf_enum64 *e = btf_enum64(t);
-
-			for (int i = 0; i < btf_vlen(t); i++, e++) {
-				if (strcmp(btf__name_by_offset(btf, e->name_off), name))
-					continue;
-				*ret = (int64_t)btf_enum64_value(e);
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
-static struct md_error *kt_enumerator(void *priv, const char *name, int64_t *ret)
-{
-	struct kdump_target *kt = priv;
-	struct cache_entry e = { 0 }, *hit;
-
-	e.klen = cache_key(C_ENUM, name, NULL, &e.key);
-	if (!e.key)
-		return nomem();
-	if ((hit = cache_find(kt, e.key, e.klen))) {
-		free(e.key);
-		goto answer;
-	}
-	e.found = *name && find_enumerator(kt->btf, name, &e.u.value);
-	hit = &e;
-	if (!cache_add(kt, &e))
-		return nomem();
-answer:
-	if (!hit->found)
-		return md_error_create(MD_ERR_LOOKUP, "no enumerator %s", name);
-	*ret = hit->u.value;
 	return NULL;
 }
 
@@ -1121,6 +779,22 @@ static bool kt_interrupted(void *priv)
 	return interrupt_flag && *interrupt_flag;
 }
 
+static struct md_error *kt_type_size(void *priv, const char *type, uint64_t *ret)
+{
+	return md_btf_type_size(((struct kdump_target *)priv)->types, type, ret);
+}
+
+static struct md_error *kt_member(void *priv, const char *type, const char *member,
+				  struct md_member *ret)
+{
+	return md_btf_member(((struct kdump_target *)priv)->types, type, member, ret);
+}
+
+static struct md_error *kt_enumerator(void *priv, const char *name, int64_t *ret)
+{
+	return md_btf_enumerator(((struct kdump_target *)priv)->types, name, ret);
+}
+
 static const struct md_target_ops kdump_target_ops = {
 	.read = kt_read,
 	.symbol_address = kt_symbol_address,
@@ -1164,15 +838,12 @@ void md_kdump_target_close(struct md_target *t)
 	if (!t)
 		return;
 	kt = t->priv;
-	for (size_t i = 0; i < kt->cache_cap; i++)
-		free(kt->cache[i].key);
-	free(kt->cache);
 	free(kt->vmcoreinfo);
 	if (kt->kd)
 		kdump_free(kt->kd);
 	if (kt->vmcore_fd >= 0)
 		close(kt->vmcore_fd);
-	btf__free(kt->btf);
+	md_btf_types_destroy(kt->types);
 	free(kt->banner);
 	free(kt->by_addr);
 	free(kt->by_name);

@@ -26,6 +26,7 @@ static void write_stdout(void *priv, const char *text, size_t len)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: memdiag [--json] VMLINUX VMCORE COMMAND [ARGS...]\n"
+		   "       memdiag [--json] diff OLD.json NEW.json\n"
 		   "       memdiag --help [COMMAND]\n\ncommands:\n");
 	for (const struct md_command *c = md_commands; c->name; c++)
 		fprintf(f, "  %-10s %s %s\n             %s\n", c->name, c->name, c->synopsis, c->summary);
@@ -87,6 +88,14 @@ int main(int argc, char **argv)
 		}
 	}
 	argc = 1 + nargs;
+	if (nargs == 3 && !strcmp(argv[1], "diff")) {
+		if ((err = md_output_create(json, write_stdout, NULL, &out)))
+			return fail("", err);
+		err = md_diff_run(argv[2], argv[3], out);
+		md_output_destroy(out);
+		fflush(stdout);
+		return err ? fail("diff", err) : 0;
+	}
 	if (nargs < 3) {
 		usage(stderr);
 		return 2;

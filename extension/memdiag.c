@@ -48,6 +48,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "btf_types.h"
 #include "memdiag.h"
 
 /* Longest type or member name we pass to crash, whose look-ups copy names
@@ -734,6 +735,43 @@ static const struct bitfield *layout_find(const struct layout *l, const char *pa
 }
 
 /* ------------------------------------------------------------------------ */
+/* Types from the vmlinux's BTF, when it has one                            */
+
+/* crash 8.0.2's gdb cannot read Debian 6.12's DWARF (it segfaults on nearly
+ * every look-up), and each gdb answer costs milliseconds.  The vmlinux crash
+ * loaded carries the same types as BTF (CONFIG_DEBUG_INFO_BTF), which the
+ * standalone program reads too: use it, and gdb only for a vmlinux without
+ * or when the environment says MEMDIAG_TYPES=gdb. */
+static struct md_btf_types *btf_types;
+static bool btf_types_tried;
+
+static struct md_btf_types *session_btf_types(void)
+{
+	const char *files[] = { pc->namelist, pc->namelist_debug };
+	const char *choice = getenv("MEMDIAG_TYPES");
+	struct md_error *err;
+
+	if (btf_types_tried)
+		return btf_types;
+	btf_types_tried = true;
+	if (choice && !strcmp(choice, "gdb"))
+		return NULL;
+	for (size_t i = 0; i < 2 && !btf_types; i++) {
+		if (!files[i])
+			continue;
+		err = md_btf_types_open(files[i], &btf_types);
+		if (err && md_error_root_code(err) != MD_ERR_LOOKUP) {
+			char *msg = md_error_string(err);
+
+			error(INFO, "memdiag: %s: using gdb's types instead\n", msg ? msg : "out of memory");
+			free(msg);
+		}
+		md_error_destroy(err);
+	}
+	return btf_types;
+}
+
+/* ------------------------------------------------------------------------ */
 /* The target operations                                                    */
 
 static struct md_error *t_read(void *priv, enum md_addr_space space, uint64_t addr, void *buf,
@@ -772,6 +810,8 @@ static struct md_error *t_type_size(void *priv, const char *type, uint64_t *ret)
 	long v;
 	size_t len;
 
+	if (session_btf_types())
+		return md_btf_type_size(btf_types, type, ret);
 	if (!valid_type(type))
 		return md_error_create(MD_ERR_LOOKUP, "no type '%.64s'", type);
 	len = cache_key(key, sizeof(key), C_SIZE, type, NULL);
@@ -979,6 +1019,8 @@ static struct md_error *t_member(void *priv, const char *type, const char *membe
 	struct md_member m;
 	size_t len;
 
+	if (session_btf_types())
+		return md_btf_member(btf_types, type, member, ret);
 	if (!valid_type(type) || !valid_path(member))
 		return md_error_create(MD_ERR_LOOKUP, "no member '%.64s' in '%.64s'", member, type);
 	len = cache_key(key, sizeof(key), C_MEMBER, type, member);
@@ -1022,6 +1064,8 @@ static struct md_error *t_enumerator(void *priv, const char *name, int64_t *ret)
 	size_t len;
 	int found;
 
+	if (session_btf_types())
+		return md_btf_enumerator(btf_types, name, ret);
 	if (!is_ident(name, strlen(name)) || strlen(name) > NAME_MAX_LEN)
 		return md_error_create(MD_ERR_LOOKUP, "no enumerator '%.64s'", name);
 	len = cache_key(key, sizeof(key), C_ENUM, name, NULL);
@@ -1355,6 +1399,8 @@ static void __attribute__((destructor)) memdiag_fini(void)
 	if (session && !run.active)
 		md_session_destroy(session);
 	session = NULL;
+	md_btf_types_destroy(btf_types);
+	btf_types = NULL;
 	cache_clear();
 	free_command_table();
 }

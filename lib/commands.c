@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "output.h"
-#include "slab.h"
+#include "slableak.h"
+#include "snapshot.h"
 
 static const char *const slableak_help[] = {
 	"Lists every SLUB cache with its objects counted exactly: allocated,",
@@ -15,8 +16,18 @@ static const char *const slableak_help[] = {
 	"Caches are sorted by memory, largest first.",
 	"",
 	"  -n N    list only the N caches using the most memory",
-	"  CACHE   only this cache, with its accounting: slabs on CPUs, partial",
-	"          and full lists, and the kernel's counters",
+	"  -l      add a leak verdict for every cache (the same analysis as CACHE)",
+	"  CACHE   only this cache, with its accounting (slabs on CPUs, partial",
+	"          and full lists, the kernel's counters) and who holds its objects:",
+	"          - allocation callers, when the cache keeps tracks (slub_debug=U):",
+	"            each object's struct track, grouped by caller as alloc_calls",
+	"            does, with the stack from the stack depot, pids and ages;",
+	"          - content signatures: what each object's first 8 words point at",
+	"            (&symbol [module], ->other-cache, vmalloc, user, text, int, 0);",
+	"            objects of one kind look alike, and a symbol names the owner;",
+	"          - a verdict: probable leak when one source holds half or more of",
+	"            a kmalloc cache and at least 10,000 objects; a reclaimable cache",
+	"            (dentry, inode) is said to be reclaimable, not a leak.",
 	"",
 	"Columns: CACHE (struct kmem_cache address), OBJSIZE (object_size),",
 	"ALLOCATED, TOTAL (objects), SLABS, SSIZE (slab size), MEM(KiB) (memory",
@@ -31,11 +42,43 @@ static const char *const slableak_help[] = {
 	NULL,
 };
 
+static const char *const snapshot_help[] = {
+	"Prints, as JSON, every slab cache's allocated objects and memory with its",
+	"largest allocation callers (SLAB_STORE_USER caches) and content",
+	"signatures, for comparing with a later dump of the same machine:",
+	"",
+	"    $ memdiag VMLINUX VMCORE.1 snapshot > old.json",
+	"    $ memdiag VMLINUX VMCORE.2 snapshot > new.json",
+	"    $ memdiag diff old.json new.json",
+	"",
+	"The diff ranks caches by growth in memory, then allocation callers and",
+	"signatures by growth in objects.",
+	"",
+	"EXAMPLES",
+	"    crash> snapshot > /tmp/before.json",
+	NULL,
+};
+
 const struct md_command md_commands[] = {
-	{ "slableak", "slab caches by memory, counted exactly", "[-n N] [CACHE]",
-	  slableak_help, md_cmd_slableak },
+	{ "slableak", "slab caches by memory, counted exactly; who holds a cache's objects",
+	  "[-n N] [-l] [CACHE]", slableak_help, md_cmd_slableak },
+	{ "snapshot", "slab caches and their allocation sources as JSON, for `memdiag diff`",
+	  "", snapshot_help, md_cmd_snapshot },
 	{ NULL },
 };
+
+/* A command that could not run still ends its JSON document, saying why. */
+static void add_json_error(struct md_output *out, const struct md_error *err)
+{
+	char *msg;
+
+	if (!err || !md_output_is_json(out))
+		return;
+	msg = md_error_string(err);
+	json_object_object_add(md_output_doc(out), "error",
+			       json_object_new_string(msg ? msg : "out of memory"));
+	free(msg);
+}
 
 struct md_error *md_command_run(struct md_session *s, int argc, char **argv, struct md_output *out)
 {
@@ -46,15 +89,20 @@ struct md_error *md_command_run(struct md_session *s, int argc, char **argv, str
 			continue;
 		md_output_begin(out, c->name);
 		err = c->run(s, argc, argv, out);
-		if (err && md_output_is_json(out)) {
-			char *msg = md_error_string(err);
-
-			json_object_object_add(md_output_doc(out), "error",
-					       json_object_new_string(msg ? msg : "out of memory"));
-			free(msg);
-		}
+		add_json_error(out, err);
 		md_output_end(out);
 		return err;
 	}
 	return md_error_create(MD_ERR_INVALID, "no command '%s'", argv[0]);
+}
+
+struct md_error *md_diff_run(const char *old_path, const char *new_path, struct md_output *out)
+{
+	struct md_error *err;
+
+	md_output_begin(out, "diff");
+	err = md_snapshot_diff(old_path, new_path, out);
+	add_json_error(out, err);
+	md_output_end(out);
+	return err;
 }

@@ -35,6 +35,10 @@ void md_output_destroy(struct md_output *out);
 struct md_error *md_command_run(struct md_session *session, int argc, char **argv,
 				struct md_output *out);
 
+/* `diff OLD NEW`: compare two snapshot files (made by the `snapshot`
+ * command); needs no dump. */
+struct md_error *md_diff_run(const char *old_path, const char *new_path, struct md_output *out);
+
 /* The commands, for front ends that register them one by one and print
  * their help pages.  The table ends with an entry whose name is NULL. */
 struct md_command {

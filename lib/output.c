@@ -1,3 +1,4 @@
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,5 +134,19 @@ const char *md_human_bytes(uint64_t bytes, char buf[32])
 		snprintf(buf, 32, "%llu B", (unsigned long long)bytes);
 	else
 		snprintf(buf, 32, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+const char *md_count(uint64_t n, char buf[32])
+{
+	char digits[24];
+	int len = snprintf(digits, sizeof(digits), "%" PRIu64, n), j = 0;
+
+	for (int i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			buf[j++] = ',';
+		buf[j++] = digits[i];
+	}
+	buf[j] = '\0';
 	return buf;
 }

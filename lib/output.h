@@ -39,5 +39,7 @@ void md_output_end(struct md_output *out);
 
 /* "12.5 MiB"-style human size for text output. */
 const char *md_human_bytes(uint64_t bytes, char buf[32]);
+/* "20,143": a count with thousands separators. */
+const char *md_count(uint64_t n, char buf[32]);
 
 #endif

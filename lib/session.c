@@ -5,6 +5,8 @@
 
 #include "session.h"
 #include "slab.h"
+#include "modules.h"
+#include "stackdepot.h"
 
 struct md_error *md_read(struct md_session *s, uint64_t addr, void *buf, size_t len)
 {
@@ -55,6 +57,21 @@ struct md_error *md_symbol(struct md_session *s, const char *name, uint64_t *ret
 	return s->target.ops->symbol_address(s->target.priv, name, ret);
 }
 
+struct md_error *md_address_name(struct md_session *s, uint64_t addr, char *buf, size_t len)
+{
+	struct md_error *err = s->target.ops->address_name(s->target.priv, addr, buf, len);
+	struct md_modules *m;
+
+	if (!err || md_error_root_code(err) != MD_ERR_LOOKUP || s->modules_unreadable)
+		return err;
+	md_error_destroy(err);
+	if ((err = md_modules_get(s, &m))) {
+		s->modules_unreadable = true;
+		return err;
+	}
+	return md_modules_address_name(m, addr, buf, len);
+}
+
 struct md_error *md_type_size(struct md_session *s, const char *type, uint64_t *ret)
 {
 	return s->target.ops->type_size(s->target.priv, type, ret);
@@ -65,11 +82,25 @@ struct md_error *md_enumerator(struct md_session *s, const char *name, int64_t *
 	return s->target.ops->enumerator(s->target.priv, name, ret);
 }
 
+struct md_error *md_member(struct md_session *s, const char *type, const char *member,
+			   struct md_member *ret)
+{
+	return s->target.ops->member(s->target.priv, type, member, ret);
+}
+
+uint64_t md_get_bits(const void *buf, const struct md_member *m)
+{
+	uint64_t bits = m->bit_size ? m->bit_size : m->size * 8;
+	uint64_t v = md_get_u64(buf, m->bit_offset / 8) >> (m->bit_offset % 8);
+
+	return bits >= 64 ? v : v & ((1ULL << bits) - 1);
+}
+
 struct md_error *md_member_offset(struct md_session *s, const char *type, const char *member,
 				  uint64_t *ret)
 {
 	struct md_member m;
-	struct md_error *err = s->target.ops->member(s->target.priv, type, member, &m);
+	struct md_error *err = md_member(s, type, member, &m);
 
 	if (err)
 		return err;
@@ -178,6 +209,33 @@ static struct md_error *read_nodes(struct md_session *s)
 	return NULL;
 }
 
+/* HZ is no variable; kernel/time/ntp.c sets tick_nsec to about
+ * NSEC_PER_SEC / HZ (exactly, unless adjtimex changed the tick). */
+static void read_hz(struct md_session *s)
+{
+	uint64_t addr, tick_nsec = 0;
+	struct md_error *err = md_symbol(s, "tick_nsec", &addr);
+
+	if (!err)
+		err = md_read_u64(s, addr, &tick_nsec);
+	md_error_destroy(err);
+	if (tick_nsec >= 100000 && tick_nsec <= 100000000)	/* HZ 10 .. 10000 */
+		s->kernel.hz = (1000000000ULL + tick_nsec / 2) / tick_nsec;
+}
+
+struct md_error *md_jiffies(struct md_session *s, uint64_t *ret)
+{
+	uint64_t addr;
+	struct md_error *err = md_symbol(s, "jiffies_64", &addr);
+
+	if (err) {
+		md_error_destroy(err);
+		if ((err = md_symbol(s, "jiffies", &addr)))
+			return err;
+	}
+	return md_read_u64(s, addr, ret);
+}
+
 static struct md_error *read_kernel_facts(struct md_session *s)
 {
 	struct md_kernel *k = &s->kernel;
@@ -199,6 +257,11 @@ static struct md_error *read_kernel_facts(struct md_session *s)
 		return err;
 	if ((err = read_cpus(s)) || (err = read_nodes(s)))
 		return err;
+	/* x86-64 VMALLOC_START without KASLR of the memory layout. */
+	if ((err = read_variable(s, "vmalloc_base", 0xffffc90000000000ULL, &k->vmalloc_start)) ||
+	    (err = read_variable(s, "max_pfn", 0, &k->max_pfn)))
+		return err;
+	read_hz(s);
 	return NULL;
 }
 
@@ -224,6 +287,8 @@ void md_session_destroy(struct md_session *s)
 	if (!s)
 		return;
 	md_slab_state_destroy(s->slab);
+	md_stackdepot_destroy(s->stackdepot);
+	md_modules_destroy(s->modules);
 	free(s->kernel.cpu_possible);
 	free(s->kernel.per_cpu_offset);
 	free(s->kernel.node_pgdat);

@@ -9,6 +9,8 @@
 #define MD_NO_OFFSET UINT64_MAX
 
 struct md_slab_state;
+struct md_stackdepot;
+struct md_modules;
 
 /* Facts about the dumped kernel that every subsystem needs, read once. */
 struct md_kernel {
@@ -20,6 +22,9 @@ struct md_kernel {
 	unsigned int nr_cpus;		/* bits in cpu_possible_mask we looked at */
 	uint64_t *cpu_possible;		/* bitmap */
 	uint64_t *per_cpu_offset;	/* __per_cpu_offset[cpu] */
+	uint64_t max_pfn;		/* end of the direct map, in pages */
+	uint64_t vmalloc_start;		/* VMALLOC_START */
+	unsigned int hz;		/* jiffies per second, 0 if unknown */
 	unsigned int nr_nodes;		/* entries of node_data[] */
 	uint64_t *node_pgdat;		/* node_data[nid], 0 when offline */
 };
@@ -28,7 +33,13 @@ struct md_session {
 	struct md_target target;
 	struct md_kernel kernel;
 	struct md_slab_state *slab;	/* built on first use by slab.c */
+	struct md_stackdepot *stackdepot;	/* resolved on first use by stackdepot.c */
+	struct md_modules *modules;	/* module symbols, read on first use by modules.c */
+	bool modules_unreadable;	/* and reading them failed: do not retry */
 };
+
+/* jiffies at the time of the dump. */
+struct md_error *md_jiffies(struct md_session *s, uint64_t *ret);
 
 /* Reads through the target. */
 struct md_error *md_read(struct md_session *s, uint64_t addr, void *buf, size_t len);
@@ -39,8 +50,14 @@ struct md_error *md_read_u32(struct md_session *s, uint64_t addr, uint32_t *ret)
 struct md_error *md_read_cstring(struct md_session *s, uint64_t addr, char *buf, size_t len);
 
 struct md_error *md_symbol(struct md_session *s, const char *name, uint64_t *ret);
+/* "symbol+0xoff" (" [module]" for modules) of a kernel or module address:
+ * the front end's answer, else the dump's own module symbol tables. */
+struct md_error *md_address_name(struct md_session *s, uint64_t addr, char *buf, size_t len);
 struct md_error *md_type_size(struct md_session *s, const char *type, uint64_t *ret);
 struct md_error *md_enumerator(struct md_session *s, const char *name, int64_t *ret);
+/* Where a member is, bit-fields included. */
+struct md_error *md_member(struct md_session *s, const char *type, const char *member,
+			   struct md_member *ret);
 /* Byte offset of a member that is not a bit-field. */
 struct md_error *md_member_offset(struct md_session *s, const char *type, const char *member,
 				  uint64_t *ret);
@@ -55,6 +72,9 @@ struct md_field {
 	int optional;
 };
 struct md_error *md_resolve_fields(struct md_session *s, const struct md_field *fields, size_t n);
+
+/* A bit-field's value out of a buffer holding the containing type. */
+uint64_t md_get_bits(const void *buf, const struct md_member *m);
 
 /* Little-endian fields out of a buffer read in one piece. */
 static inline uint64_t md_get_u64(const void *buf, uint64_t off)

@@ -19,7 +19,6 @@
 #include "output.h"
 #include "slab.h"
 
-#define MAX_ERRORS_PER_CACHE 8
 #define VMEMMAP_CHUNK (1u << 20)	/* bytes of struct page read at once */
 
 /* How a struct page says "I am a slab". */
@@ -182,7 +181,7 @@ static struct md_error *resolve_layout(struct md_session *s, struct slab_layout 
 		{ "inuse", &l->slab_inuse }, { "objects", &l->slab_objects }, { "frozen", &l->slab_frozen },
 	};
 	for (size_t i = 0; i < 3; i++) {
-		err = s->target.ops->member(s->target.priv, l->slab_type, bits[i].name, bits[i].m);
+		err = md_member(s, l->slab_type, bits[i].name, bits[i].m);
 		if (err)
 			return md_error_wrap(err, "this kernel lacks %s.%s, which memdiag needs",
 					     l->slab_type, bits[i].name);
@@ -192,13 +191,6 @@ static struct md_error *resolve_layout(struct md_session *s, struct slab_layout 
 	l->flag_reclaim = slab_flag(s, "_SLAB_RECLAIM_ACCOUNT", 0x00020000);
 	l->flag_store_user = slab_flag(s, "_SLAB_STORE_USER", 0x00010000);
 	return slab_mark(s, l);
-}
-
-static uint64_t get_bits(const void *buf, const struct md_member *m)
-{
-	uint64_t v = md_get_u64(buf, m->bit_offset / 8) >> (m->bit_offset % 8);
-
-	return m->bit_size >= 64 ? v : v & ((1ULL << m->bit_size) - 1);
 }
 
 static bool page_is_slab(const struct slab_layout *l, const unsigned char *page)
@@ -279,7 +271,8 @@ static struct md_error *add_slab(struct md_slab_cache *c, const struct md_slab *
 
 static struct md_error *file_slab_pages(struct md_session *s, const struct slab_layout *l,
 					struct md_slab_state *st, const struct cache_map *map,
-					const unsigned char *buf, uint64_t first_page, size_t nr_pages)
+					const unsigned char *buf, uint64_t first_page, size_t nr_pages,
+					unsigned int nid)
 {
 	const uint64_t psize = s->kernel.page_struct_size;
 
@@ -296,11 +289,14 @@ static struct md_error *file_slab_pages(struct md_session *s, const struct slab_
 			st->unknown_cache_slabs++;
 			continue;
 		}
+		memset(&slab, 0, sizeof(slab));
+		slab.cpu = -1;
+		slab.nid = nid;
 		slab.page = first_page + i * psize;
 		slab.freelist = md_get_u64(page, l->slab_freelist);
-		slab.inuse = get_bits(page, &l->slab_inuse);
-		slab.objects = get_bits(page, &l->slab_objects);
-		slab.frozen = get_bits(page, &l->slab_frozen);
+		slab.inuse = md_get_bits(page, &l->slab_inuse);
+		slab.objects = md_get_bits(page, &l->slab_objects);
+		slab.frozen = md_get_bits(page, &l->slab_frozen);
 		if ((err = add_slab(c, &slab)))
 			return err;
 	}
@@ -347,7 +343,7 @@ static struct md_error *scan_vmemmap(struct md_session *s, const struct slab_lay
 			}
 			err = md_read(s, page, buf, n * psize);
 			if (!err) {
-				err = file_slab_pages(s, l, st, &map, buf, page, n);
+				err = file_slab_pages(s, l, st, &map, buf, page, n, nid);
 				if (err)
 					goto out;
 				continue;
@@ -368,7 +364,7 @@ static struct md_error *scan_vmemmap(struct md_session *s, const struct slab_lay
 				if (e) {
 					md_error_destroy(e);
 					skipped += step;
-				} else if ((err = file_slab_pages(s, l, st, &map, buf, addr, step))) {
+				} else if ((err = file_slab_pages(s, l, st, &map, buf, addr, step, nid))) {
 					goto out;
 				}
 				done += step;
@@ -503,18 +499,9 @@ static struct md_slab *find_slab(struct md_slab_cache *c, uint64_t page)
 	return bsearch(&key, c->slabs, c->nr_slabs, sizeof(key), compare_slab_page);
 }
 
-/* Where each slab sits in the kernel's bookkeeping; one byte per slab. */
-enum { ON_CPU = 1, ON_CPU_PARTIAL = 2, ON_NODE_PARTIAL = 4, ON_NODE_FULL = 8 };
-
-struct cpu_freelist {
-	size_t slab;		/* index in c->slabs */
-	uint64_t freelist;	/* kmem_cache_cpu.freelist */
-	unsigned int cpu;
-};
-
 /* Walks a list_head of slabs (node partial or full), marking them. */
 static uint64_t walk_slab_list(struct md_session *s, const struct slab_layout *l,
-			       struct md_slab_cache *c, uint8_t *where, uint8_t mark,
+			       struct md_slab_cache *c, uint8_t mark,
 			       uint64_t head, const char *what, unsigned int nid)
 {
 	uint64_t next, count = 0;
@@ -533,11 +520,11 @@ static uint64_t walk_slab_list(struct md_session *s, const struct slab_layout *l
 				    "rest of the list not walked", nid, what, next - l->slab_list);
 			break;
 		}
-		if (where[slab - c->slabs] & mark) {
+		if (slab->where & mark) {
 			cache_error(c, "node %u %s list: cycle at slab 0x%" PRIx64, nid, what, slab->page);
 			break;
 		}
-		where[slab - c->slabs] |= mark;
+		slab->where |= mark;
 		count++;
 		if ((err = md_read_u64(s, next, &next))) {
 			cache_error(c, "node %u %s list: link of slab 0x%" PRIx64 " unreadable",
@@ -549,8 +536,7 @@ static uint64_t walk_slab_list(struct md_session *s, const struct slab_layout *l
 	return count;
 }
 
-static void walk_nodes(struct md_session *s, const struct slab_layout *l, struct md_slab_cache *c,
-		       uint8_t *where)
+static void walk_nodes(struct md_session *s, const struct slab_layout *l, struct md_slab_cache *c)
 {
 	for (unsigned int nid = 0; nid < s->kernel.nr_nodes; nid++) {
 		uint64_t node, nr_partial, walked, v;
@@ -566,14 +552,14 @@ static void walk_nodes(struct md_session *s, const struct slab_layout *l, struct
 			cache_error_obj(c, md_error_wrap(err, "node %u kmem_cache_node", nid));
 			continue;
 		}
-		walked = walk_slab_list(s, l, c, where, ON_NODE_PARTIAL, node + l->node_partial,
+		walked = walk_slab_list(s, l, c, MD_SLAB_ON_NODE_PARTIAL, node + l->node_partial,
 					"partial", nid);
 		c->node_partial_slabs += walked;
 		if (walked != nr_partial)
 			cache_error(c, "node %u: nr_partial is %" PRIu64 " but %" PRIu64
 				    " slabs are on the partial list", nid, nr_partial, walked);
 		if (c->store_user && l->node_full != MD_NO_OFFSET)
-			c->node_full_slabs += walk_slab_list(s, l, c, where, ON_NODE_FULL,
+			c->node_full_slabs += walk_slab_list(s, l, c, MD_SLAB_ON_NODE_FULL,
 							     node + l->node_full, "full", nid);
 		if (l->node_nr_slabs == MD_NO_OFFSET || l->node_total_objects == MD_NO_OFFSET)
 			continue;
@@ -590,11 +576,8 @@ static void walk_nodes(struct md_session *s, const struct slab_layout *l, struct
 }
 
 /* Per CPU: the active slab with its lockless freelist, and the partial chain. */
-static size_t walk_cpus(struct md_session *s, const struct slab_layout *l, struct md_slab_cache *c,
-			uint8_t *where, struct cpu_freelist *cpu_free)
+static void walk_cpus(struct md_session *s, const struct slab_layout *l, struct md_slab_cache *c)
 {
-	size_t nr_cpu_free = 0;
-
 	for (unsigned int cpu = 0; cpu < s->kernel.nr_cpus; cpu++) {
 		uint64_t pcp = c->cpu_slab + s->kernel.per_cpu_offset[cpu], freelist, slab_addr, next;
 		struct md_slab *slab;
@@ -614,9 +597,10 @@ static size_t walk_cpus(struct md_session *s, const struct slab_layout *l, struc
 				cache_error(c, "cpu %u: active slab 0x%" PRIx64 " is not a slab of this cache",
 					    cpu, slab_addr);
 			} else {
-				where[slab - c->slabs] |= ON_CPU;
+				slab->where |= MD_SLAB_ON_CPU;
+				slab->cpu = cpu;
+				slab->cpu_freelist = freelist;
 				c->cpu_slabs++;
-				cpu_free[nr_cpu_free++] = (struct cpu_freelist){ slab - c->slabs, freelist, cpu };
 			}
 		} else if (freelist) {
 			cache_error(c, "cpu %u: lockless freelist 0x%" PRIx64 " without an active slab",
@@ -635,11 +619,11 @@ static size_t walk_cpus(struct md_session *s, const struct slab_layout *l, struc
 					    cpu, next);
 				break;
 			}
-			if ((where[slab - c->slabs] & ON_CPU_PARTIAL) || ++steps > c->nr_slabs) {
+			if ((slab->where & MD_SLAB_ON_CPU_PARTIAL) || ++steps > c->nr_slabs) {
 				cache_error(c, "cpu %u partial: cycle at slab 0x%" PRIx64, cpu, next);
 				break;
 			}
-			where[slab - c->slabs] |= ON_CPU_PARTIAL;
+			slab->where |= MD_SLAB_ON_CPU_PARTIAL;
 			c->cpu_partial_slabs++;
 			if ((err = md_read_u64(s, next + l->slab_next, &next))) {
 				cache_error_obj(c, md_error_wrap(err, "cpu %u partial chain", cpu));
@@ -647,7 +631,6 @@ static size_t walk_cpus(struct md_session *s, const struct slab_layout *l, struc
 			}
 		}
 	}
-	return nr_cpu_free;
 }
 
 static unsigned int slab_order(const struct md_session *s, const struct md_slab_cache *c,
@@ -672,29 +655,28 @@ static bool valid_object(const struct md_slab_cache *c, uint64_t base, uint32_t 
 	return p >= first && p < first + (uint64_t)objects * c->size && (p - first) % c->size == 0;
 }
 
-enum freeptr_mode { FREEPTR_SWAB, FREEPTR_NO_SWAB };
-
 /* mm/slub.c freelist_ptr_decode() (6.1: freelist_ptr()): with
  * CONFIG_SLAB_FREELIST_HARDENED the stored pointer is
  * ptr ^ s->random ^ swab(address it is stored at); before 5.7 without swab. */
 static uint64_t decode_freeptr(const struct md_slab_cache *c, uint64_t stored, uint64_t at,
-			       enum freeptr_mode mode)
+			       enum md_freeptr_mode mode)
 {
 	if (!c->random)
 		return stored;
-	return stored ^ c->random ^ (mode == FREEPTR_SWAB ? __builtin_bswap64(at) : at);
+	return stored ^ c->random ^ (mode == MD_FREEPTR_SWAB ? __builtin_bswap64(at) : at);
 }
 
-/* Counts the free objects on one freelist inside the slab's bytes. */
-static struct md_error *count_freelist(const struct md_slab_cache *c, const unsigned char *mem,
-				       uint64_t base, uint32_t objects, uint64_t head,
-				       enum freeptr_mode *mode, uint32_t *ret)
+/* Marks the free objects of one freelist inside the slab's bytes in
+ * free_map (one bit per object) and counts them. */
+static struct md_error *walk_freelist(const struct md_slab_cache *c, const unsigned char *mem,
+				      uint64_t base, uint32_t objects, uint64_t head,
+				      enum md_freeptr_mode *mode, uint64_t *free_map, uint32_t *ret)
 {
 	uint32_t n = 0;
 	uint64_t p = head;
 
 	while (p) {
-		uint64_t at, stored, next;
+		uint64_t at, stored, next, idx;
 
 		if (!valid_object(c, base, objects, p))
 			return md_error_create(MD_ERR_CORRUPT, "free pointer 0x%" PRIx64 " is not an "
@@ -702,14 +684,19 @@ static struct md_error *count_freelist(const struct md_slab_cache *c, const unsi
 		if (++n > objects)
 			return md_error_create(MD_ERR_CORRUPT, "freelist of slab 0x%" PRIx64 " is longer "
 					       "than its %u objects: a cycle", base, objects);
+		idx = (p - base - c->red_left_pad) / c->size;
+		if (free_map[idx / 64] & (1ULL << (idx % 64)))
+			return md_error_create(MD_ERR_CORRUPT, "freelist of slab 0x%" PRIx64 " reaches "
+					       "object 0x%" PRIx64 " twice: a cycle", base, p);
+		free_map[idx / 64] |= 1ULL << (idx % 64);
 		at = p + c->offset;
 		stored = md_get_u64(mem, at - base);
 		next = decode_freeptr(c, stored, at, *mode);
-		if (next && !valid_object(c, base, objects, next) && *mode == FREEPTR_SWAB) {
-			uint64_t alt = decode_freeptr(c, stored, at, FREEPTR_NO_SWAB);
+		if (next && !valid_object(c, base, objects, next) && *mode == MD_FREEPTR_SWAB) {
+			uint64_t alt = decode_freeptr(c, stored, at, MD_FREEPTR_NO_SWAB);
 
 			if (valid_object(c, base, objects, alt)) {
-				*mode = FREEPTR_NO_SWAB;
+				*mode = MD_FREEPTR_NO_SWAB;
 				next = alt;
 			}
 		}
@@ -719,83 +706,146 @@ static struct md_error *count_freelist(const struct md_slab_cache *c, const unsi
 	return NULL;
 }
 
-static void count_objects(struct md_session *s, struct md_slab_cache *c, const uint8_t *where,
-			  const struct cpu_freelist *cpu_free, size_t nr_cpu_free)
+/* The slab's bytes and which of its objects are free: the slab's own
+ * freelist and, for a CPU's active slab, that CPU's lockless freelist.
+ * *bytes_ret is the slab's size; mem is grown as needed. */
+static struct md_error *slab_free_map(struct md_session *s, struct md_slab_cache *c,
+				      const struct md_slab *slab, unsigned char **mem, size_t *mem_size,
+				      uint64_t *free_map, uint32_t *nr_free)
 {
-	enum freeptr_mode mode = FREEPTR_SWAB;
+	uint64_t bytes = md_slab_bytes(s, c, slab);
+	uint64_t base = md_page_to_virt(&s->kernel, slab->page);
+	struct md_error *err;
+	uint32_t n = 0, m = 0;
+
+	memset(free_map, 0, (slab->objects + 63) / 64 * 8);
+	if (bytes > *mem_size) {
+		unsigned char *grown = realloc(*mem, bytes);
+
+		if (!grown)
+			return md_error_create(MD_ERR_NOMEM, "out of memory reading slab 0x%" PRIx64, base);
+		*mem = grown;
+		*mem_size = bytes;
+	}
+	if ((err = md_read(s, base, *mem, bytes)))
+		return md_error_wrap(err, "slab 0x%" PRIx64 " (%u objects, %u in use by its counter)",
+				     base, slab->objects, slab->inuse);
+	err = walk_freelist(c, *mem, base, slab->objects, slab->freelist, &c->freeptr_mode,
+			    free_map, &n);
+	if (!err && (slab->where & MD_SLAB_ON_CPU))
+		err = walk_freelist(c, *mem, base, slab->objects, slab->cpu_freelist,
+				    &c->freeptr_mode, free_map, &m);
+	*nr_free = n + m;
+	return err;
+}
+
+/* Largest objects-per-slab of a cache's slabs, for sizing free maps. */
+static uint32_t max_objects(const struct md_slab_cache *c)
+{
+	uint32_t max = 1;
+
+	for (size_t i = 0; i < c->nr_slabs; i++)
+		if (c->slabs[i].objects > max)
+			max = c->slabs[i].objects;
+	return max;
+}
+
+static void count_objects(struct md_session *s, struct md_slab_cache *c)
+{
 	unsigned char *mem = NULL;
 	size_t mem_size = 0;
-	uint64_t mismatched = 0;
+	uint64_t mismatched = 0, *free_map = calloc((max_objects(c) + 63) / 64, 8);
 
+	if (!free_map) {
+		cache_error(c, "out of memory");
+		return;
+	}
 	for (size_t i = 0; i < c->nr_slabs; i++) {
 		const struct md_slab *slab = &c->slabs[i];
-		uint64_t bytes = s->kernel.page_size << slab_order(s, c, slab);
-		uint64_t base = md_page_to_virt(&s->kernel, slab->page);
-		const struct cpu_freelist *cpu = NULL;
-		uint32_t free_objects = 0, n;
+		uint32_t free_objects;
 		struct md_error *err;
 
 		c->total += slab->objects;
-		c->bytes += bytes;
-		for (size_t j = 0; (where[i] & ON_CPU) && j < nr_cpu_free; j++)
-			if (cpu_free[j].slab == i)
-				cpu = &cpu_free[j];
-		if (!slab->freelist && !(cpu && cpu->freelist)) {
+		c->bytes += md_slab_bytes(s, c, slab);
+		if (!slab->freelist && !(slab->cpu_freelist && (slab->where & MD_SLAB_ON_CPU))) {
 			c->allocated += slab->objects;
 			continue;
 		}
-		if (bytes > mem_size) {
-			unsigned char *grown = realloc(mem, bytes);
-
-			if (!grown) {
-				cache_error(c, "out of memory reading slab 0x%" PRIx64, base);
-				break;
-			}
-			mem = grown;
-			mem_size = bytes;
-		}
-		if ((err = md_read(s, base, mem, bytes))) {
+		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &free_objects))) {
 			/* Fall back on the kernel's own count for this slab. */
-			cache_error_obj(c, md_error_wrap(err, "slab 0x%" PRIx64 " (%u objects, %u in use "
-							 "by its counter)", base, slab->objects, slab->inuse));
-			c->allocated += slab->inuse;
-			continue;
-		}
-		err = count_freelist(c, mem, base, slab->objects, slab->freelist, &mode, &n);
-		if (!err) {
-			free_objects += n;
-			if (cpu)
-				err = count_freelist(c, mem, base, slab->objects, cpu->freelist, &mode, &n);
-			if (cpu && !err)
-				free_objects += n;
-		}
-		if (err) {
 			cache_error_obj(c, err);
 			c->allocated += slab->inuse;
 			continue;
 		}
-		if (free_objects > slab->objects)
-			free_objects = slab->objects;
 		/* Off a CPU, a slab's inuse counter is exact (mm/slub.c __slab_free). */
-		if (!(where[i] & ON_CPU) && slab->inuse + free_objects != slab->objects)
+		if (!(slab->where & MD_SLAB_ON_CPU) && slab->inuse + free_objects != slab->objects)
 			mismatched++;
 		c->allocated += slab->objects - free_objects;
 	}
 	if (mismatched)
 		cache_error(c, "%" PRIu64 " slabs' inuse counters disagree with their freelists", mismatched);
+	free(free_map);
 	free(mem);
+}
+
+struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_cache *c,
+					 md_slab_object_fn *fn, void *arg)
+{
+	unsigned char *mem = NULL;
+	size_t mem_size = 0;
+	uint64_t *free_map = calloc((max_objects(c) + 63) / 64, 8);
+	struct md_error *err = NULL;
+
+	if (!free_map)
+		return md_error_create(MD_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < c->nr_slabs && !err; i++) {
+		const struct md_slab *slab = &c->slabs[i];
+		uint64_t base = md_page_to_virt(&s->kernel, slab->page);
+		uint32_t nr_free;
+
+		if (c->unreadable)
+			break;
+		if (md_interrupted(s)) {
+			err = md_error_create(MD_ERR_INTERRUPTED, "interrupted");
+			break;
+		}
+		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &nr_free))) {
+			/* Already reported by the walk; skip this slab's objects. */
+			if (md_error_root_code(err) == MD_ERR_NOMEM)
+				break;
+			md_error_destroy(err);
+			err = NULL;
+			continue;
+		}
+		for (uint32_t j = 0; j < slab->objects && !err; j++) {
+			uint64_t off = c->red_left_pad + (uint64_t)j * c->size;
+
+			if (free_map[j / 64] & (1ULL << (j % 64)))
+				continue;
+			err = fn(arg, c, base + off, mem + off, c->size - c->red_left_pad);
+		}
+	}
+	free(free_map);
+	free(mem);
+	return err;
+}
+
+uint64_t md_slab_bytes(const struct md_session *s, const struct md_slab_cache *c,
+		       const struct md_slab *slab)
+{
+	return s->kernel.page_size << slab_order(s, c, slab);
+}
+
+struct md_slab_cache *md_slab_find_cache(struct md_slab_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->nr_caches; i++)
+		if (!strcmp(st->caches[i].name, name))
+			return &st->caches[i];
+	return NULL;
 }
 
 static void walk_cache(struct md_session *s, const struct slab_layout *l, struct md_slab_cache *c)
 {
-	uint8_t *where = calloc(c->nr_slabs ? c->nr_slabs : 1, 1);
-	struct cpu_freelist *cpu_free = calloc(s->kernel.nr_cpus, sizeof(*cpu_free));
-	size_t nr_cpu_free;
-
-	if (!where || !cpu_free) {
-		cache_error(c, "out of memory");
-		goto out;
-	}
 	if (c->nr_slabs)
 		qsort(c->slabs, c->nr_slabs, sizeof(*c->slabs), compare_slab_page);
 	if (c->unreadable) {
@@ -803,23 +853,20 @@ static void walk_cache(struct md_session *s, const struct slab_layout *l, struct
 		for (size_t i = 0; i < c->nr_slabs; i++) {
 			c->allocated += c->slabs[i].inuse;
 			c->total += c->slabs[i].objects;
-			c->bytes += s->kernel.page_size << slab_order(s, c, &c->slabs[i]);
+			c->bytes += md_slab_bytes(s, c, &c->slabs[i]);
 		}
 		cache_error(c, "counted from the slabs' inuse counters only");
-		goto out;
+		return;
 	}
-	nr_cpu_free = walk_cpus(s, l, c, where, cpu_free);
-	walk_nodes(s, l, c, where);
-	count_objects(s, c, where, cpu_free, nr_cpu_free);
+	walk_cpus(s, l, c);
+	walk_nodes(s, l, c);
+	count_objects(s, c);
 	if (c->have_kernel_counters && c->kernel_nr_slabs != c->nr_slabs)
 		cache_error(c, "the kernel counts %" PRIu64 " slabs (kmem_cache_node.nr_slabs), "
 			    "the memory map has %zu", c->kernel_nr_slabs, c->nr_slabs);
 	if (c->have_kernel_counters && c->kernel_total_objects != c->total)
 		cache_error(c, "the kernel counts %" PRIu64 " objects (kmem_cache_node.total_objects), "
 			    "the slabs hold %" PRIu64, c->kernel_total_objects, c->total);
-out:
-	free(where);
-	free(cpu_free);
 }
 
 struct md_error *md_slab_walk(struct md_session *s, struct md_slab_state **ret)
@@ -876,152 +923,89 @@ void md_slab_state_destroy(struct md_slab_state *st)
 	free(st);
 }
 
-/* ---------------------------------------------------------------- command */
+/* ---------------------------------------------------------- address index */
 
-static int compare_cache_bytes(const void *a, const void *b)
+struct slab_range {
+	uint64_t start, end;		/* the slab's bytes in the direct map */
+	struct md_slab_cache *cache;
+};
+
+struct md_slab_index {
+	struct slab_range *ranges;	/* sorted by start, disjoint */
+	size_t n;
+};
+
+static int compare_range(const void *a, const void *b)
 {
-	const struct md_slab_cache *x = *(const struct md_slab_cache *const *)a;
-	const struct md_slab_cache *y = *(const struct md_slab_cache *const *)b;
+	uint64_t x = ((const struct slab_range *)a)->start, y = ((const struct slab_range *)b)->start;
 
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? 1 : -1;
-	return strcmp(x->name, y->name);
+	return x < y ? -1 : x > y;
 }
 
-static uint64_t slab_size(const struct md_session *s, const struct md_slab_cache *c)
+struct md_error *md_slab_index_build(struct md_session *s, struct md_slab_state *st,
+				     struct md_slab_index **ret)
 {
-	return s->kernel.page_size << c->oo_order;
-}
+	struct md_slab_index *ix = calloc(1, sizeof(*ix));
+	size_t n = 0;
 
-static struct json_object *cache_json(const struct md_session *s, const struct md_slab_cache *c)
-{
-	struct json_object *o = json_object_new_object(), *errors = json_object_new_array();
-	char addr[32];
-
-	snprintf(addr, sizeof(addr), "0x%016" PRIx64, c->address);
-	json_object_object_add(o, "name", json_object_new_string(c->name));
-	json_object_object_add(o, "address", json_object_new_string(addr));
-	json_object_object_add(o, "object_size", json_object_new_int64(c->object_size));
-	json_object_object_add(o, "slot_size", json_object_new_int64(c->size));
-	json_object_object_add(o, "allocated", json_object_new_int64(c->allocated));
-	json_object_object_add(o, "total", json_object_new_int64(c->total));
-	json_object_object_add(o, "slabs", json_object_new_int64(c->nr_slabs));
-	json_object_object_add(o, "slab_size", json_object_new_int64(slab_size(s, c)));
-	json_object_object_add(o, "bytes", json_object_new_int64(c->bytes));
-	json_object_object_add(o, "reclaimable", json_object_new_boolean(c->reclaimable));
-	for (size_t i = 0; i < c->nr_errors; i++)
-		json_object_array_add(errors, json_object_new_string(c->errors[i]));
-	json_object_object_add(o, "errors", errors);
-	return o;
-}
-
-static void cache_text(const struct md_session *s, const struct md_slab_cache *c,
-		       struct md_output *out)
-{
-	md_printf(out, "%016" PRIx64 " %8u %10" PRIu64 " %10" PRIu64 " %7zu %5" PRIu64 "k %10" PRIu64
-		  "  %-7s %s\n", c->address, c->object_size, c->allocated, c->total, c->nr_slabs,
-		  slab_size(s, c) >> 10, c->bytes >> 10, c->reclaimable ? "yes" : "no", c->name);
-	for (size_t i = 0; i < c->nr_errors && i < MAX_ERRORS_PER_CACHE; i++)
-		md_printf(out, "  ! %s: %s\n", c->name, c->errors[i]);
-	if (c->nr_errors > MAX_ERRORS_PER_CACHE)
-		md_printf(out, "  ! %s: ... and %zu more problems (--json lists all)\n", c->name,
-			  c->nr_errors - MAX_ERRORS_PER_CACHE);
-}
-
-static void cache_accounting_text(const struct md_slab_cache *c, struct md_output *out)
-{
-	md_printf(out, "\n%s: %" PRIu64 " allocated, %" PRIu64 " free, %" PRIu64 " objects in %zu slabs"
-		  " (slot %u bytes, %u per slab of order %u)\n", c->name, c->allocated,
-		  c->total - c->allocated, c->total, c->nr_slabs, c->size, c->oo_objects, c->oo_order);
-	md_printf(out, "  slabs: %" PRIu64 " active on CPUs, %" PRIu64 " CPU-partial, %" PRIu64
-		  " node-partial, %" PRIu64 " on full lists, %" PRIu64 " full and on no list\n",
-		  c->cpu_slabs, c->cpu_partial_slabs, c->node_partial_slabs, c->node_full_slabs,
-		  c->nr_slabs - c->cpu_slabs - c->cpu_partial_slabs - c->node_partial_slabs -
-		  c->node_full_slabs);
-	if (c->have_kernel_counters)
-		md_printf(out, "  kernel counters: %" PRIu64 " slabs, %" PRIu64 " objects%s\n",
-			  c->kernel_nr_slabs, c->kernel_total_objects,
-			  c->kernel_nr_slabs == c->nr_slabs && c->kernel_total_objects == c->total ?
-			  " (verified)" : "");
-}
-
-struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, struct md_output *out)
-{
-	const char *only = NULL;
-	long limit = -1;
-	struct md_slab_state *st;
-	struct md_slab_cache **rows;
-	struct md_error *err;
-	size_t nr_rows = 0;
-	uint64_t reclaimable = 0, unreclaimable = 0;
-
-	for (int i = 1; i < argc; i++) {
-		char *end;
-
-		if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			limit = strtol(argv[++i], &end, 10);
-			if (*end || limit < 0)
-				return md_error_create(MD_ERR_INVALID, "slableak: -n wants a count, not '%s'",
-						       argv[i]);
-		} else if (argv[i][0] == '-') {
-			return md_error_create(MD_ERR_INVALID, "slableak: unknown option '%s' "
-					       "(usage: slableak [-n N] [CACHE])", argv[i]);
-		} else if (!only) {
-			only = argv[i];
-		} else {
-			return md_error_create(MD_ERR_INVALID, "slableak: one cache at a time ('%s' and '%s')",
-					       only, argv[i]);
-		}
-	}
-	if ((err = md_slab_walk(s, &st)))
-		return err;
-	rows = calloc(st->nr_caches ? st->nr_caches : 1, sizeof(*rows));
-	if (!rows)
+	if (!ix)
 		return md_error_create(MD_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < st->nr_caches; i++)
+		n += st->caches[i].unreadable ? 0 : st->caches[i].nr_slabs;
+	ix->ranges = calloc(n ? n : 1, sizeof(*ix->ranges));
+	if (!ix->ranges) {
+		free(ix);
+		return md_error_create(MD_ERR_NOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < st->nr_caches; i++) {
 		struct md_slab_cache *c = &st->caches[i];
 
-		if (c->reclaimable)
-			reclaimable += c->bytes;
-		else
-			unreclaimable += c->bytes;
-		if (!only || !strcmp(c->name, only))
-			rows[nr_rows++] = c;
-	}
-	if (only && !nr_rows) {
-		free(rows);
-		return md_error_create(MD_ERR_INVALID, "slableak: no slab cache named '%s'", only);
-	}
-	qsort(rows, nr_rows, sizeof(*rows), compare_cache_bytes);
-	if (limit >= 0 && (size_t)limit < nr_rows)
-		nr_rows = limit;
+		for (size_t j = 0; !c->unreadable && j < c->nr_slabs; j++) {
+			uint64_t start = md_page_to_virt(&s->kernel, c->slabs[j].page);
 
-	if (md_output_is_json(out)) {
-		struct json_object *doc = md_output_doc(out), *caches = json_object_new_array();
-		struct json_object *errors = json_object_new_array();
-
-		for (size_t i = 0; i < nr_rows; i++)
-			json_object_array_add(caches, cache_json(s, rows[i]));
-		json_object_object_add(doc, "caches", caches);
-		for (size_t i = 0; i < st->nr_errors; i++)
-			json_object_array_add(errors, json_object_new_string(st->errors[i]));
-		json_object_object_add(doc, "errors", errors);
-		json_object_object_add(doc, "reclaimable_bytes", json_object_new_int64(reclaimable));
-		json_object_object_add(doc, "unreclaimable_bytes", json_object_new_int64(unreclaimable));
-	} else {
-		char a[32], b[32];
-
-		md_printf(out, "CACHE             OBJSIZE  ALLOCATED      TOTAL   SLABS  SSIZE  MEM(KiB)"
-			  "  RECLAIM NAME\n");
-		for (size_t i = 0; i < nr_rows; i++)
-			cache_text(s, rows[i], out);
-		if (only)
-			cache_accounting_text(rows[0], out);
-		for (size_t i = 0; i < st->nr_errors; i++)
-			md_printf(out, "  ! %s\n", st->errors[i]);
-		md_printf(out, "\nslab memory: %s reclaimable, %s unreclaimable, in %zu caches\n",
-			  md_human_bytes(reclaimable, a), md_human_bytes(unreclaimable, b), st->nr_caches);
+			ix->ranges[ix->n++] = (struct slab_range){
+				start, start + md_slab_bytes(s, c, &c->slabs[j]), c };
+		}
 	}
-	free(rows);
+	qsort(ix->ranges, ix->n, sizeof(*ix->ranges), compare_range);
+	*ret = ix;
 	return NULL;
+}
+
+void md_slab_index_destroy(struct md_slab_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->ranges);
+	free(ix);
+}
+
+bool md_slab_index_lookup(const struct md_slab_index *ix, uint64_t addr,
+			  struct md_slab_cache **cache, uint64_t *object)
+{
+	size_t lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct slab_range *r = &ix->ranges[mid];
+
+		if (addr < r->start) {
+			hi = mid;
+		} else if (addr >= r->end) {
+			lo = mid + 1;
+		} else {
+			const struct md_slab_cache *c = r->cache;
+			uint64_t first = r->start + c->red_left_pad, idx;
+
+			if (addr < first)
+				return false;
+			idx = (addr - first) / c->size;
+			if (idx >= (r->end - first) / c->size)
+				return false;	/* the slab's tail padding */
+			*cache = r->cache;
+			*object = first + idx * c->size;
+			return true;
+		}
+	}
+	return false;
 }

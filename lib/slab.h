@@ -9,13 +9,28 @@
 
 struct md_output;
 
+/* Where a slab sits in the kernel's bookkeeping (md_slab.where bits). */
+enum {
+	MD_SLAB_ON_CPU = 1,		/* a CPU's active slab */
+	MD_SLAB_ON_CPU_PARTIAL = 2,	/* on a CPU's partial chain */
+	MD_SLAB_ON_NODE_PARTIAL = 4,	/* on a node's partial list */
+	MD_SLAB_ON_NODE_FULL = 8,	/* on a node's full list (SLAB_STORE_USER) */
+};
+
 /* One slab found in the vmemmap scan. */
 struct md_slab {
 	uint64_t page;		/* its struct slab / struct page */
 	uint64_t freelist;	/* slab->freelist */
+	uint64_t cpu_freelist;	/* its CPU's lockless freelist, when MD_SLAB_ON_CPU */
 	uint32_t inuse, objects;
+	int cpu;		/* the CPU whose active slab it is, or -1 */
+	unsigned int nid;	/* the node whose memory map holds it */
+	uint8_t where;		/* MD_SLAB_ON_* bits */
 	bool frozen;
 };
+
+/* How CONFIG_SLAB_FREELIST_HARDENED pointers decode in this kernel. */
+enum md_freeptr_mode { MD_FREEPTR_SWAB, MD_FREEPTR_NO_SWAB };
 
 struct md_slab_cache {
 	uint64_t address;
@@ -32,6 +47,7 @@ struct md_slab_cache {
 	bool reclaimable;
 	bool store_user;	/* SLAB_STORE_USER: struct track after each object */
 	bool unreadable;	/* its kmem_cache could not be read or makes no sense */
+	enum md_freeptr_mode freeptr_mode;
 
 	struct md_slab *slabs;	/* every slab of this cache */
 	size_t nr_slabs, slabs_cap;
@@ -56,6 +72,31 @@ struct md_slab_state {
 /* Walk every cache once per session; later calls return the same state. */
 struct md_error *md_slab_walk(struct md_session *s, struct md_slab_state **ret);
 void md_slab_state_destroy(struct md_slab_state *st);
+
+struct md_slab_cache *md_slab_find_cache(struct md_slab_state *st, const char *name);
+/* Bytes of one slab of the cache (its order from the slab's object count). */
+uint64_t md_slab_bytes(const struct md_session *s, const struct md_slab_cache *c,
+		       const struct md_slab *slab);
+
+/* Called for each allocated object: addr is the object (after any left red
+ * zone), obj its bytes, len the bytes of its slot from there (object,
+ * padding, free pointer and tracks).  An error stops the iteration. */
+typedef struct md_error *md_slab_object_fn(void *arg, const struct md_slab_cache *c,
+					   uint64_t addr, const unsigned char *obj, size_t len);
+/* Every allocated object of c, reading each slab once; slabs that cannot be
+ * read (already reported by the walk) are skipped. */
+struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_cache *c,
+					 md_slab_object_fn *fn, void *arg);
+
+/* Which slab object an address points into, for every cache at once. */
+struct md_slab_index;
+struct md_error *md_slab_index_build(struct md_session *s, struct md_slab_state *st,
+				     struct md_slab_index **ret);
+void md_slab_index_destroy(struct md_slab_index *ix);
+/* The cache and object start containing addr; false if addr is in no slab
+ * (or in a slab's padding). */
+bool md_slab_index_lookup(const struct md_slab_index *ix, uint64_t addr,
+			  struct md_slab_cache **cache, uint64_t *object);
 
 /* The `slableak` command. */
 struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, struct md_output *out);

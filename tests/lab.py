@@ -23,6 +23,19 @@ def mkvmcore(*args, env=None, check=True):
     return p
 
 
+# libkdumpfile 0.5 (Debian 12) crashes inside kdump_read() (memmove to NULL:
+# its page cache hands back an entry without data; before that, bogus
+# "Decompresion failed: error -2" for pages crash reads fine) on some
+# makedumpfile-filtered 6.12 lab dumps, depending on the order of reads.
+# Until that is fixed or worked around, the standalone program is not run
+# on them; see the issue 4 note.
+LIBKDUMPFILE_BROKEN = {("6.12", "filtered")}
+
+
+def standalone_can_read(kernel, fmt):
+    return (kernel, fmt) not in LIBKDUMPFILE_BROKEN
+
+
 def dump(kernel, scenario, fmt="elf"):
     """OUTDIR of a lab dump (build/lab/KERNEL/SCENARIO/FORMAT), made if missing."""
     out = os.path.join(LAB, kernel, scenario, fmt)
@@ -54,8 +67,9 @@ def slabinfo(outdir):
     return rows
 
 
-def crash(outdir, commands):
+def crash(outdir, commands, env=None):
     """Run crash 8.0.2 in batch mode on a lab dump; returns its output.
+    env: extra environment variables (e.g. MEMDIAG_TYPES=gdb).
 
     crash 8.0.2 cannot load 6.12's module list ("invalid structure member
     offset: module_core_size", the layout changed in 6.4): --no_modules there.
@@ -67,7 +81,8 @@ def crash(outdir, commands):
         for _ in range(3):
             p = subprocess.run(["crash", "-s"] + extra + ["-i", f.name, os.path.join(outdir, "vmlinux"),
                                os.path.join(outdir, "vmcore")], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=300)
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=300,
+                               env=dict(os.environ, **(env or {})))
             # crash 8.0.2 corrupts its own heap at start-up on some 6.12 dumps
             # ("malloc(): unsorted double linked list corrupted", SIGABRT) in
             # about half the runs, with no extension loaded: try again.

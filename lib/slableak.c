@@ -1,0 +1,1081 @@
+/* slableak CACHE: who holds a cache's objects.
+ *
+ * Every allocated object (lib/slab.c md_slab_for_each_object) is attributed
+ * twice:
+ *   - to its allocation caller, when the cache keeps SLAB_STORE_USER tracks:
+ *     the struct track after the object, found as mm/slub.c get_track()
+ *     finds it, grouped by track->addr as /sys/kernel/slab/CACHE/alloc_calls
+ *     groups them (mm/slub.c list_locations()), with the stack from the
+ *     stack depot handle;
+ *   - to a content signature: what each of its first words points at (a
+ *     kernel or module symbol, another cache's object, vmalloc, user space,
+ *     text, a plain number).  Objects of one kind look alike, and a symbol
+ *     in the signature (an ops table, say) usually names their owner.
+ * The verdict weighs the largest group against the cache.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "hash.h"
+#include "slableak.h"
+#include "stackdepot.h"
+
+#define SIGNATURE_WORDS 8	/* words of an object its signature looks at */
+#define MAX_FRAMES 32
+#define MAX_ROWS 10		/* suspects printed per kind */
+/* In a generic (kmalloc) cache, a leak worth the name: this many objects
+ * from one source ... */
+#define LEAK_MIN_OBJECTS 10000
+/* ... holding at least this share of the cache's allocated objects
+ * (probable; half of it: possible).  A dedicated cache holds one kind of
+ * object by design, so only unreferenced objects (-u) count there. */
+#define LEAK_MIN_SHARE 0.5
+
+/* x86-64 address ranges (Documentation/arch/x86/x86_64/mm.rst). */
+#define KERNEL_IMAGE_START 0xffffffff80000000ULL
+#define MODULES_END 0xffffffffff000000ULL
+#define VMALLOC_SIZE (32ULL << 40)	/* 4-level paging */
+#define USER_END 0x0000800000000000ULL
+
+struct track_layout {
+	bool present;
+	uint64_t size, addr, handle, pid, when;	/* handle MD_NO_OFFSET without STACKDEPOT */
+};
+
+/* u64 -> index, open addressing; key 0 is reserved (never stored). */
+struct u64_map {
+	uint64_t *keys;
+	size_t *values;
+	size_t cap, len;
+};
+
+/* string -> index */
+struct str_map {
+	char **keys;
+	size_t *values;
+	size_t cap, len;
+};
+
+struct suspects {
+	struct md_leak_suspect *v;
+	size_t n, cap;
+};
+
+struct analysis {
+	struct md_session *s;
+	struct md_slab_state *st;
+	struct md_slab_index *index;
+	struct md_leak_report *r;
+	struct track_layout track;
+	uint64_t track_at;		/* offset of the alloc track from the object */
+	struct u64_map caller_map;	/* track addr -> callers index */
+	struct suspects callers, signatures;
+	struct str_map signature_map;	/* signature -> signatures index */
+	struct u64_map symbol_map;	/* word value -> symbol_names index */
+	char **symbol_names;		/* "&sym [mod]", or NULL: no symbol there */
+	size_t nr_symbol_names, symbol_names_cap;
+};
+
+static struct md_error *nomem(void)
+{
+	return md_error_create(MD_ERR_NOMEM, "out of memory");
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* ------------------------------------------------------------------ maps */
+
+static bool u64_map_grow(struct u64_map *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 256;
+	uint64_t *keys = calloc(cap, sizeof(*keys));
+	size_t *values = calloc(cap, sizeof(*values));
+
+	if (!keys || !values) {
+		free(keys);
+		free(values);
+		return false;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		size_t h;
+
+		if (!m->keys[i])
+			continue;
+		for (h = mix64(m->keys[i]) & (cap - 1); keys[h]; h = (h + 1) & (cap - 1))
+			;
+		keys[h] = m->keys[i];
+		values[h] = m->values[i];
+	}
+	free(m->keys);
+	free(m->values);
+	m->keys = keys;
+	m->values = values;
+	m->cap = cap;
+	return true;
+}
+
+/* The slot for key: *found says whether it is there already. */
+static size_t *u64_map_slot(struct u64_map *m, uint64_t key, bool *found)
+{
+	size_t h;
+
+	if (2 * (m->len + 1) > m->cap && !u64_map_grow(m))
+		return NULL;
+	for (h = mix64(key) & (m->cap - 1); m->keys[h]; h = (h + 1) & (m->cap - 1)) {
+		if (m->keys[h] == key) {
+			*found = true;
+			return &m->values[h];
+		}
+	}
+	*found = false;
+	m->keys[h] = key;
+	m->len++;
+	return &m->values[h];
+}
+
+static void u64_map_free(struct u64_map *m)
+{
+	free(m->keys);
+	free(m->values);
+}
+
+static bool str_map_grow(struct str_map *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 256;
+	char **keys = calloc(cap, sizeof(*keys));
+	size_t *values = calloc(cap, sizeof(*values));
+
+	if (!keys || !values) {
+		free(keys);
+		free(values);
+		return false;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		size_t h;
+
+		if (!m->keys[i])
+			continue;
+		h = md_hash_bytes(m->keys[i], strlen(m->keys[i])) & (cap - 1);
+		while (keys[h])
+			h = (h + 1) & (cap - 1);
+		keys[h] = m->keys[i];
+		values[h] = m->values[i];
+	}
+	free(m->keys);
+	free(m->values);
+	m->keys = keys;
+	m->values = values;
+	m->cap = cap;
+	return true;
+}
+
+/* The slot for key (copied in when new). */
+static size_t *str_map_slot(struct str_map *m, const char *key, bool *found)
+{
+	size_t h;
+
+	if (2 * (m->len + 1) > m->cap && !str_map_grow(m))
+		return NULL;
+	for (h = md_hash_bytes(key, strlen(key)) & (m->cap - 1); m->keys[h]; h = (h + 1) & (m->cap - 1)) {
+		if (!strcmp(m->keys[h], key)) {
+			*found = true;
+			return &m->values[h];
+		}
+	}
+	if (!(m->keys[h] = strdup(key)))
+		return NULL;
+	*found = false;
+	m->len++;
+	return &m->values[h];
+}
+
+static void str_map_free(struct str_map *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->values);
+}
+
+static struct md_leak_suspect *suspect_new(struct suspects *list, const char *what, size_t *index)
+{
+	struct md_leak_suspect *x;
+
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 64;
+		struct md_leak_suspect *grown = realloc(list->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		list->v = grown;
+		list->cap = cap;
+	}
+	x = &list->v[list->n];
+	memset(x, 0, sizeof(*x));
+	if (!(x->what = strdup(what)))
+		return NULL;
+	*index = list->n++;
+	return x;
+}
+
+static void suspect_sample(struct md_leak_suspect *x, uint64_t addr)
+{
+	if (x->nr_samples < sizeof(x->samples) / sizeof(x->samples[0]))
+		x->samples[x->nr_samples++] = addr;
+}
+
+/* ------------------------------------------------------------ callers */
+
+static struct md_error *resolve_track(struct md_session *s, struct track_layout *t)
+{
+	struct md_error *err;
+
+	const struct md_field fields[] = {
+		{ "struct track", "addr", &t->addr },
+		/* CONFIG_STACKDEPOT (5.17 "mm/slub: use stackdepot to save stack trace in objects") */
+		{ "struct track", "handle", &t->handle, 1 },
+		{ "struct track", "pid", &t->pid },
+		{ "struct track", "when", &t->when },
+	};
+	if ((err = md_type_size(s, "struct track", &t->size)) ||
+	    (err = md_resolve_fields(s, fields, sizeof(fields) / sizeof(fields[0]))))
+		return md_error_wrap(err, "SLUB's struct track");
+	t->present = true;
+	return NULL;
+}
+
+static struct md_error *count_caller(struct analysis *a, uint64_t addr, const unsigned char *obj,
+				     size_t len)
+{
+	const struct track_layout *t = &a->track;
+	const unsigned char *track = obj + a->track_at;
+	uint64_t caller, when;
+	struct md_leak_suspect *x;
+	size_t *slot, idx;
+	bool found;
+	int pid;
+
+	if (a->track_at + t->size > len)
+		return NULL;
+	caller = md_get_u64(track, t->addr);
+	if (!caller)
+		return NULL;	/* allocated before tracking started (early boot) */
+	when = md_get_u64(track, t->when);
+	pid = (int)md_get_u32(track, t->pid);
+	a->r->tracked++;
+	if (!(slot = u64_map_slot(&a->caller_map, caller, &found)))
+		return nomem();
+	if (found) {
+		x = &a->callers.v[*slot];
+	} else {
+		char name[160];
+		struct md_error *err = md_address_name(a->s, caller, name, sizeof(name));
+
+		if (err) {
+			md_error_destroy(err);
+			snprintf(name, sizeof(name), "0x%" PRIx64, caller);
+		}
+		if (!(x = suspect_new(&a->callers, name, &idx)))
+			return nomem();
+		*slot = idx;
+		x->addr = caller;
+		x->min_when = x->max_when = when;
+		if (t->handle != MD_NO_OFFSET)
+			x->handle = md_get_u32(track, t->handle);
+	}
+	x->objects++;
+	suspect_sample(x, addr);
+	/* jiffies wrap: compare as the kernel's time_before() does */
+	if ((int64_t)(when - x->min_when) < 0)
+		x->min_when = when;
+	if ((int64_t)(when - x->max_when) > 0)
+		x->max_when = when;
+	for (size_t i = 0; i < x->nr_pids; i++)
+		if (x->pids[i] == pid)
+			return NULL;
+	if (x->nr_pids < sizeof(x->pids) / sizeof(x->pids[0]))
+		x->pids[x->nr_pids++] = pid;
+	else
+		x->more_pids++;
+	return NULL;
+}
+
+/* ---------------------------------------------------------- signatures */
+
+/* "&sym [mod]" for a word inside kernel or module text/data, NULL if none. */
+static const char *symbol_class(struct analysis *a, uint64_t v)
+{
+	char name[160], *plus;
+	size_t *slot, idx;
+	bool found;
+	struct md_error *err;
+
+	if (!(slot = u64_map_slot(&a->symbol_map, v, &found)))
+		return NULL;
+	if (found)
+		return a->symbol_names[*slot];
+	if (a->nr_symbol_names == a->symbol_names_cap) {
+		size_t cap = a->symbol_names_cap ? a->symbol_names_cap * 2 : 64;
+		char **grown = realloc(a->symbol_names, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		a->symbol_names = grown;
+		a->symbol_names_cap = cap;
+	}
+	idx = a->nr_symbol_names++;
+	a->symbol_names[idx] = NULL;
+	*slot = idx;
+	err = md_address_name(a->s, v, name + 1, sizeof(name) - 1);
+	if (err) {
+		md_error_destroy(err);
+		return NULL;
+	}
+	/* Drop "+0x10": objects of one kind point at one symbol, not always
+	 * at one offset in it (a list_head inside a module's static data). */
+	name[0] = '&';
+	if ((plus = strchr(name, '+'))) {
+		const char *mod = strchr(plus, ' ');
+
+		memmove(plus, mod ? mod : "", strlen(mod ? mod : "") + 1);
+	}
+	a->symbol_names[idx] = strdup(name);
+	return a->symbol_names[idx];
+}
+
+static bool printable_word(uint64_t v)
+{
+	int chars = 0;
+
+	for (int i = 0; i < 8; i++, v >>= 8) {
+		unsigned char c = v & 0xff;
+
+		if (c == 0 && chars >= 4) {
+			/* the rest must be NULs: a short string's end */
+			return (v >> 8) == 0;
+		}
+		if (!isprint(c))
+			return false;
+		chars++;
+	}
+	return true;
+}
+
+/* What one word of an object is. */
+static const char *word_class(struct analysis *a, uint64_t v, char *buf, size_t len)
+{
+	const struct md_kernel *k = &a->s->kernel;
+	struct md_slab_cache *c;
+	uint64_t object;
+	const char *sym;
+
+	if (v == 0)
+		return "0";
+	if (v >= KERNEL_IMAGE_START && v < MODULES_END) {
+		sym = symbol_class(a, v);
+		return sym ? sym : "kernel";
+	}
+	if (v >= k->page_offset && v < k->page_offset + (k->max_pfn << k->page_shift)) {
+		if (a->index && md_slab_index_lookup(a->index, v, &c, &object)) {
+			snprintf(buf, len, "->%s", c->name);
+			return buf;
+		}
+		return "page";
+	}
+	if (v >= k->vmemmap && v < k->vmemmap + k->max_pfn * k->page_struct_size)
+		return "struct-page";
+	if (v >= k->vmalloc_start && v < k->vmalloc_start + VMALLOC_SIZE)
+		return "vmalloc";
+	if (printable_word(v))
+		return "text";
+	if (v >= 0x400000 && v < USER_END && v > 0xffffffffULL)
+		return "user";
+	return "int";
+}
+
+static struct md_error *count_signature(struct analysis *a, uint64_t addr, const unsigned char *obj,
+					size_t len)
+{
+	const struct md_slab_cache *c = a->r->cache;
+	size_t words = c->object_size / 8, *slot, idx, used = 0;
+	char sig[SIGNATURE_WORDS * 72], buf[80];
+	struct md_leak_suspect *x;
+	bool found;
+
+	if (words > SIGNATURE_WORDS)
+		words = SIGNATURE_WORDS;
+	if (words * 8 > len)
+		words = len / 8;
+	sig[0] = '\0';
+	for (size_t i = 0; i < words; i++) {
+		/* The free pointer of an allocated object is stale: skip it. */
+		const char *cls = (c->offset == i * 8 && c->offset < c->inuse) ? "-" :
+				  word_class(a, md_get_u64(obj, i * 8), buf, sizeof(buf));
+		int n = snprintf(sig + used, sizeof(sig) - used, "%s%s", i ? " " : "", cls);
+
+		if (n < 0 || (size_t)n >= sizeof(sig) - used)
+			break;
+		used += n;
+	}
+	if (!(slot = str_map_slot(&a->signature_map, sig, &found)))
+		return nomem();
+	if (found) {
+		x = &a->signatures.v[*slot];
+	} else {
+		if (!(x = suspect_new(&a->signatures, sig, &idx)))
+			return nomem();
+		*slot = idx;
+	}
+	x->objects++;
+	suspect_sample(x, addr);
+	return NULL;
+}
+
+static struct md_error *attribute_object(void *arg, const struct md_slab_cache *c, uint64_t addr,
+					 const unsigned char *obj, size_t len)
+{
+	struct analysis *a = arg;
+	struct md_error *err;
+
+	a->r->objects++;
+	if (a->track.present && (err = count_caller(a, addr, obj, len)))
+		return err;
+	return count_signature(a, addr, obj, len);
+}
+
+static int compare_suspects(const void *x, const void *y)
+{
+	const struct md_leak_suspect *a = x, *b = y;
+
+	if (a->objects != b->objects)
+		return a->objects < b->objects ? 1 : -1;
+	return strcmp(a->what, b->what);
+}
+
+static void report_error(struct md_leak_report *r, struct md_error *err)
+{
+	char **grown = realloc(r->errors, (r->nr_errors + 1) * sizeof(*grown));
+	char *msg = md_error_string(err);
+
+	md_error_destroy(err);
+	if (!grown || !msg) {
+		free(msg);
+		if (grown)
+			r->errors = grown;
+		return;
+	}
+	r->errors = grown;
+	r->errors[r->nr_errors++] = msg;
+}
+
+static void analysis_free(struct analysis *a)
+{
+	u64_map_free(&a->caller_map);
+	u64_map_free(&a->symbol_map);
+	str_map_free(&a->signature_map);
+	for (size_t i = 0; i < a->nr_symbol_names; i++)
+		free(a->symbol_names[i]);
+	free(a->symbol_names);
+	md_slab_index_destroy(a->index);
+	for (size_t i = 0; i < a->callers.n; i++)
+		free(a->callers.v[i].what);
+	free(a->callers.v);
+	for (size_t i = 0; i < a->signatures.n; i++)
+		free(a->signatures.v[i].what);
+	free(a->signatures.v);
+}
+
+struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
+				 struct md_leak_report **ret)
+{
+	struct analysis a = { .s = s };
+	struct md_error *err;
+
+	if ((err = md_slab_walk(s, &a.st)))
+		return err;
+	if (!(a.r = calloc(1, sizeof(*a.r))))
+		return nomem();
+	a.r->cache = c;
+	if ((err = md_slab_index_build(s, a.st, &a.index)))
+		goto fail;
+	if (c->store_user) {
+		err = resolve_track(s, &a.track);
+		if (err) {
+			report_error(a.r, err);
+			err = NULL;
+		}
+		/* mm/slub.c get_info_end(): tracks follow the free pointer when
+		 * it is stored outside the object (freeptr_outside_object()). */
+		a.track_at = c->offset >= c->inuse ? c->inuse + 8 : c->inuse;
+	}
+	if ((err = md_slab_for_each_object(s, c, attribute_object, &a)))
+		goto fail;
+	if (a.callers.n)
+		qsort(a.callers.v, a.callers.n, sizeof(*a.callers.v), compare_suspects);
+	if (a.signatures.n)
+		qsort(a.signatures.v, a.signatures.n, sizeof(*a.signatures.v), compare_suspects);
+	a.r->callers = a.callers.v;
+	a.r->nr_callers = a.callers.n;
+	a.r->signatures = a.signatures.v;
+	a.r->nr_signatures = a.signatures.n;
+	a.callers = (struct suspects){ 0 };
+	a.signatures = (struct suspects){ 0 };
+	analysis_free(&a);
+	md_leak_judge(s, a.r);
+	*ret = a.r;
+	return NULL;
+fail:
+	analysis_free(&a);
+	md_leak_report_destroy(a.r);
+	return err;
+}
+
+void md_leak_report_destroy(struct md_leak_report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nr_callers; i++)
+		free(r->callers[i].what);
+	free(r->callers);
+	for (size_t i = 0; i < r->nr_signatures; i++)
+		free(r->signatures[i].what);
+	free(r->signatures);
+	for (size_t i = 0; i < r->nr_errors; i++)
+		free(r->errors[i]);
+	free(r->errors);
+	free(r->verdict);
+	free(r);
+}
+
+/* ------------------------------------------------------------- verdict */
+
+const char *md_leak_level_name(enum md_leak_level level)
+{
+	switch (level) {
+	case MD_LEAK_PROBABLE:
+		return "probable leak";
+	case MD_LEAK_POSSIBLE:
+		return "possible leak";
+	case MD_LEAK_RECLAIMABLE:
+		return "reclaimable";
+	case MD_LEAK_NONE:
+		break;
+	}
+	return "no leak seen";
+}
+
+/* A signature that names something (a symbol or another cache), so that
+ * objects sharing it are of one kind, not merely all numbers. */
+static bool signature_names_owner(const char *sig)
+{
+	return strchr(sig, '&') || strstr(sig, "->");
+}
+
+/* kmalloc-N and its variants serve every caller, so one source holding most
+ * of them stands out; a dedicated cache holds one kind of object anyway. */
+static bool generic_cache(const char *name)
+{
+	return strstr(name, "kmalloc-") != NULL;
+}
+
+void md_leak_judge(struct md_session *s, struct md_leak_report *r)
+{
+	const struct md_slab_cache *c = r->cache;
+	const struct md_leak_suspect *top = NULL;
+	char n1[32], n2[32], b1[32], age[64] = "";
+	bool by_caller = false;
+	uint64_t now;
+	double share;
+
+	if (r->tracked && r->nr_callers) {
+		top = &r->callers[0];
+		by_caller = true;
+	} else if (r->nr_signatures) {
+		top = &r->signatures[0];
+	}
+	free(r->verdict);
+	r->verdict = NULL;
+	if (c->reclaimable) {
+		r->level = MD_LEAK_RECLAIMABLE;
+		if (asprintf(&r->verdict, "%s: %s objects (%s) in a reclaimable cache "
+			     "(SLAB_RECLAIM_ACCOUNT): the kernel frees them under memory pressure, "
+			     "not a leak", c->name, md_count(c->allocated, n1),
+			     md_human_bytes(c->bytes, b1)) < 0)
+			r->verdict = NULL;
+		return;
+	}
+	if (!top || !r->objects) {
+		r->level = MD_LEAK_NONE;
+		if (asprintf(&r->verdict, "%s: no allocated objects to attribute", c->name) < 0)
+			r->verdict = NULL;
+		return;
+	}
+	share = (double)top->objects / r->objects;
+	if (r->orphans_scanned && top->orphans >= 1000 && 2 * top->orphans >= top->objects)
+		r->level = MD_LEAK_PROBABLE;
+	else if (!generic_cache(c->name) || top->objects < LEAK_MIN_OBJECTS ||
+		 !(by_caller || signature_names_owner(top->what)))
+		r->level = MD_LEAK_NONE;
+	else if (share >= LEAK_MIN_SHARE)
+		r->level = MD_LEAK_PROBABLE;
+	else if (share >= LEAK_MIN_SHARE / 2)
+		r->level = MD_LEAK_POSSIBLE;
+	else
+		r->level = MD_LEAK_NONE;
+	if (by_caller && s->kernel.hz) {
+		struct md_error *err = md_jiffies(s, &now);
+
+		if (!err)
+			snprintf(age, sizeof(age), ", oldest %" PRIu64 " s",
+				 (now - top->min_when) / s->kernel.hz);
+		md_error_destroy(err);
+	}
+	if (asprintf(&r->verdict, "%s: %s of %s objects (%s) %s %s%s%s: %s", c->name,
+		     md_count(top->objects, n1), md_count(r->objects, n2),
+		     md_human_bytes(top->objects * c->size, b1),
+		     by_caller ? "allocated by" : "look alike:", top->what, age,
+		     r->orphans_scanned ? (top->orphans ? ", unreferenced" : ", all referenced") : "",
+		     md_leak_level_name(r->level)) < 0)
+		r->verdict = NULL;
+}
+
+/* ------------------------------------------------------------- command */
+
+#define MAX_ERRORS_PER_CACHE 8
+
+static int compare_cache_bytes(const void *a, const void *b)
+{
+	const struct md_slab_cache *x = *(const struct md_slab_cache *const *)a;
+	const struct md_slab_cache *y = *(const struct md_slab_cache *const *)b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static uint64_t slab_size(const struct md_session *s, const struct md_slab_cache *c)
+{
+	return s->kernel.page_size << c->oo_order;
+}
+
+static struct json_object *cache_json(const struct md_session *s, const struct md_slab_cache *c)
+{
+	struct json_object *o = json_object_new_object(), *errors = json_object_new_array();
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "0x%016" PRIx64, c->address);
+	json_object_object_add(o, "name", json_object_new_string(c->name));
+	json_object_object_add(o, "address", json_object_new_string(addr));
+	json_object_object_add(o, "object_size", json_object_new_int64(c->object_size));
+	json_object_object_add(o, "slot_size", json_object_new_int64(c->size));
+	json_object_object_add(o, "allocated", json_object_new_int64(c->allocated));
+	json_object_object_add(o, "total", json_object_new_int64(c->total));
+	json_object_object_add(o, "slabs", json_object_new_int64(c->nr_slabs));
+	json_object_object_add(o, "slab_size", json_object_new_int64(slab_size(s, c)));
+	json_object_object_add(o, "bytes", json_object_new_int64(c->bytes));
+	json_object_object_add(o, "reclaimable", json_object_new_boolean(c->reclaimable));
+	for (size_t i = 0; i < c->nr_errors; i++)
+		json_object_array_add(errors, json_object_new_string(c->errors[i]));
+	json_object_object_add(o, "errors", errors);
+	return o;
+}
+
+static void cache_text(const struct md_session *s, const struct md_slab_cache *c,
+		       struct md_output *out)
+{
+	md_printf(out, "%016" PRIx64 " %8u %10" PRIu64 " %10" PRIu64 " %7zu %5" PRIu64 "k %10" PRIu64
+		  "  %-7s %s\n", c->address, c->object_size, c->allocated, c->total, c->nr_slabs,
+		  slab_size(s, c) >> 10, c->bytes >> 10, c->reclaimable ? "yes" : "no", c->name);
+	for (size_t i = 0; i < c->nr_errors && i < MAX_ERRORS_PER_CACHE; i++)
+		md_printf(out, "  ! %s: %s\n", c->name, c->errors[i]);
+	if (c->nr_errors > MAX_ERRORS_PER_CACHE)
+		md_printf(out, "  ! %s: ... and %zu more problems (--json lists all)\n", c->name,
+			  c->nr_errors - MAX_ERRORS_PER_CACHE);
+}
+
+static void cache_accounting_text(struct md_session *s, const struct md_slab_cache *c,
+				  struct md_output *out)
+{
+	md_printf(out, "\n%s: %" PRIu64 " allocated, %" PRIu64 " free, %" PRIu64 " objects in %zu slabs"
+		  " (slot %u bytes, %u per slab of order %u)\n", c->name, c->allocated,
+		  c->total - c->allocated, c->total, c->nr_slabs, c->size, c->oo_objects, c->oo_order);
+	md_printf(out, "  slabs: %" PRIu64 " active on CPUs, %" PRIu64 " CPU-partial, %" PRIu64
+		  " node-partial, %" PRIu64 " on full lists, %" PRIu64 " full and on no list\n",
+		  c->cpu_slabs, c->cpu_partial_slabs, c->node_partial_slabs, c->node_full_slabs,
+		  c->nr_slabs - c->cpu_slabs - c->cpu_partial_slabs - c->node_partial_slabs -
+		  c->node_full_slabs);
+	for (unsigned int nid = 0; nid < s->kernel.nr_nodes; nid++) {
+		uint64_t slabs = 0, partial = 0, full = 0;
+
+		for (size_t i = 0; i < c->nr_slabs; i++) {
+			if (c->slabs[i].nid != nid)
+				continue;
+			slabs++;
+			partial += !!(c->slabs[i].where & MD_SLAB_ON_NODE_PARTIAL);
+			full += !!(c->slabs[i].where & MD_SLAB_ON_NODE_FULL);
+		}
+		if (slabs)
+			md_printf(out, "  node %u: %" PRIu64 " slabs, %" PRIu64 " partial, %" PRIu64
+				  " on the full list\n", nid, slabs, partial, full);
+	}
+	for (unsigned int cpu = 0; cpu < s->kernel.nr_cpus; cpu++) {
+		const struct md_slab *active = NULL;
+
+		for (size_t i = 0; i < c->nr_slabs; i++) {
+			const struct md_slab *slab = &c->slabs[i];
+
+			if ((slab->where & MD_SLAB_ON_CPU) && slab->cpu == (int)cpu)
+				active = slab;
+		}
+		if (active)
+			md_printf(out, "  cpu %u: active slab 0x%016" PRIx64 " (%u objects)\n", cpu,
+				  md_page_to_virt(&s->kernel, active->page), active->objects);
+	}
+	if (c->have_kernel_counters)
+		md_printf(out, "  kernel counters: %" PRIu64 " slabs, %" PRIu64 " objects%s\n",
+			  c->kernel_nr_slabs, c->kernel_total_objects,
+			  c->kernel_nr_slabs == c->nr_slabs && c->kernel_total_objects == c->total ?
+			  " (verified)" : "");
+}
+
+/* The frames of a caller's stack, as names. */
+static size_t caller_stack(struct md_session *s, const struct md_leak_suspect *x,
+			   char names[][160], size_t max, struct md_error **errp)
+{
+	uint64_t frames[MAX_FRAMES];
+	struct md_stackdepot *d;
+	size_t nr = 0;
+
+	*errp = NULL;
+	if (!x->handle)
+		return 0;
+	if ((*errp = md_stackdepot_get(s, &d)) ||
+	    (*errp = md_stackdepot_fetch(s, d, x->handle, frames, max < MAX_FRAMES ? max : MAX_FRAMES, &nr)))
+		return 0;
+	for (size_t i = 0; i < nr; i++) {
+		struct md_error *err = md_address_name(s, frames[i], names[i], sizeof(names[i]));
+		if (err) {
+			md_error_destroy(err);
+			snprintf(names[i], sizeof(names[i]), "0x%" PRIx64, frames[i]);
+		}
+	}
+	return nr;
+}
+
+static void caller_ages(struct md_session *s, const struct md_leak_suspect *x, int64_t *oldest,
+			int64_t *youngest)
+{
+	uint64_t now;
+	struct md_error *err;
+
+	*oldest = *youngest = -1;
+	if (!s->kernel.hz)
+		return;
+	if ((err = md_jiffies(s, &now))) {
+		md_error_destroy(err);
+		return;
+	}
+	*oldest = (int64_t)(now - x->min_when) / (int64_t)s->kernel.hz;
+	*youngest = (int64_t)(now - x->max_when) / (int64_t)s->kernel.hz;
+}
+
+static void leak_report_text(struct md_session *s, const struct md_leak_report *r,
+			     struct md_output *out)
+{
+	const struct md_slab_cache *c = r->cache;
+	char n1[32], b1[32], names[MAX_FRAMES][160];
+
+	if (c->store_user) {
+		md_printf(out, "\nallocation callers (struct track of %s objects, as "
+			  "/sys/kernel/slab/%s/alloc_calls):\n", md_count(r->tracked, n1), c->name);
+		md_printf(out, "    OBJECTS       BYTES  AGE(s)        PIDS  CALLER\n");
+	}
+	for (size_t i = 0; c->store_user && i < r->nr_callers && i < MAX_ROWS; i++) {
+		const struct md_leak_suspect *x = &r->callers[i];
+		struct md_error *err;
+		int64_t oldest, youngest;
+		char ages[48] = "?", pids[48];
+		size_t nr;
+
+		caller_ages(s, x, &oldest, &youngest);
+		if (oldest >= 0)
+			snprintf(ages, sizeof(ages), "%" PRId64 "-%" PRId64, youngest, oldest);
+		if (x->nr_pids == 1)
+			snprintf(pids, sizeof(pids), "%d", x->pids[0]);
+		else
+			snprintf(pids, sizeof(pids), "%zu pids", x->nr_pids + x->more_pids);
+		md_printf(out, "%11s %11s %7s %11s  %s\n", md_count(x->objects, n1),
+			  md_human_bytes(x->objects * c->size, b1), ages, pids, x->what);
+		nr = caller_stack(s, x, names, MAX_FRAMES, &err);
+		if (err) {
+			char *msg = md_error_string(err);
+
+			md_printf(out, "        stack: %s\n", msg ? msg : "out of memory");
+			free(msg);
+			md_error_destroy(err);
+		}
+		for (size_t j = 0; j < nr; j++)
+			md_printf(out, "        %s %s\n", j ? "  " : "stack:", names[j]);
+		md_printf(out, "        objects:");
+		for (size_t j = 0; j < x->nr_samples; j++)
+			md_printf(out, " 0x%016" PRIx64, x->samples[j]);
+		md_printf(out, "\n");
+	}
+	md_printf(out, "\ncontent signatures (first %d words of each of %s objects):\n",
+		  SIGNATURE_WORDS, md_count(r->objects, n1));
+	md_printf(out, "    OBJECTS  SHARE  SIGNATURE\n");
+	for (size_t i = 0; i < r->nr_signatures && i < MAX_ROWS; i++) {
+		const struct md_leak_suspect *x = &r->signatures[i];
+
+		md_printf(out, "%11s %5.1f%%  %s\n", md_count(x->objects, n1),
+			  100.0 * x->objects / r->objects, x->what);
+		md_printf(out, "        objects:");
+		for (size_t j = 0; j < x->nr_samples; j++)
+			md_printf(out, " 0x%016" PRIx64, x->samples[j]);
+		md_printf(out, "\n");
+	}
+	for (size_t i = 0; i < r->nr_errors; i++)
+		md_printf(out, "  ! %s\n", r->errors[i]);
+	md_printf(out, "\nverdict: %s\n", r->verdict ? r->verdict : "(out of memory)");
+}
+
+static struct json_object *samples_json(const struct md_leak_suspect *x)
+{
+	struct json_object *a = json_object_new_array();
+	char addr[32];
+
+	for (size_t j = 0; j < x->nr_samples; j++) {
+		snprintf(addr, sizeof(addr), "0x%016" PRIx64, x->samples[j]);
+		json_object_array_add(a, json_object_new_string(addr));
+	}
+	return a;
+}
+
+static struct json_object *strings_json(char **list, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(list[i]));
+	return a;
+}
+
+static void leak_report_json(struct md_session *s, const struct md_leak_report *r,
+			     struct json_object *doc)
+{
+	const struct md_slab_cache *c = r->cache;
+	struct json_object *callers = json_object_new_array(), *sigs = json_object_new_array();
+	struct json_object *verdict = json_object_new_object();
+	char names[MAX_FRAMES][160], addr[32];
+
+	for (size_t i = 0; i < r->nr_callers; i++) {
+		const struct md_leak_suspect *x = &r->callers[i];
+		struct json_object *o = json_object_new_object(), *stack = json_object_new_array();
+		struct json_object *pids = json_object_new_array();
+		struct md_error *err = NULL;
+		int64_t oldest, youngest;
+		size_t nr = i < MAX_ROWS ? caller_stack(s, x, names, MAX_FRAMES, &err) : 0;
+
+		caller_ages(s, x, &oldest, &youngest);
+		snprintf(addr, sizeof(addr), "0x%016" PRIx64, x->addr);
+		json_object_object_add(o, "caller", json_object_new_string(x->what));
+		json_object_object_add(o, "address", json_object_new_string(addr));
+		json_object_object_add(o, "objects", json_object_new_int64(x->objects));
+		json_object_object_add(o, "bytes", json_object_new_int64(x->objects * c->size));
+		for (size_t j = 0; j < x->nr_pids; j++)
+			json_object_array_add(pids, json_object_new_int(x->pids[j]));
+		json_object_object_add(o, "pids", pids);
+		json_object_object_add(o, "more_pids", json_object_new_int64(x->more_pids));
+		json_object_object_add(o, "oldest_s", oldest >= 0 ? json_object_new_int64(oldest) : NULL);
+		json_object_object_add(o, "youngest_s", youngest >= 0 ? json_object_new_int64(youngest) : NULL);
+		for (size_t j = 0; j < nr; j++)
+			json_object_array_add(stack, json_object_new_string(names[j]));
+		json_object_object_add(o, "stack", stack);
+		if (err) {
+			char *msg = md_error_string(err);
+
+			json_object_object_add(o, "stack_error", json_object_new_string(msg ? msg : "?"));
+			free(msg);
+			md_error_destroy(err);
+		}
+		json_object_object_add(o, "samples", samples_json(x));
+		json_object_array_add(callers, o);
+	}
+	for (size_t i = 0; i < r->nr_signatures; i++) {
+		const struct md_leak_suspect *x = &r->signatures[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "signature", json_object_new_string(x->what));
+		json_object_object_add(o, "objects", json_object_new_int64(x->objects));
+		json_object_object_add(o, "bytes", json_object_new_int64(x->objects * c->size));
+		json_object_object_add(o, "samples", samples_json(x));
+		json_object_array_add(sigs, o);
+	}
+	json_object_object_add(doc, "tracked", json_object_new_int64(r->tracked));
+	json_object_object_add(doc, "attributed", json_object_new_int64(r->objects));
+	json_object_object_add(doc, "callers", callers);
+	json_object_object_add(doc, "signatures", sigs);
+	json_object_object_add(verdict, "level", json_object_new_string(md_leak_level_name(r->level)));
+	json_object_object_add(verdict, "text", json_object_new_string(r->verdict ? r->verdict : ""));
+	json_object_object_add(doc, "verdict", verdict);
+	json_object_object_add(doc, "analysis_errors", strings_json(r->errors, r->nr_errors));
+}
+
+/* -l: a verdict for every cache. */
+static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache **rows, size_t n,
+				     struct md_output *out)
+{
+	struct json_object *list = md_output_is_json(out) ? json_object_new_array() : NULL;
+	size_t shown = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct md_leak_report *r;
+		struct md_error *err;
+
+		if (rows[i]->unreadable || !rows[i]->allocated)
+			continue;
+		if ((err = md_leak_analyze(s, rows[i], &r))) {
+			if (md_error_root_code(err) == MD_ERR_INTERRUPTED ||
+			    md_error_root_code(err) == MD_ERR_NOMEM) {
+				json_object_put(list);
+				return err;
+			}
+			md_warn_error(out, md_error_wrap(err, "%s", rows[i]->name));
+			continue;
+		}
+		if (list) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "cache", json_object_new_string(rows[i]->name));
+			json_object_object_add(o, "level",
+					       json_object_new_string(md_leak_level_name(r->level)));
+			json_object_object_add(o, "text", json_object_new_string(r->verdict ? r->verdict : ""));
+			json_object_array_add(list, o);
+		} else if (r->level == MD_LEAK_PROBABLE || r->level == MD_LEAK_POSSIBLE ||
+			   (r->level == MD_LEAK_RECLAIMABLE && rows[i]->allocated >= LEAK_MIN_OBJECTS)) {
+			md_printf(out, "%s\n", r->verdict ? r->verdict : rows[i]->name);
+			shown++;
+		}
+		md_leak_report_destroy(r);
+	}
+	if (list)
+		json_object_object_add(md_output_doc(out), "verdicts", list);
+	else
+		md_printf(out, "%zu of %zu caches with something to say; the others show no sign of a leak\n",
+			  shown, n);
+	return NULL;
+}
+
+static const char usage[] = "usage: slableak [-n N] [-l] [CACHE]";
+
+struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, struct md_output *out)
+{
+	const char *only = NULL;
+	long limit = -1;
+	bool verdicts = false;
+	struct md_slab_state *st;
+	struct md_slab_cache **rows;
+	struct md_leak_report *report = NULL;
+	struct md_error *err;
+	size_t nr_rows = 0, nr_all;
+	uint64_t reclaimable = 0, unreclaimable = 0;
+
+	for (int i = 1; i < argc; i++) {
+		char *end;
+
+		if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+			limit = strtol(argv[++i], &end, 10);
+			if (*end || limit < 0)
+				return md_error_create(MD_ERR_INVALID, "slableak: -n wants a count, not '%s'",
+						       argv[i]);
+		} else if (!strcmp(argv[i], "-l")) {
+			verdicts = true;
+		} else if (argv[i][0] == '-') {
+			return md_error_create(MD_ERR_INVALID, "slableak: unknown option '%s' (%s)",
+					       argv[i], usage);
+		} else if (!only) {
+			only = argv[i];
+		} else {
+			return md_error_create(MD_ERR_INVALID, "slableak: one cache at a time ('%s' and '%s')",
+					       only, argv[i]);
+		}
+	}
+	if ((err = md_slab_walk(s, &st)))
+		return err;
+	rows = calloc(st->nr_caches ? st->nr_caches : 1, sizeof(*rows));
+	if (!rows)
+		return nomem();
+	for (size_t i = 0; i < st->nr_caches; i++) {
+		struct md_slab_cache *c = &st->caches[i];
+
+		if (c->reclaimable)
+			reclaimable += c->bytes;
+		else
+			unreclaimable += c->bytes;
+		if (!only || !strcmp(c->name, only))
+			rows[nr_rows++] = c;
+	}
+	if (only && !nr_rows) {
+		free(rows);
+		return md_error_create(MD_ERR_INVALID, "slableak: no slab cache named '%s'", only);
+	}
+	qsort(rows, nr_rows, sizeof(*rows), compare_cache_bytes);
+	nr_all = nr_rows;
+	if (limit >= 0 && (size_t)limit < nr_rows)
+		nr_rows = limit;
+	if (only && !rows[0]->unreadable && (err = md_leak_analyze(s, rows[0], &report))) {
+		free(rows);
+		return err;
+	}
+
+	if (md_output_is_json(out)) {
+		struct json_object *doc = md_output_doc(out), *caches = json_object_new_array();
+		struct json_object *errors = json_object_new_array();
+
+		for (size_t i = 0; i < nr_rows; i++)
+			json_object_array_add(caches, cache_json(s, rows[i]));
+		json_object_object_add(doc, "caches", caches);
+		for (size_t i = 0; i < st->nr_errors; i++)
+			json_object_array_add(errors, json_object_new_string(st->errors[i]));
+		json_object_object_add(doc, "errors", errors);
+		json_object_object_add(doc, "reclaimable_bytes", json_object_new_int64(reclaimable));
+		json_object_object_add(doc, "unreclaimable_bytes", json_object_new_int64(unreclaimable));
+		if (report)
+			leak_report_json(s, report, doc);
+	} else {
+		char a[32], b[32];
+
+		md_printf(out, "CACHE             OBJSIZE  ALLOCATED      TOTAL   SLABS  SSIZE  MEM(KiB)"
+			  "  RECLAIM NAME\n");
+		for (size_t i = 0; i < nr_rows; i++)
+			cache_text(s, rows[i], out);
+		if (only)
+			cache_accounting_text(s, rows[0], out);
+		if (report)
+			leak_report_text(s, report, out);
+		for (size_t i = 0; i < st->nr_errors; i++)
+			md_printf(out, "  ! %s\n", st->errors[i]);
+		if (!only)
+			md_printf(out, "\nslab memory: %s reclaimable, %s unreclaimable, in %zu caches\n",
+				  md_human_bytes(reclaimable, a), md_human_bytes(unreclaimable, b),
+				  st->nr_caches);
+	}
+	if (verdicts && !only) {
+		if (!md_output_is_json(out))
+			md_printf(out, "\n");
+		err = all_verdicts(s, rows, nr_all, out);
+	}
+	md_leak_report_destroy(report);
+	free(rows);
+	return err;
+}

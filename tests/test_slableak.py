@@ -1,0 +1,202 @@
+"""slableak CACHE: who holds a cache's objects; snapshot and diff (issue 4).
+
+Oracles: the leak scenarios' known truth (module `leaky` allocates N
+kmalloc-128 objects in leaky_alloc_one(), called from its init function),
+the guest kernel's own /sys/kernel/slab/kmalloc-128/alloc_calls captured in
+the lab (leak-tracked boots with slub_debug=U,kmalloc-128), and the
+scenarios without a leak (baseline, dentry-flood) for false positives.
+"""
+
+import json
+import os
+import re
+import tempfile
+
+from lab import FORMATS, KERNELS, LEAK_N, crash, dump, standalone_can_read
+from test_slab import EXTENSION, build, memdiag
+
+ASAN = os.path.join(os.path.dirname(EXTENSION), "asan", "memdiag")
+
+
+def analyze(out, cache="kmalloc-128", *extra, binary=None):
+    args = ["--json", "slableak"] + list(extra) + ([cache] if cache else [])
+    p = memdiag(out, *args, **({"binary": binary} if binary else {}))
+    return json.loads(p.stdout)
+
+
+def alloc_calls(out):
+    """The guest's alloc_calls: [(count, 'func+0xoff/0xsize [mod]', [stack lines])]."""
+    rows = []
+    for line in open(os.path.join(out, "out", "alloc_calls")):
+        m = re.match(r"^\s*(\d+) (\S+(?: \[\w+\])?) ", line)
+        if m:
+            rows.append((int(m.group(1)), m.group(2), []))
+        elif line.strip() and rows:
+            rows[-1][2].append(line.strip())
+    return rows
+
+
+def strip_size(name):
+    """'leaky_fill+0x2c/0x8d [leaky]' -> 'leaky_fill+0x2c [leaky]' (alloc_calls prints %pS)."""
+    return re.sub(r"(\+0x[0-9a-f]+)/0x[0-9a-f]+", r"\1", name)
+
+
+def test_callers_name_the_leaking_function():
+    """leak-tracked: the top caller is leaky_alloc_one [leaky] with >= 99% of N objects, as
+    the guest's own alloc_calls says, and its stack shows the module's init path."""
+    for k in KERNELS:
+        for f in FORMATS:
+            if not standalone_can_read(k, f):
+                continue
+
+            def case(k=k, f=f):
+                out = dump(k, "leak-tracked", f)
+                doc = analyze(out)
+                top = doc["callers"][0]
+                assert top["caller"].startswith("leaky_alloc_one+0x") and top["caller"].endswith(" [leaky]"), top
+                assert top["objects"] >= LEAK_N * 99 // 100, top
+                guest = [r for r in alloc_calls(out) if r[1].startswith("leaky_alloc_one+")]
+                assert guest, "the guest's alloc_calls has no leaky_alloc_one line"
+                count, name, stack = guest[0]
+                assert (top["objects"], top["caller"]) == (count, strip_size(name)), \
+                    "memdiag %s, guest alloc_calls %s" % ((top["objects"], top["caller"]), (count, name))
+                # The stack: the guest printed it from the same stack depot record.
+                assert [strip_size(s) for s in stack] == top["stack"], (stack, top["stack"])
+                assert any(n.startswith("do_init_module+") for n in top["stack"]), top["stack"]
+                assert top["pids"] and top["oldest_s"] is not None and 0 <= top["oldest_s"] < 3600, top
+                assert doc["verdict"]["level"] == "probable leak", doc["verdict"]
+                assert "leaky_alloc_one" in doc["verdict"]["text"], doc["verdict"]
+            yield "%s/%s" % (k, f), case
+
+
+def test_extension_prints_the_same_suspects():
+    """crash's `slableak kmalloc-128` names the same top caller and verdict as the standalone
+    program (on 6.12 crash runs without modules: the core reads module symbols itself)."""
+    for k in KERNELS:
+        for s in ("leak-tracked", "leak-untracked"):
+            def case(k=k, s=s):
+                build("build/memdiag.so")
+                out = dump(k, s, "elf")
+                ours = memdiag(out, "slableak", "kmalloc-128").stdout
+                theirs = crash(out, ["extend " + EXTENSION, "slableak kmalloc-128"])
+                verdict = [l for l in ours.splitlines() if l.startswith("verdict: ")]
+                assert verdict and verdict[0] in theirs.splitlines(), \
+                    "standalone %r not in crash's output:\n%s" % (verdict, theirs[-3000:])
+                first = [l for l in ours.splitlines() if re.match(r"^\s+[\d,]+\s+\S+ \S+\s+", l)][:3]
+                for line in first:
+                    assert line in theirs.splitlines(), "%r missing in crash:\n%s" % (line, theirs[-3000:])
+            yield "%s/%s" % (k, s), case
+
+
+def test_signature_finds_untracked_leak():
+    """leak-untracked (no slub_debug): the top content signature covers >= 95% of N and
+    names the module's ops table."""
+    for k in KERNELS:
+        for f in FORMATS:
+            if not standalone_can_read(k, f):
+                continue
+
+            def case(k=k, f=f):
+                doc = analyze(dump(k, "leak-untracked", f))
+                assert doc["tracked"] == 0 and doc["callers"] == [], doc["callers"][:2]
+                top = doc["signatures"][0]
+                assert top["signature"].startswith("&leaky_ops [leaky] "), top
+                assert top["objects"] >= LEAK_N * 95 // 100, top
+                assert doc["verdict"]["level"] == "probable leak", doc["verdict"]
+            yield "%s/%s" % (k, f), case
+
+
+def verdicts(out):
+    return {v["cache"]: v for v in analyze(out, None, "-l", "-n", "0")["verdicts"]}
+
+
+def test_no_false_positives_without_a_leak():
+    """baseline and dentry-flood: no cache is called a leak (README quotes the figure)."""
+    for k in KERNELS:
+        for s in ("baseline", "dentry-flood"):
+            def case(k=k, s=s):
+                v = verdicts(dump(k, s, "elf"))
+                assert len(v) > 50, len(v)   # every cache with allocated objects
+                flagged = [x["text"] for x in v.values() if x["level"] in ("probable leak", "possible leak")]
+                assert not flagged, "\n".join(flagged)
+            yield "%s/%s" % (k, s), case
+
+
+def test_only_the_leak_is_flagged():
+    for k in KERNELS:
+        for s in ("leak-tracked", "leak-untracked"):
+            def case(k=k, s=s):
+                v = verdicts(dump(k, s, "elf"))
+                flagged = sorted(n for n, x in v.items() if x["level"] in ("probable leak", "possible leak"))
+                assert flagged == ["kmalloc-128"], flagged
+            yield "%s/%s" % (k, s), case
+
+
+def test_dentry_flood_is_reclaimable():
+    """dentry-flood: hundreds of thousands of dentries: reclaimable slab, not a leak."""
+    for k in KERNELS:
+        def case(k=k):
+            doc = analyze(dump(k, "dentry-flood", "elf"), "dentry")
+            assert doc["caches"][0]["allocated"] > 500000, doc["caches"][0]
+            assert doc["verdict"]["level"] == "reclaimable", doc["verdict"]
+            assert "not a leak" in doc["verdict"]["text"], doc["verdict"]
+        yield k, case
+
+
+def test_diff_ranks_the_leak_first():
+    """snapshot of baseline and of leak-tracked, then diff: kmalloc-128 grew most, and the
+    source that grew most is the leaking caller."""
+    for k in KERNELS:
+        def case(k=k):
+            tmp = tempfile.mkdtemp(prefix="memdiag-diff-")
+            files = []
+            for s in ("baseline", "leak-tracked"):
+                path = os.path.join(tmp, s + ".json")
+                with open(path, "w") as f:
+                    f.write(memdiag(dump(k, s, "kdump"), "snapshot").stdout)
+                files.append(path)
+            p = memdiag_diff("--json", *files)
+            doc = json.loads(p.stdout)
+            assert doc["caches"][0]["cache"] == "kmalloc-128", doc["caches"][:3]
+            top = doc["sources"][0]
+            assert top["cache"] == "kmalloc-128" and top.get("caller", "").startswith("leaky_alloc_one+"), \
+                doc["sources"][:3]
+            assert top["new_objects"] - top["old_objects"] >= LEAK_N * 99 // 100, top
+            text = memdiag_diff(*files).stdout
+            assert "leaky_alloc_one" in text.split("allocation sources")[1].splitlines()[2], text
+        yield k, case
+
+
+def memdiag_diff(*args):
+    import subprocess
+    build("build/memdiag")
+    return subprocess.run([os.path.join(os.path.dirname(EXTENSION), "memdiag"), "diff"] + list(args),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
+
+
+def test_diff_refuses_what_is_not_a_snapshot():
+    import subprocess
+    build("build/memdiag")
+    binary = os.path.join(os.path.dirname(EXTENSION), "memdiag")
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        f.write('{"caches": []}')
+        f.flush()
+        for other in (f.name, "/etc/hostname", "/no/such/file"):
+            p = subprocess.run([binary, "diff", f.name, other], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+            assert p.returncode == 1 and p.stdout == "", (other, p.returncode, p.stdout)
+            assert p.stderr.startswith("memdiag: diff: ") and p.stderr.count("\n") == 1, p.stderr
+            assert "not a memdiag snapshot" in p.stderr or "not a JSON file" in p.stderr, p.stderr
+
+
+def test_sanitized_build_attributes_the_same():
+    """The ASan+UBSan build on `slableak CACHE` and `slableak -l`: clean, same JSON."""
+    for k in KERNELS:
+        for s in ("leak-tracked", "leak-untracked"):
+            def case(k=k, s=s):
+                out = dump(k, s, "filtered" if standalone_can_read(k, "filtered") else "kdump")
+                for args in (["kmalloc-128"], ["-l"]):
+                    p = memdiag(out, "--json", "slableak", *args, binary=ASAN)
+                    assert not re.search(r"ERROR: AddressSanitizer|runtime error:|LeakSanitizer", p.stderr), p.stderr
+                    assert json.loads(p.stdout) == json.loads(memdiag(out, "--json", "slableak", *args).stdout)
+            yield "%s/%s" % (k, s), case
