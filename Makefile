@@ -31,7 +31,7 @@ EXT_SRC := $(wildcard extension/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 EXT_OBJ := $(EXT_SRC:%.c=$(BUILD)/%.o)
-CLI_LIBS := -lkdumpfile -lbpf -ldw -lelf -ljson-c
+CLI_LIBS := -lkdumpfile -laddrxlat -lbpf -ldw -lelf -ljson-c
 EXT_LIBS := -lbpf -lelf -ljson-c
 
 PREFIX ?= /usr/local

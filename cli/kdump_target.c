@@ -50,6 +50,13 @@ struct kdump_target {
 
 	int vmcore_fd;
 	kdump_ctx_t *kd;
+	/* kdump-compressed files: the pages the file holds (the second
+	 * bitmap), a bit per pfn, so that libkdumpfile is never asked for a
+	 * page makedumpfile left out (see kt_read()).  NULL for ELF. */
+	unsigned char *dumped;
+	uint64_t dumped_pfns;
+	addrxlat_ctx_t *xlat_ctx;
+	addrxlat_sys_t *xlat_sys;
 	char *vmcoreinfo;	/* raw text, NULL if the dump has none */
 	uint64_t kaslr_offset;
 
@@ -345,6 +352,8 @@ static struct md_error *open_vmlinux(struct kdump_target *kt)
 /* ------------------------------------------------------------------------ */
 /* The dump                                                                 */
 
+static struct md_error *dump_error(struct kdump_target *kt, const char *what);
+
 static const char *space_name(enum md_addr_space space)
 {
 	return space == MD_PHYSADDR ? "physical" : "kernel virtual";
@@ -367,16 +376,65 @@ static struct md_error *read_error(struct kdump_target *kt, kdump_status st,
 			       space_name(space), why, msg);
 }
 
+/* Bytes from addr on that are in pages the file holds, up to len.
+ *
+ * libkdumpfile 0.5.1 (Debian 12) must not be asked for a page that
+ * makedumpfile left out of a kdump-compressed file: after such a read
+ * fails, a later read can crash inside kdump_read() (a memcpy from a cache
+ * entry with no data; seen on the lab's filtered 6.12 dumps, e.g. reading
+ * .data page by page after a read that met an excluded page), or fail with
+ * a bogus "Decompression failed".  So each page is looked up in the
+ * file's own bitmap first, as crash and makedumpfile do. */
+static size_t dumped_prefix(struct kdump_target *kt, enum md_addr_space space, uint64_t addr,
+			    size_t len, bool *excluded)
+{
+	const uint64_t page = 4096;	/* makedumpfile's bitmap unit on x86-64 */
+	size_t done = 0;
+
+	*excluded = false;
+	while (done < len) {
+		addrxlat_fulladdr_t fa = {
+			addr + done, space == MD_PHYSADDR ? ADDRXLAT_KPHYSADDR : ADDRXLAT_KVADDR };
+		size_t piece = page - ((addr + done) & (page - 1));
+		uint64_t pfn;
+
+		if (space != MD_PHYSADDR &&
+		    addrxlat_fulladdr_conv(&fa, ADDRXLAT_KPHYSADDR, kt->xlat_ctx, kt->xlat_sys) != ADDRXLAT_OK)
+			break;	/* not mapped: kdump_read() says so itself */
+		pfn = fa.addr / page;
+		if (pfn >= kt->dumped_pfns || !(kt->dumped[pfn / 8] & (1 << (pfn % 8)))) {
+			*excluded = true;
+			break;
+		}
+		done += piece < len - done ? piece : len - done;
+	}
+	return done;
+}
+
 static struct md_error *kt_read(void *priv, enum md_addr_space space, uint64_t addr,
 				void *buf, size_t len)
 {
 	struct kdump_target *kt = priv;
 	kdump_addrspace_t as = space == MD_PHYSADDR ? KDUMP_KPHYSADDR : KDUMP_KVADDR;
-	size_t got = len;
+	size_t got = len, dumped;
+	bool excluded;
 	kdump_status st;
 
 	if (len == 0)
 		return NULL;
+	if (kt->dumped && (dumped = dumped_prefix(kt, space, addr, len, &excluded)) < len &&
+	    excluded) {
+		struct md_error *err;
+
+		if (dumped && (err = kt_read(priv, space, addr, buf, dumped)))
+			return err;
+		if (dumped)
+			return md_error_create(MD_ERR_FAULT, "reading 0x%" PRIx64 " (%s): at 0x%" PRIx64
+					       ": page not in the dump: excluded by makedumpfile",
+					       addr, space_name(space), addr + dumped);
+		return md_error_create(MD_ERR_FAULT, "reading 0x%" PRIx64 " (%s): page not in the "
+				       "dump: excluded by makedumpfile", addr, space_name(space));
+	}
 	st = kdump_read(kt->kd, as, addr, buf, &got);
 	if (st == KDUMP_OK && got == len)
 		return NULL;
@@ -505,9 +563,21 @@ static uint64_t data_end(struct kdump_target *kt, uint64_t descs, uint64_t npage
 	return end;
 }
 
+/* The second bitmap in memory (a bit per pfn, least significant first). */
+static struct md_error *load_dumped_bitmap(struct kdump_target *kt, uint64_t off, uint64_t len)
+{
+	if (!(kt->dumped = malloc(len ? len : 1)))
+		return nomem();
+	if (pread(kt->vmcore_fd, kt->dumped, len, off) != (ssize_t)len)
+		return md_error_create(MD_ERR_FORMAT, "%s: cannot read the page bitmap", kt->vmcore_path);
+	kt->dumped_pfns = len * 8;
+	return NULL;
+}
+
 static struct md_error *check_diskdump_length(struct kdump_target *kt, uint64_t fsize)
 {
 	unsigned char h[DD_HEADER_END], split[4];
+	struct md_error *err;
 	uint64_t block, bitmap, bitmap_len, descs, npages, end;
 
 	if (pread(kt->vmcore_fd, h, sizeof(h), 0) != sizeof(h) || memcmp(h, "KDUMP   ", 8) ||
@@ -528,6 +598,8 @@ static struct md_error *check_diskdump_length(struct kdump_target *kt, uint64_t 
 		return truncated(kt, fsize, descs);
 	if (!count_dumped(kt, bitmap + bitmap_len / 2, bitmap_len / 2, &npages))
 		return truncated(kt, fsize, descs);
+	if ((err = load_dumped_bitmap(kt, bitmap + bitmap_len / 2, bitmap_len / 2)))
+		return err;
 	if (descs + npages * DD_DESC_SIZE > fsize)
 		return truncated(kt, fsize, descs + npages * DD_DESC_SIZE);
 	end = data_end(kt, descs, npages);
@@ -625,6 +697,9 @@ static struct md_error *open_dump(struct kdump_target *kt)
 	if ((err = check_dump_length(kt)) || (err = setup_translation(kt)) ||
 	    (err = read_vmcoreinfo(kt)))
 		return err;
+	/* For the dumped-page check: translation as set up above. */
+	if (kt->dumped && kdump_get_addrxlat(kt->kd, &kt->xlat_ctx, &kt->xlat_sys) != KDUMP_OK)
+		return dump_error(kt, "no address translation");
 	return NULL;
 }
 
@@ -839,6 +914,11 @@ void md_kdump_target_close(struct md_target *t)
 		return;
 	kt = t->priv;
 	free(kt->vmcoreinfo);
+	free(kt->dumped);
+	if (kt->xlat_ctx)
+		addrxlat_ctx_decref(kt->xlat_ctx);
+	if (kt->xlat_sys)
+		addrxlat_sys_decref(kt->xlat_sys);
 	if (kt->kd)
 		kdump_free(kt->kd);
 	if (kt->vmcore_fd >= 0)

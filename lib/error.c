@@ -83,3 +83,36 @@ enum md_error_code md_error_root_code(const struct md_error *err)
 		err = err->cause;
 	return err->code;
 }
+
+void md_messages_add(char ***list, size_t *n, const char *fmt, ...)
+{
+	char **grown = realloc(*list, (*n + 1) * sizeof(char *));
+	char *msg;
+	va_list ap;
+	int len;
+
+	if (!grown)
+		return;
+	*list = grown;
+	va_start(ap, fmt);
+	len = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (len >= 0)
+		grown[(*n)++] = msg;
+}
+
+void md_messages_add_error(char ***list, size_t *n, struct md_error *err)
+{
+	char *msg = md_error_string(err);
+
+	md_messages_add(list, n, "%s", msg ? msg : "out of memory");
+	free(msg);
+	md_error_destroy(err);
+}
+
+void md_messages_free(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}

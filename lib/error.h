@@ -46,4 +46,12 @@ char *md_error_string(const struct md_error *err);
 /* The innermost error's code: what really went wrong. */
 enum md_error_code md_error_root_code(const struct md_error *err);
 
+/* A list of problems a walk met and went on past (printed with its
+ * results): *list grows by one message; on allocation failure it is
+ * dropped.  The _error form takes the chain of err and destroys it. */
+void md_messages_add(char ***list, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void md_messages_add_error(char ***list, size_t *n, struct md_error *err);
+void md_messages_free(char **list, size_t n);
+
 #endif

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "output.h"
 
@@ -149,4 +151,40 @@ const char *md_count(uint64_t n, char buf[32])
 	}
 	buf[j] = '\0';
 	return buf;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void md_progress(struct md_output *out, const char *fmt, ...)
+{
+	double now;
+	va_list ap;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	now = now_seconds();
+	if (out->progress_at && now - out->progress_at < 0.25)
+		return;
+	out->progress_at = now;
+	fputs("\rmemdiag: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr);	/* erase the rest of the old line */
+	fflush(stderr);
+}
+
+void md_progress_done(struct md_output *out)
+{
+	if (!out->progress_at)
+		return;
+	out->progress_at = 0;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
 }

@@ -17,6 +17,7 @@ struct md_output {
 	void *priv;
 	struct json_object *doc;	/* the current command's document */
 	struct json_object *warnings;	/* its "warnings" array, made on first use */
+	double progress_at;		/* when md_progress() last wrote, 0: never */
 };
 
 bool md_output_is_json(const struct md_output *out);
@@ -36,6 +37,13 @@ struct json_object *md_output_doc(struct md_output *out);
 /* Starts and ends one command's output; md_command_run() calls these. */
 void md_output_begin(struct md_output *out, const char *command);
 void md_output_end(struct md_output *out);
+
+/* Progress of a long walk, for the user at a terminal: one self-overwriting
+ * line on stderr, at most a few times a second, and nothing at all when
+ * stderr is not a terminal (so pipes, files and tests see only results).
+ * md_progress_done() clears the line.  Never part of a command's output. */
+void md_progress(struct md_output *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void md_progress_done(struct md_output *out);
 
 /* "12.5 MiB"-style human size for text output. */
 const char *md_human_bytes(uint64_t bytes, char buf[32]);

@@ -7,6 +7,8 @@
 #include "slab.h"
 #include "modules.h"
 #include "stackdepot.h"
+#include "vmalloc.h"
+#include "orphans.h"
 
 struct md_error *md_read(struct md_session *s, uint64_t addr, void *buf, size_t len)
 {
@@ -289,6 +291,8 @@ void md_session_destroy(struct md_session *s)
 	md_slab_state_destroy(s->slab);
 	md_stackdepot_destroy(s->stackdepot);
 	md_modules_destroy(s->modules);
+	md_vmalloc_destroy(s->vmalloc);
+	md_orphans_destroy(s->orphans);
 	free(s->kernel.cpu_possible);
 	free(s->kernel.per_cpu_offset);
 	free(s->kernel.node_pgdat);

@@ -8,9 +8,20 @@
 
 #define MD_NO_OFFSET UINT64_MAX
 
+/* x86-64 address ranges (Documentation/arch/x86/x86_64/mm.rst): those that
+ * KASLR does not move.  The direct map, vmalloc and vmemmap bases are read
+ * from the dump (struct md_kernel). */
+#define MD_KERNEL_IMAGE_START 0xffffffff80000000ULL	/* __START_KERNEL_map */
+#define MD_MODULES_VADDR 0xffffffffc0000000ULL		/* image start + KERNEL_IMAGE_SIZE (1 GiB) */
+#define MD_MODULES_END 0xffffffffff000000ULL
+#define MD_VMALLOC_SIZE (32ULL << 40)			/* 4-level paging */
+#define MD_USER_END 0x0000800000000000ULL
+
 struct md_slab_state;
 struct md_stackdepot;
 struct md_modules;
+struct md_vmalloc;
+struct md_orphans;
 
 /* Facts about the dumped kernel that every subsystem needs, read once. */
 struct md_kernel {
@@ -36,6 +47,8 @@ struct md_session {
 	struct md_stackdepot *stackdepot;	/* resolved on first use by stackdepot.c */
 	struct md_modules *modules;	/* module symbols, read on first use by modules.c */
 	bool modules_unreadable;	/* and reading them failed: do not retry */
+	struct md_vmalloc *vmalloc;	/* busy vmap areas, read on first use by vmalloc.c */
+	struct md_orphans *orphans;	/* the reference scan, run on first use by orphans.c */
 };
 
 /* jiffies at the time of the dump. */

@@ -48,45 +48,9 @@ struct slab_layout {
 	uint64_t flag_reclaim, flag_store_user;
 };
 
-static void add_message(char ***list, size_t *n, const char *fmt, va_list ap)
-{
-	char **grown = realloc(*list, (*n + 1) * sizeof(char *));
-	char *msg;
-
-	if (!grown)
-		return;
-	*list = grown;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		return;
-	grown[(*n)++] = msg;
-}
-
-static void cache_error(struct md_slab_cache *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	add_message(&c->errors, &c->nr_errors, fmt, ap);
-	va_end(ap);
-}
-
-static void state_error(struct md_slab_state *st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	add_message(&st->errors, &st->nr_errors, fmt, ap);
-	va_end(ap);
-}
-
-static void cache_error_obj(struct md_slab_cache *c, struct md_error *err)
-{
-	char *msg = md_error_string(err);
-
-	cache_error(c, "%s", msg ? msg : "out of memory");
-	free(msg);
-	md_error_destroy(err);
-}
+#define cache_error(c, ...) md_messages_add(&(c)->errors, &(c)->nr_errors, __VA_ARGS__)
+#define state_error(st, ...) md_messages_add(&(st)->errors, &(st)->nr_errors, __VA_ARGS__)
+#define cache_error_obj(c, err) md_messages_add_error(&(c)->errors, &(c)->nr_errors, err)
 
 /* A flag bit: an enumerator of enum _slab_flag_bits where the kernel has one
  * (6.9, "mm/slab: introduce kmem_cache flag bits as an enum"), else the old
@@ -903,23 +867,16 @@ struct md_error *md_slab_walk(struct md_session *s, struct md_slab_state **ret)
 	return NULL;
 }
 
-static void free_messages(char **list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-}
-
 void md_slab_state_destroy(struct md_slab_state *st)
 {
 	if (!st)
 		return;
 	for (size_t i = 0; i < st->nr_caches; i++) {
 		free(st->caches[i].slabs);
-		free_messages(st->caches[i].errors, st->caches[i].nr_errors);
+		md_messages_free(st->caches[i].errors, st->caches[i].nr_errors);
 	}
 	free(st->caches);
-	free_messages(st->errors, st->nr_errors);
+	md_messages_free(st->errors, st->nr_errors);
 	free(st);
 }
 
@@ -927,12 +884,14 @@ void md_slab_state_destroy(struct md_slab_state *st)
 
 struct slab_range {
 	uint64_t start, end;		/* the slab's bytes in the direct map */
+	uint64_t first_slot;		/* number of its first object slot */
 	struct md_slab_cache *cache;
 };
 
 struct md_slab_index {
 	struct slab_range *ranges;	/* sorted by start, disjoint */
 	size_t n;
+	uint64_t nr_slots;
 };
 
 static int compare_range(const void *a, const void *b)
@@ -940,6 +899,12 @@ static int compare_range(const void *a, const void *b)
 	uint64_t x = ((const struct slab_range *)a)->start, y = ((const struct slab_range *)b)->start;
 
 	return x < y ? -1 : x > y;
+}
+
+/* Object slots of a range: mm/slub.c lays out whole slots after red_left_pad. */
+static uint64_t range_slots(const struct slab_range *r)
+{
+	return (r->end - r->start - r->cache->red_left_pad) / r->cache->size;
 }
 
 struct md_error *md_slab_index_build(struct md_session *s, struct md_slab_state *st,
@@ -960,14 +925,18 @@ struct md_error *md_slab_index_build(struct md_session *s, struct md_slab_state 
 	for (size_t i = 0; i < st->nr_caches; i++) {
 		struct md_slab_cache *c = &st->caches[i];
 
-		for (size_t j = 0; !c->unreadable && j < c->nr_slabs; j++) {
+		for (size_t j = 0; !c->unreadable && c->size && j < c->nr_slabs; j++) {
 			uint64_t start = md_page_to_virt(&s->kernel, c->slabs[j].page);
 
 			ix->ranges[ix->n++] = (struct slab_range){
-				start, start + md_slab_bytes(s, c, &c->slabs[j]), c };
+				start, start + md_slab_bytes(s, c, &c->slabs[j]), 0, c };
 		}
 	}
 	qsort(ix->ranges, ix->n, sizeof(*ix->ranges), compare_range);
+	for (size_t i = 0; i < ix->n; i++) {
+		ix->ranges[i].first_slot = ix->nr_slots;
+		ix->nr_slots += range_slots(&ix->ranges[i]);
+	}
 	*ret = ix;
 	return NULL;
 }
@@ -980,32 +949,39 @@ void md_slab_index_destroy(struct md_slab_index *ix)
 	free(ix);
 }
 
-bool md_slab_index_lookup(const struct md_slab_index *ix, uint64_t addr,
-			  struct md_slab_cache **cache, uint64_t *object)
+uint64_t md_slab_index_nr_slots(const struct md_slab_index *ix)
+{
+	return ix->nr_slots;
+}
+
+enum md_slab_where md_slab_index_find(const struct md_slab_index *ix, uint64_t addr,
+				      struct md_slab_hit *ret)
 {
 	size_t lo = 0, hi = ix->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct slab_range *r = &ix->ranges[mid];
+		uint64_t first, idx;
 
 		if (addr < r->start) {
 			hi = mid;
-		} else if (addr >= r->end) {
-			lo = mid + 1;
-		} else {
-			const struct md_slab_cache *c = r->cache;
-			uint64_t first = r->start + c->red_left_pad, idx;
-
-			if (addr < first)
-				return false;
-			idx = (addr - first) / c->size;
-			if (idx >= (r->end - first) / c->size)
-				return false;	/* the slab's tail padding */
-			*cache = r->cache;
-			*object = first + idx * c->size;
-			return true;
+			continue;
 		}
+		if (addr >= r->end) {
+			lo = mid + 1;
+			continue;
+		}
+		first = r->start + r->cache->red_left_pad;
+		if (addr < first)
+			return MD_SLAB_PADDING;
+		idx = (addr - first) / r->cache->size;
+		if (idx >= range_slots(r))
+			return MD_SLAB_PADDING;	/* the slab's tail */
+		ret->cache = r->cache;
+		ret->object = first + idx * r->cache->size;
+		ret->slot = r->first_slot + idx;
+		return MD_SLAB_OBJECT;
 	}
-	return false;
+	return MD_SLAB_MISS;
 }

@@ -88,17 +88,26 @@ typedef struct md_error *md_slab_object_fn(void *arg, const struct md_slab_cache
 struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_cache *c,
 					 md_slab_object_fn *fn, void *arg);
 
-/* Which slab object an address points into, for every cache at once. */
+/* Which slab object an address points into, for every cache at once.
+ * Each object slot of every slab has a number (0 .. nr_slots - 1), for
+ * callers that keep a bit per object. */
 struct md_slab_index;
 struct md_error *md_slab_index_build(struct md_session *s, struct md_slab_state *st,
 				     struct md_slab_index **ret);
 void md_slab_index_destroy(struct md_slab_index *ix);
-/* The cache and object start containing addr; false if addr is in no slab
- * (or in a slab's padding). */
-bool md_slab_index_lookup(const struct md_slab_index *ix, uint64_t addr,
-			  struct md_slab_cache **cache, uint64_t *object);
+uint64_t md_slab_index_nr_slots(const struct md_slab_index *ix);
 
-/* The `slableak` command. */
-struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, struct md_output *out);
+enum md_slab_where {
+	MD_SLAB_MISS,		/* in no slab */
+	MD_SLAB_PADDING,	/* in a slab, outside every object slot */
+	MD_SLAB_OBJECT,		/* in an object slot, allocated or free */
+};
+struct md_slab_hit {
+	struct md_slab_cache *cache;
+	uint64_t object;	/* the slot's object address (after any left red zone) */
+	uint64_t slot;
+};
+enum md_slab_where md_slab_index_find(const struct md_slab_index *ix, uint64_t addr,
+				      struct md_slab_hit *ret);
 
 #endif

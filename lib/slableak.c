@@ -22,6 +22,7 @@
 #include "output.h"
 #include "hash.h"
 #include "slableak.h"
+#include "orphans.h"
 #include "stackdepot.h"
 
 #define SIGNATURE_WORDS 8	/* words of an object its signature looks at */
@@ -34,12 +35,10 @@
  * (probable; half of it: possible).  A dedicated cache holds one kind of
  * object by design, so only unreferenced objects (-u) count there. */
 #define LEAK_MIN_SHARE 0.5
+/* With -u, in any cache: this many objects of one source that nothing
+ * points at, and at least half of that source's objects. */
+#define LEAK_MIN_ORPHANS 1000
 
-/* x86-64 address ranges (Documentation/arch/x86/x86_64/mm.rst). */
-#define KERNEL_IMAGE_START 0xffffffff80000000ULL
-#define MODULES_END 0xffffffffff000000ULL
-#define VMALLOC_SIZE (32ULL << 40)	/* 4-level paging */
-#define USER_END 0x0000800000000000ULL
 
 struct track_layout {
 	bool present;
@@ -69,6 +68,7 @@ struct analysis {
 	struct md_session *s;
 	struct md_slab_state *st;
 	struct md_slab_index *index;
+	const struct md_orphans *orphans;	/* -u: the reference scan, else NULL */
 	struct md_leak_report *r;
 	struct track_layout track;
 	uint64_t track_at;		/* offset of the alloc track from the object */
@@ -254,8 +254,9 @@ static struct md_error *resolve_track(struct md_session *s, struct track_layout 
 	return NULL;
 }
 
+/* Counts the object for its caller; *ret is that caller, NULL if untracked. */
 static struct md_error *count_caller(struct analysis *a, uint64_t addr, const unsigned char *obj,
-				     size_t len)
+				     size_t len, struct md_leak_suspect **ret)
 {
 	const struct track_layout *t = &a->track;
 	const unsigned char *track = obj + a->track_at;
@@ -265,6 +266,7 @@ static struct md_error *count_caller(struct analysis *a, uint64_t addr, const un
 	bool found;
 	int pid;
 
+	*ret = NULL;
 	if (a->track_at + t->size > len)
 		return NULL;
 	caller = md_get_u64(track, t->addr);
@@ -295,6 +297,7 @@ static struct md_error *count_caller(struct analysis *a, uint64_t addr, const un
 	}
 	x->objects++;
 	suspect_sample(x, addr);
+	*ret = x;
 	/* jiffies wrap: compare as the kernel's time_before() does */
 	if ((int64_t)(when - x->min_when) < 0)
 		x->min_when = when;
@@ -375,36 +378,35 @@ static bool printable_word(uint64_t v)
 static const char *word_class(struct analysis *a, uint64_t v, char *buf, size_t len)
 {
 	const struct md_kernel *k = &a->s->kernel;
-	struct md_slab_cache *c;
-	uint64_t object;
+	struct md_slab_hit hit;
 	const char *sym;
 
 	if (v == 0)
 		return "0";
-	if (v >= KERNEL_IMAGE_START && v < MODULES_END) {
+	if (v >= MD_KERNEL_IMAGE_START && v < MD_MODULES_END) {
 		sym = symbol_class(a, v);
 		return sym ? sym : "kernel";
 	}
 	if (v >= k->page_offset && v < k->page_offset + (k->max_pfn << k->page_shift)) {
-		if (a->index && md_slab_index_lookup(a->index, v, &c, &object)) {
-			snprintf(buf, len, "->%s", c->name);
+		if (a->index && md_slab_index_find(a->index, v, &hit) == MD_SLAB_OBJECT) {
+			snprintf(buf, len, "->%s", hit.cache->name);
 			return buf;
 		}
 		return "page";
 	}
 	if (v >= k->vmemmap && v < k->vmemmap + k->max_pfn * k->page_struct_size)
 		return "struct-page";
-	if (v >= k->vmalloc_start && v < k->vmalloc_start + VMALLOC_SIZE)
+	if (v >= k->vmalloc_start && v < k->vmalloc_start + MD_VMALLOC_SIZE)
 		return "vmalloc";
 	if (printable_word(v))
 		return "text";
-	if (v >= 0x400000 && v < USER_END && v > 0xffffffffULL)
+	if (v >= 0x400000 && v < MD_USER_END && v > 0xffffffffULL)
 		return "user";
 	return "int";
 }
 
 static struct md_error *count_signature(struct analysis *a, uint64_t addr, const unsigned char *obj,
-					size_t len)
+					size_t len, struct md_leak_suspect **ret)
 {
 	const struct md_slab_cache *c = a->r->cache;
 	size_t words = c->object_size / 8, *slot, idx, used = 0;
@@ -438,6 +440,7 @@ static struct md_error *count_signature(struct analysis *a, uint64_t addr, const
 	}
 	x->objects++;
 	suspect_sample(x, addr);
+	*ret = x;
 	return NULL;
 }
 
@@ -445,12 +448,21 @@ static struct md_error *attribute_object(void *arg, const struct md_slab_cache *
 					 const unsigned char *obj, size_t len)
 {
 	struct analysis *a = arg;
+	struct md_leak_suspect *caller = NULL, *signature;
 	struct md_error *err;
 
 	a->r->objects++;
-	if (a->track.present && (err = count_caller(a, addr, obj, len)))
+	if (a->track.present && (err = count_caller(a, addr, obj, len, &caller)))
 		return err;
-	return count_signature(a, addr, obj, len);
+	if ((err = count_signature(a, addr, obj, len, &signature)))
+		return err;
+	if (a->orphans && md_orphans_is_orphan(a->orphans, addr)) {
+		a->r->orphans++;
+		signature->orphans++;
+		if (caller)
+			caller->orphans++;
+	}
+	return NULL;
 }
 
 static int compare_suspects(const void *x, const void *y)
@@ -462,21 +474,7 @@ static int compare_suspects(const void *x, const void *y)
 	return strcmp(a->what, b->what);
 }
 
-static void report_error(struct md_leak_report *r, struct md_error *err)
-{
-	char **grown = realloc(r->errors, (r->nr_errors + 1) * sizeof(*grown));
-	char *msg = md_error_string(err);
-
-	md_error_destroy(err);
-	if (!grown || !msg) {
-		free(msg);
-		if (grown)
-			r->errors = grown;
-		return;
-	}
-	r->errors = grown;
-	r->errors[r->nr_errors++] = msg;
-}
+#define report_error(r, err) md_messages_add_error(&(r)->errors, &(r)->nr_errors, err)
 
 static void analysis_free(struct analysis *a)
 {
@@ -496,9 +494,9 @@ static void analysis_free(struct analysis *a)
 }
 
 struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
-				 struct md_leak_report **ret)
+				 const struct md_orphans *orphans, struct md_leak_report **ret)
 {
-	struct analysis a = { .s = s };
+	struct analysis a = { .s = s, .orphans = orphans };
 	struct md_error *err;
 
 	if ((err = md_slab_walk(s, &a.st)))
@@ -506,6 +504,7 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 	if (!(a.r = calloc(1, sizeof(*a.r))))
 		return nomem();
 	a.r->cache = c;
+	a.r->orphans_scanned = orphans != NULL;
 	if ((err = md_slab_index_build(s, a.st, &a.index)))
 		goto fail;
 	if (c->store_user) {
@@ -550,9 +549,7 @@ void md_leak_report_destroy(struct md_leak_report *r)
 	for (size_t i = 0; i < r->nr_signatures; i++)
 		free(r->signatures[i].what);
 	free(r->signatures);
-	for (size_t i = 0; i < r->nr_errors; i++)
-		free(r->errors[i]);
-	free(r->errors);
+	md_messages_free(r->errors, r->nr_errors);
 	free(r->verdict);
 	free(r);
 }
@@ -588,11 +585,25 @@ static bool generic_cache(const char *name)
 	return strstr(name, "kmalloc-") != NULL;
 }
 
+/* With -u: the source with the most unreferenced objects, if it has enough
+ * of them to call a leak (mostly orphans, and many). */
+static const struct md_leak_suspect *orphan_source(const struct md_leak_suspect *list, size_t n)
+{
+	const struct md_leak_suspect *best = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (!best || list[i].orphans > best->orphans)
+			best = &list[i];
+	if (!best || best->orphans < LEAK_MIN_ORPHANS || 2 * best->orphans < best->objects)
+		return NULL;
+	return best;
+}
+
 void md_leak_judge(struct md_session *s, struct md_leak_report *r)
 {
 	const struct md_slab_cache *c = r->cache;
-	const struct md_leak_suspect *top = NULL;
-	char n1[32], n2[32], b1[32], age[64] = "";
+	const struct md_leak_suspect *top = NULL, *orphaned = NULL;
+	char n1[32], n2[32], n3[32], b1[32], age[64] = "", unref[64] = "";
 	bool by_caller = false;
 	uint64_t now;
 	double share;
@@ -600,12 +611,18 @@ void md_leak_judge(struct md_session *s, struct md_leak_report *r)
 	if (r->tracked && r->nr_callers) {
 		top = &r->callers[0];
 		by_caller = true;
+		if (r->orphans_scanned)
+			orphaned = orphan_source(r->callers, r->nr_callers);
 	} else if (r->nr_signatures) {
 		top = &r->signatures[0];
+		if (r->orphans_scanned)
+			orphaned = orphan_source(r->signatures, r->nr_signatures);
 	}
+	if (orphaned)
+		top = orphaned;
 	free(r->verdict);
 	r->verdict = NULL;
-	if (c->reclaimable) {
+	if (c->reclaimable && !orphaned) {
 		r->level = MD_LEAK_RECLAIMABLE;
 		if (asprintf(&r->verdict, "%s: %s objects (%s) in a reclaimable cache "
 			     "(SLAB_RECLAIM_ACCOUNT): the kernel frees them under memory pressure, "
@@ -621,8 +638,8 @@ void md_leak_judge(struct md_session *s, struct md_leak_report *r)
 		return;
 	}
 	share = (double)top->objects / r->objects;
-	if (r->orphans_scanned && top->orphans >= 1000 && 2 * top->orphans >= top->objects)
-		r->level = MD_LEAK_PROBABLE;
+	if (orphaned)
+		r->level = MD_LEAK_PROBABLE;	/* nothing points at them: kmemleak's criterion */
 	else if (!generic_cache(c->name) || top->objects < LEAK_MIN_OBJECTS ||
 		 !(by_caller || signature_names_owner(top->what)))
 		r->level = MD_LEAK_NONE;
@@ -640,11 +657,12 @@ void md_leak_judge(struct md_session *s, struct md_leak_report *r)
 				 (now - top->min_when) / s->kernel.hz);
 		md_error_destroy(err);
 	}
+	if (r->orphans_scanned)
+		snprintf(unref, sizeof(unref), ", %s unreferenced", md_count(top->orphans, n3));
 	if (asprintf(&r->verdict, "%s: %s of %s objects (%s) %s %s%s%s: %s", c->name,
 		     md_count(top->objects, n1), md_count(r->objects, n2),
 		     md_human_bytes(top->objects * c->size, b1),
-		     by_caller ? "allocated by" : "look alike:", top->what, age,
-		     r->orphans_scanned ? (top->orphans ? ", unreferenced" : ", all referenced") : "",
+		     by_caller ? "allocated by" : "look alike:", top->what, age, unref,
 		     md_leak_level_name(r->level)) < 0)
 		r->verdict = NULL;
 }
@@ -798,7 +816,8 @@ static void leak_report_text(struct md_session *s, const struct md_leak_report *
 	if (c->store_user) {
 		md_printf(out, "\nallocation callers (struct track of %s objects, as "
 			  "/sys/kernel/slab/%s/alloc_calls):\n", md_count(r->tracked, n1), c->name);
-		md_printf(out, "    OBJECTS       BYTES  AGE(s)        PIDS  CALLER\n");
+		md_printf(out, "    OBJECTS       BYTES  AGE(s)        PIDS%s  CALLER\n",
+			  r->orphans_scanned ? "     ORPHANS" : "");
 	}
 	for (size_t i = 0; c->store_user && i < r->nr_callers && i < MAX_ROWS; i++) {
 		const struct md_leak_suspect *x = &r->callers[i];
@@ -814,8 +833,11 @@ static void leak_report_text(struct md_session *s, const struct md_leak_report *
 			snprintf(pids, sizeof(pids), "%d", x->pids[0]);
 		else
 			snprintf(pids, sizeof(pids), "%zu pids", x->nr_pids + x->more_pids);
-		md_printf(out, "%11s %11s %7s %11s  %s\n", md_count(x->objects, n1),
-			  md_human_bytes(x->objects * c->size, b1), ages, pids, x->what);
+		md_printf(out, "%11s %11s %7s %11s", md_count(x->objects, n1),
+			  md_human_bytes(x->objects * c->size, b1), ages, pids);
+		if (r->orphans_scanned)
+			md_printf(out, " %11s", md_count(x->orphans, n1));
+		md_printf(out, "  %s\n", x->what);
 		nr = caller_stack(s, x, names, MAX_FRAMES, &err);
 		if (err) {
 			char *msg = md_error_string(err);
@@ -833,17 +855,22 @@ static void leak_report_text(struct md_session *s, const struct md_leak_report *
 	}
 	md_printf(out, "\ncontent signatures (first %d words of each of %s objects):\n",
 		  SIGNATURE_WORDS, md_count(r->objects, n1));
-	md_printf(out, "    OBJECTS  SHARE  SIGNATURE\n");
+	md_printf(out, "    OBJECTS  SHARE%s  SIGNATURE\n", r->orphans_scanned ? "     ORPHANS" : "");
 	for (size_t i = 0; i < r->nr_signatures && i < MAX_ROWS; i++) {
 		const struct md_leak_suspect *x = &r->signatures[i];
 
-		md_printf(out, "%11s %5.1f%%  %s\n", md_count(x->objects, n1),
-			  100.0 * x->objects / r->objects, x->what);
+		md_printf(out, "%11s %5.1f%%", md_count(x->objects, n1), 100.0 * x->objects / r->objects);
+		if (r->orphans_scanned)
+			md_printf(out, " %11s", md_count(x->orphans, n1));
+		md_printf(out, "  %s\n", x->what);
 		md_printf(out, "        objects:");
 		for (size_t j = 0; j < x->nr_samples; j++)
 			md_printf(out, " 0x%016" PRIx64, x->samples[j]);
 		md_printf(out, "\n");
 	}
+	if (r->orphans_scanned)
+		md_printf(out, "\nunreferenced (-u): %s of %s allocated objects: nothing reachable "
+			  "points into them\n", md_count(r->orphans, n1), md_count(r->objects, b1));
 	for (size_t i = 0; i < r->nr_errors; i++)
 		md_printf(out, "  ! %s\n", r->errors[i]);
 	md_printf(out, "\nverdict: %s\n", r->verdict ? r->verdict : "(out of memory)");
@@ -892,6 +919,8 @@ static void leak_report_json(struct md_session *s, const struct md_leak_report *
 		json_object_object_add(o, "address", json_object_new_string(addr));
 		json_object_object_add(o, "objects", json_object_new_int64(x->objects));
 		json_object_object_add(o, "bytes", json_object_new_int64(x->objects * c->size));
+		if (r->orphans_scanned)
+			json_object_object_add(o, "orphans", json_object_new_int64(x->orphans));
 		for (size_t j = 0; j < x->nr_pids; j++)
 			json_object_array_add(pids, json_object_new_int(x->pids[j]));
 		json_object_object_add(o, "pids", pids);
@@ -917,12 +946,16 @@ static void leak_report_json(struct md_session *s, const struct md_leak_report *
 
 		json_object_object_add(o, "signature", json_object_new_string(x->what));
 		json_object_object_add(o, "objects", json_object_new_int64(x->objects));
+		if (r->orphans_scanned)
+			json_object_object_add(o, "orphans", json_object_new_int64(x->orphans));
 		json_object_object_add(o, "bytes", json_object_new_int64(x->objects * c->size));
 		json_object_object_add(o, "samples", samples_json(x));
 		json_object_array_add(sigs, o);
 	}
 	json_object_object_add(doc, "tracked", json_object_new_int64(r->tracked));
 	json_object_object_add(doc, "attributed", json_object_new_int64(r->objects));
+	if (r->orphans_scanned)
+		json_object_object_add(doc, "orphans", json_object_new_int64(r->orphans));
 	json_object_object_add(doc, "callers", callers);
 	json_object_object_add(doc, "signatures", sigs);
 	json_object_object_add(verdict, "level", json_object_new_string(md_leak_level_name(r->level)));
@@ -931,9 +964,78 @@ static void leak_report_json(struct md_session *s, const struct md_leak_report *
 	json_object_object_add(doc, "analysis_errors", strings_json(r->errors, r->nr_errors));
 }
 
+static int compare_cache_orphans(const void *a, const void *b, void *arg)
+{
+	const struct md_orphans *o = arg;
+	uint64_t x = md_orphans_in_cache(o, *(const struct md_slab_cache *const *)a);
+	uint64_t y = md_orphans_in_cache(o, *(const struct md_slab_cache *const *)b);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* -u: what the scan read and, without a cache (rows), the caches with the
+ * most unreferenced objects. */
+static void orphans_text(const struct md_orphans *o, struct md_slab_cache *const *rows, size_t n,
+			 struct md_output *out)
+{
+	char n1[32], n2[32], b1[32];
+	struct md_slab_cache **sorted;
+
+	md_printf(out, "\nunreferenced objects (-u): %s of %s allocated; scanned %s of roots, "
+		  "%" PRIu64 " objects, %" PRIu64 " vmap areas, %" PRIu64 " other pages",
+		  md_count(o->orphans, n1), md_count(o->allocated_objects, n2),
+		  md_human_bytes(o->root_bytes, b1), o->objects_scanned, o->areas_scanned,
+		  o->pages_scanned);
+	md_printf(out, "%s%s\n", o->unreadable_bytes ? "; not in the dump: " : "",
+		  o->unreadable_bytes ? md_human_bytes(o->unreadable_bytes, b1) : "");
+	for (size_t i = 0; i < o->nr_errors; i++)
+		md_printf(out, "  ! %s\n", o->errors[i]);
+	if (!rows || !n || !(sorted = malloc(n * sizeof(*sorted))))
+		return;
+	memcpy(sorted, rows, n * sizeof(*sorted));
+	qsort_r(sorted, n, sizeof(*sorted), compare_cache_orphans, (void *)o);
+	md_printf(out, "    ORPHANS   ALLOCATED  SHARE  NAME\n");
+	for (size_t i = 0; i < n && i < MAX_ROWS; i++) {
+		const struct md_slab_cache *c = sorted[i];
+		uint64_t orphans = md_orphans_in_cache(o, c);
+
+		if (!orphans)
+			break;
+		md_printf(out, "%11s %11s %5.1f%%  %s\n", md_count(orphans, n1),
+			  md_count(c->allocated, n2), 100.0 * orphans / (c->allocated ? c->allocated : 1),
+			  c->name);
+	}
+	free(sorted);
+}
+
+static struct json_object *orphans_json(const struct md_orphans *o, struct md_slab_cache **rows,
+					size_t n)
+{
+	struct json_object *doc = json_object_new_object(), *caches = json_object_new_array();
+
+	json_object_object_add(doc, "allocated_objects", json_object_new_int64(o->allocated_objects));
+	json_object_object_add(doc, "orphans", json_object_new_int64(o->orphans));
+	json_object_object_add(doc, "root_bytes", json_object_new_int64(o->root_bytes));
+	json_object_object_add(doc, "objects_scanned", json_object_new_int64(o->objects_scanned));
+	json_object_object_add(doc, "areas_scanned", json_object_new_int64(o->areas_scanned));
+	json_object_object_add(doc, "pages_scanned", json_object_new_int64(o->pages_scanned));
+	json_object_object_add(doc, "unreadable_bytes", json_object_new_int64(o->unreadable_bytes));
+	json_object_object_add(doc, "errors", strings_json(o->errors, o->nr_errors));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "name", json_object_new_string(rows[i]->name));
+		json_object_object_add(c, "orphans",
+				       json_object_new_int64(md_orphans_in_cache(o, rows[i])));
+		json_object_array_add(caches, c);
+	}
+	json_object_object_add(doc, "caches", caches);
+	return doc;
+}
+
 /* -l: a verdict for every cache. */
 static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache **rows, size_t n,
-				     struct md_output *out)
+				     const struct md_orphans *orphans, struct md_output *out)
 {
 	struct json_object *list = md_output_is_json(out) ? json_object_new_array() : NULL;
 	size_t shown = 0;
@@ -944,7 +1046,7 @@ static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache 
 
 		if (rows[i]->unreadable || !rows[i]->allocated)
 			continue;
-		if ((err = md_leak_analyze(s, rows[i], &r))) {
+		if ((err = md_leak_analyze(s, rows[i], orphans, &r))) {
 			if (md_error_root_code(err) == MD_ERR_INTERRUPTED ||
 			    md_error_root_code(err) == MD_ERR_NOMEM) {
 				json_object_put(list);
@@ -976,13 +1078,14 @@ static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache 
 	return NULL;
 }
 
-static const char usage[] = "usage: slableak [-n N] [-l] [CACHE]";
+static const char usage[] = "usage: slableak [-n N] [-l] [-u] [CACHE]";
 
 struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, struct md_output *out)
 {
 	const char *only = NULL;
 	long limit = -1;
-	bool verdicts = false;
+	bool verdicts = false, unreferenced = false;
+	struct md_orphans *orphans = NULL;
 	struct md_slab_state *st;
 	struct md_slab_cache **rows;
 	struct md_leak_report *report = NULL;
@@ -1000,6 +1103,8 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 						       argv[i]);
 		} else if (!strcmp(argv[i], "-l")) {
 			verdicts = true;
+		} else if (!strcmp(argv[i], "-u")) {
+			unreferenced = true;
 		} else if (argv[i][0] == '-') {
 			return md_error_create(MD_ERR_INVALID, "slableak: unknown option '%s' (%s)",
 					       argv[i], usage);
@@ -1031,9 +1136,18 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 	}
 	qsort(rows, nr_rows, sizeof(*rows), compare_cache_bytes);
 	nr_all = nr_rows;
+	if (unreferenced && (err = md_orphans_get(s, out, &orphans))) {
+		if (md_error_root_code(err) == MD_ERR_INTERRUPTED ||
+		    md_error_root_code(err) == MD_ERR_NOMEM) {
+			free(rows);
+			return err;
+		}
+		md_warn_error(out, md_error_wrap(err, "-u"));
+		orphans = NULL;
+	}
 	if (limit >= 0 && (size_t)limit < nr_rows)
 		nr_rows = limit;
-	if (only && !rows[0]->unreadable && (err = md_leak_analyze(s, rows[0], &report))) {
+	if (only && !rows[0]->unreadable && (err = md_leak_analyze(s, rows[0], orphans, &report))) {
 		free(rows);
 		return err;
 	}
@@ -1052,6 +1166,8 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 		json_object_object_add(doc, "unreclaimable_bytes", json_object_new_int64(unreclaimable));
 		if (report)
 			leak_report_json(s, report, doc);
+		if (orphans)
+			json_object_object_add(doc, "orphan_scan", orphans_json(orphans, rows, nr_all));
 	} else {
 		char a[32], b[32];
 
@@ -1069,11 +1185,13 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 			md_printf(out, "\nslab memory: %s reclaimable, %s unreclaimable, in %zu caches\n",
 				  md_human_bytes(reclaimable, a), md_human_bytes(unreclaimable, b),
 				  st->nr_caches);
+		if (orphans)
+			orphans_text(orphans, only ? NULL : rows, nr_all, out);
 	}
 	if (verdicts && !only) {
 		if (!md_output_is_json(out))
 			md_printf(out, "\n");
-		err = all_verdicts(s, rows, nr_all, out);
+		err = all_verdicts(s, rows, nr_all, orphans, out);
 	}
 	md_leak_report_destroy(report);
 	free(rows);

@@ -45,9 +45,12 @@ struct md_leak_report {
 	size_t nr_errors;
 };
 
-/* Attribute every allocated object of c to a caller and a signature. */
+struct md_orphans;
+
+/* Attribute every allocated object of c to a caller and a signature, and
+ * with orphans (the -u scan, else NULL) count the unreferenced ones. */
 struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
-				 struct md_leak_report **ret);
+				 const struct md_orphans *orphans, struct md_leak_report **ret);
 void md_leak_report_destroy(struct md_leak_report *r);
 /* Sets r->level and r->verdict from what r holds. */
 void md_leak_judge(struct md_session *s, struct md_leak_report *r);

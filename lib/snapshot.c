@@ -59,7 +59,7 @@ static struct md_error *take_snapshot(struct md_session *s, struct json_object *
 		json_object_object_add(o, "bytes", json_object_new_int64(c->bytes));
 		json_object_object_add(o, "reclaimable", json_object_new_boolean(c->reclaimable));
 		if (!c->unreadable && c->allocated) {
-			err = md_leak_analyze(s, c, &r);
+			err = md_leak_analyze(s, c, NULL, &r);
 			if (err && (md_error_root_code(err) == MD_ERR_INTERRUPTED ||
 				    md_error_root_code(err) == MD_ERR_NOMEM)) {
 				json_object_put(o);

@@ -1,0 +1,32 @@
+/* vmalloc: the kernel's busy vmap areas (vmalloc, vmap, module memory,
+ * VMAP_STACK task stacks, per-CPU chunks). */
+#ifndef MEMDIAG_VMALLOC_H
+#define MEMDIAG_VMALLOC_H
+
+#include <stdint.h>
+
+#include "session.h"
+
+struct md_vmap_area {
+	uint64_t start, end;	/* va_start, va_end: the guard page included */
+	uint64_t vm;		/* its struct vm_struct, 0 for vm_map_ram areas */
+	uint64_t vm_flags;	/* vm->flags (VM_ALLOC, VM_IOREMAP, ...) */
+	uint64_t nr_pages;	/* vm->nr_pages: pages vmalloc allocated for it */
+	uint64_t caller;	/* vm->caller */
+};
+
+struct md_vmalloc {
+	struct md_vmap_area *areas;	/* sorted by start, disjoint */
+	size_t nr_areas;
+	char **errors;			/* problems met on the way, areas still listed */
+	size_t nr_errors;
+};
+
+/* Every busy area, read once per session (kept in s->vmalloc). */
+struct md_error *md_vmalloc_get(struct md_session *s, struct md_vmalloc **ret);
+void md_vmalloc_destroy(struct md_vmalloc *v);
+
+/* The area containing addr, or NULL. */
+const struct md_vmap_area *md_vmalloc_find(const struct md_vmalloc *v, uint64_t addr);
+
+#endif
