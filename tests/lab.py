@@ -23,19 +23,6 @@ def mkvmcore(*args, env=None, check=True):
     return p
 
 
-# libkdumpfile 0.5 (Debian 12) crashes inside kdump_read() (memmove to NULL:
-# its page cache hands back an entry without data; before that, bogus
-# "Decompresion failed: error -2" for pages crash reads fine) on some
-# makedumpfile-filtered 6.12 lab dumps, depending on the order of reads.
-# Until that is fixed or worked around, the standalone program is not run
-# on them; see the issue 4 note.
-LIBKDUMPFILE_BROKEN = {("6.12", "filtered")}
-
-
-def standalone_can_read(kernel, fmt):
-    return (kernel, fmt) not in LIBKDUMPFILE_BROKEN
-
-
 def dump(kernel, scenario, fmt="elf"):
     """OUTDIR of a lab dump (build/lab/KERNEL/SCENARIO/FORMAT), made if missing."""
     out = os.path.join(LAB, kernel, scenario, fmt)
@@ -95,8 +82,12 @@ def crash(outdir, commands, env=None):
 
 def crash_kmem_s(outdir, cache=None):
     """crash's `kmem -s [CACHE]` as {name: (allocated, total, slabs)}."""
+    return parse_kmem_s(crash(outdir, ["kmem -s" + (" " + cache if cache else "")]))
+
+
+def parse_kmem_s(text):
     rows = {}
-    for line in crash(outdir, ["kmem -s" + (" " + cache if cache else "")]).splitlines():
+    for line in text.splitlines():
         m = re.match(r"^([0-9a-f]{16})\s+(\d+)\s+(-?\d+)\s+(\d+)\s+(\d+)\s+\d+k\s+(\S+)\s*$", line)
         if m:
             rows[m.group(6)] = (int(m.group(3)), int(m.group(4)), int(m.group(5)))
