@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "output.h"
 #include "slableak.h"
 #include "snapshot.h"
@@ -28,6 +29,16 @@ static const char *const slableak_help[] = {
 	"          - a verdict: probable leak when one source holds half or more of",
 	"            a kmalloc cache and at least 10,000 objects; a reclaimable cache",
 	"            (dentry, inode) is said to be reclaimable, not a leak.",
+	"  -u      unreferenced objects, as kmemleak finds them: from the roots",
+	"          (kernel .data/.bss/ro_after_init, per-CPU areas, struct pages,",
+	"          module memory) follow every word that points into an allocated",
+	"          slab object, a vmalloc area or a page allocation; objects nothing",
+	"          reachable points into are orphans.  With CACHE, ORPHANS columns",
+	"          per caller and signature (1,000 or more orphans, half of a source's",
+	"          objects, make a probable leak in any cache); without, the caches",
+	"          with the most orphans.  It reads most kernel memory: progress is",
+	"          shown on a terminal's stderr.  Task stacks are reached through",
+	"          their tasks (VMAP_STACK areas).",
 	"",
 	"Columns: CACHE (struct kmem_cache address), OBJSIZE (object_size),",
 	"ALLOCATED, TOTAL (objects), SLABS, SSIZE (slab size), MEM(KiB) (memory",
@@ -39,6 +50,9 @@ static const char *const slableak_help[] = {
 	"",
 	"  One cache and its accounting:",
 	"    crash> slableak kmalloc-128",
+	"",
+	"  Which of its objects nothing points to any more:",
+	"    crash> slableak -u kmalloc-128",
 	NULL,
 };
 
@@ -59,9 +73,43 @@ static const char *const snapshot_help[] = {
 	NULL,
 };
 
+static const char *const buddyfrag_help[] = {
+	"The buddy allocator at the time of the dump, zone by zone, from the free",
+	"lists themselves (zone->free_area[order].free_list[migratetype] walked,",
+	"each block's struct page checked; a broken list is reported and marked",
+	"with \"!\", and everything else is still counted):",
+	"  - free blocks per order (as /proc/buddyinfo) and per migratetype (as",
+	"    /proc/pagetypeinfo, with the kernel's own migratetype names);",
+	"  - the walked counts against free_area.nr_free and NR_FREE_PAGES",
+	"    (\"verified\" or the difference); pages on the per-CPU lists;",
+	"  - watermarks, watermark boost, highatomic reserve, lowmem_reserve;",
+	"  - per order: the fragmentation index (extfrag_index: near 1.000 means",
+	"    failure for fragmentation, near 0 for lack of memory, -1.000 means a",
+	"    block is free), the unusable free space index, and whether the",
+	"    kernel's __zone_watermark_ok() passes at min, low and high for a",
+	"    GFP_KERNEL request in the zone;",
+	"  - a verdict: the lowest order no free block can serve, and how much",
+	"    memory is free but in smaller blocks.",
+	"",
+	"  -n NODE   only this node",
+	"  -z ZONE   only this zone (DMA, DMA32, Normal, Movable, ...)",
+	"  -o ORDER  only this order in the per-order table (and for -v)",
+	"  -v        list every free block: pfn, order, migratetype",
+	"",
+	"EXAMPLES",
+	"  Could an order-4 allocation succeed?",
+	"    crash> buddyfrag -o 4",
+	"",
+	"  Where are DMA32's free order-3 blocks?",
+	"    crash> buddyfrag -z DMA32 -o 3 -v",
+	NULL,
+};
+
 const struct md_command md_commands[] = {
 	{ "slableak", "slab caches by memory, counted exactly; who holds a cache's objects",
-	  "[-n N] [-l] [CACHE]", slableak_help, md_cmd_slableak },
+	  "[-n N] [-l] [-u] [CACHE]", slableak_help, md_cmd_slableak },
+	{ "buddyfrag", "free memory per zone, order and migratetype; fragmentation; watermarks",
+	  "[-n NODE] [-z ZONE] [-o ORDER] [-v]", buddyfrag_help, md_cmd_buddyfrag },
 	{ "snapshot", "slab caches and their allocation sources as JSON, for `memdiag diff`",
 	  "", snapshot_help, md_cmd_snapshot },
 	{ NULL },
