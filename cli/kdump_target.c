@@ -54,7 +54,7 @@ struct kdump_target {
 	 * bitmap), a bit per pfn, so that libkdumpfile is never asked for a
 	 * page makedumpfile left out (see kt_read()).  NULL for ELF. */
 	unsigned char *dumped;
-	uint64_t dumped_pfns;
+	uint64_t dumped_pfns, dumped_page_size;	/* the header's block_size */
 	addrxlat_ctx_t *xlat_ctx;
 	addrxlat_sys_t *xlat_sys;
 	char *vmcoreinfo;	/* raw text, NULL if the dump has none */
@@ -388,7 +388,7 @@ static struct md_error *read_error(struct kdump_target *kt, kdump_status st,
 static size_t dumped_prefix(struct kdump_target *kt, enum md_addr_space space, uint64_t addr,
 			    size_t len, bool *excluded)
 {
-	const uint64_t page = 4096;	/* makedumpfile's bitmap unit on x86-64 */
+	const uint64_t page = kt->dumped_page_size;	/* a bit of the bitmap each */
 	size_t done = 0;
 
 	*excluded = false;
@@ -564,13 +564,15 @@ static uint64_t data_end(struct kdump_target *kt, uint64_t descs, uint64_t npage
 }
 
 /* The second bitmap in memory (a bit per pfn, least significant first). */
-static struct md_error *load_dumped_bitmap(struct kdump_target *kt, uint64_t off, uint64_t len)
+static struct md_error *load_dumped_bitmap(struct kdump_target *kt, uint64_t off, uint64_t len,
+					  uint64_t page_size)
 {
 	if (!(kt->dumped = malloc(len ? len : 1)))
 		return nomem();
 	if (pread(kt->vmcore_fd, kt->dumped, len, off) != (ssize_t)len)
 		return md_error_create(MD_ERR_FORMAT, "%s: cannot read the page bitmap", kt->vmcore_path);
 	kt->dumped_pfns = len * 8;
+	kt->dumped_page_size = page_size;
 	return NULL;
 }
 
@@ -598,7 +600,7 @@ static struct md_error *check_diskdump_length(struct kdump_target *kt, uint64_t 
 		return truncated(kt, fsize, descs);
 	if (!count_dumped(kt, bitmap + bitmap_len / 2, bitmap_len / 2, &npages))
 		return truncated(kt, fsize, descs);
-	if ((err = load_dumped_bitmap(kt, bitmap + bitmap_len / 2, bitmap_len / 2)))
+	if ((err = load_dumped_bitmap(kt, bitmap + bitmap_len / 2, bitmap_len / 2, block)))
 		return err;
 	if (descs + npages * DD_DESC_SIZE > fsize)
 		return truncated(kt, fsize, descs + npages * DD_DESC_SIZE);

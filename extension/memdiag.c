@@ -300,6 +300,19 @@ static void pending_push(struct cache_entry *e)
 		pending[npending++] = e;
 }
 
+/* A gdb look-up about to start: its cache entry, made and marked pending. */
+static struct md_error *cache_start(const char *key, size_t len, struct cache_entry **ret)
+{
+	struct md_error *err = gdb_usable();
+
+	if (err)
+		return err;
+	if (!(*ret = cache_new(key, len)))
+		return md_error_create(MD_ERR_NOMEM, "out of memory");
+	pending_push(*ret);
+	return NULL;
+}
+
 static void pending_pop(struct cache_entry *e)
 {
 	for (int i = npending - 1; i >= 0; i--) {
@@ -817,11 +830,8 @@ static struct md_error *t_type_size(void *priv, const char *type, uint64_t *ret)
 	len = cache_key(key, sizeof(key), C_SIZE, type, NULL);
 	if ((e = cache_find(key, len)))
 		goto answer;
-	if ((err = gdb_usable()))
+	if ((err = cache_start(key, len, &e)))
 		return err;
-	if (!(e = cache_new(key, len)))
-		return md_error_create(MD_ERR_NOMEM, "out of memory");
-	pending_push(e);
 	split_type(type, kind, sizeof(kind), bare, sizeof(bare));
 	/* datatype_info() answers for structs, unions, enums, typedefs,
 	 * pointers and 1/2/4/8-byte integers; STRUCT_SIZE() would refuse all
@@ -1029,11 +1039,8 @@ static struct md_error *t_member(void *priv, const char *type, const char *membe
 	split_type(type, kind, sizeof(kind), bare, sizeof(bare));
 	if (!is_ident(bare, strlen(bare)))
 		return md_error_create(MD_ERR_LOOKUP, "%s is not a struct or union", type);
-	if ((err = gdb_usable()))
+	if ((err = cache_start(key, len, &e)))
 		return err;
-	if (!(e = cache_new(key, len)))
-		return md_error_create(MD_ERR_NOMEM, "out of memory");
-	pending_push(e);
 	memset(&m, 0, sizeof(m));
 	err = resolve_member(kind, bare, member, 0, &m);
 	pending_pop(e);
@@ -1071,11 +1078,8 @@ static struct md_error *t_enumerator(void *priv, const char *name, int64_t *ret)
 	len = cache_key(key, sizeof(key), C_ENUM, name, NULL);
 	if ((e = cache_find(key, len)))
 		goto answer;
-	if ((err = gdb_usable()))
+	if ((err = cache_start(key, len, &e)))
 		return err;
-	if (!(e = cache_new(key, len)))
-		return md_error_create(MD_ERR_NOMEM, "out of memory");
-	pending_push(e);
 	snprintf(buf, sizeof(buf), "%s", name);
 	gdb_enter(&saved);
 	found = enumerator_value(buf, &value);

@@ -71,9 +71,10 @@ def crash(outdir, commands, env=None):
                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=300,
                                env=dict(os.environ, **(env or {})))
             # crash 8.0.2 corrupts its own heap at start-up on some 6.12 dumps
-            # ("malloc(): unsorted double linked list corrupted", SIGABRT) in
-            # about half the runs, with no extension loaded: try again.
-            if p.returncode != -6 and "malloc(): " not in p.stdout:
+            # ("malloc(): unsorted double linked list corrupted", or "corrupted
+            # double-linked list" before any command ran; SIGABRT) in about
+            # half the runs, with no extension loaded: try again.
+            if p.returncode != -6 and not re.search(r"malloc\(\): |corrupted double-linked list", p.stdout):
                 break
         return p.stdout
     finally:

@@ -39,7 +39,7 @@ def slableak_json(outdir, binary=MEMDIAG):
     return {c["name"]: c for c in doc["caches"]}, doc
 
 
-ROW = re.compile(r"^([0-9a-f]{16})\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)k\s+(\d+)\s+(yes|no)\s+(\S+)\s*$")
+ROW = re.compile(r"^([0-9a-f]{16})\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)k\s+(\d+)\s+(yes|no)\s+(\S.*?)\s*$")
 
 
 def parse_slableak_text(text):
