@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "buddy.h"
 #include "output.h"
 
@@ -122,15 +123,9 @@ static void read_type_names(struct md_session *s, struct md_buddy *b)
 static struct md_error *keep_block(struct md_buddy_zone *z, uint64_t pfn, unsigned int order,
 				   unsigned int mt)
 {
-	if (z->nr_free_blocks == z->free_blocks_cap) {
-		size_t cap = z->free_blocks_cap ? z->free_blocks_cap * 2 : 1024;
-		struct md_buddy_block *grown = realloc(z->free_blocks, cap * sizeof(*grown));
-
-		if (!grown)
-			return nomem();
-		z->free_blocks = grown;
-		z->free_blocks_cap = cap;
-	}
+	if (!md_array_reserve(&z->free_blocks, &z->free_blocks_cap, z->nr_free_blocks,
+			      sizeof(*z->free_blocks), 1024))
+		return nomem();
 	z->free_blocks[z->nr_free_blocks++] = (struct md_buddy_block){ pfn, order, mt };
 	return NULL;
 }
@@ -280,15 +275,8 @@ static struct md_error *read_zone(struct walk *w, unsigned int nid, unsigned int
 
 static struct md_error *add_zone(struct md_buddy *b, size_t *cap, struct md_buddy_zone **ret)
 {
-	if (b->nr_zones == *cap) {
-		size_t n = *cap ? *cap * 2 : 8;
-		struct md_buddy_zone *grown = realloc(b->zones, n * sizeof(*grown));
-
-		if (!grown)
-			return nomem();
-		b->zones = grown;
-		*cap = n;
-	}
+	if (!md_array_reserve(&b->zones, cap, b->nr_zones, sizeof(*b->zones), 8))
+		return nomem();
 	*ret = &b->zones[b->nr_zones++];
 	memset(*ret, 0, sizeof(**ret));
 	return NULL;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "modules.h"
 
 #define MAX_MODULES 4096
@@ -37,15 +38,8 @@ static int compare_symbol(const void *a, const void *b)
 static struct md_error *add_symbol(struct md_modules *m, uint64_t value, uint64_t size,
 				   const char *name, const char *module)
 {
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		struct module_symbol *grown = realloc(m->syms, cap * sizeof(*grown));
-
-		if (!grown)
-			return md_error_create(MD_ERR_NOMEM, "out of memory");
-		m->syms = grown;
-		m->cap = cap;
-	}
+	if (!md_array_reserve(&m->syms, &m->cap, m->n, sizeof(*m->syms), 256))
+		return md_error_create(MD_ERR_NOMEM, "out of memory");
 	if (!(m->syms[m->n].name = strdup(name)))
 		return md_error_create(MD_ERR_NOMEM, "out of memory");
 	m->syms[m->n].value = value;

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "orphans.h"
 #include "output.h"
 #include "vmalloc.h"
@@ -84,15 +85,8 @@ static bool test_bit(const uint64_t *bits, uint64_t i)
 
 static struct md_error *push(struct scan *sc, enum node_kind kind, uint64_t addr, uint64_t len)
 {
-	if (sc->depth == sc->cap) {
-		size_t cap = sc->cap ? sc->cap * 2 : 4096;
-		struct gray *grown = realloc(sc->stack, cap * sizeof(*grown));
-
-		if (!grown)
-			return nomem();
-		sc->stack = grown;
-		sc->cap = cap;
-	}
+	if (!md_array_reserve(&sc->stack, &sc->cap, sc->depth, sizeof(*sc->stack), 4096))
+		return nomem();
 	sc->stack[sc->depth++] = (struct gray){ addr, len, kind };
 	return NULL;
 }
@@ -410,7 +404,7 @@ static struct md_error *run_scan(struct md_session *s, struct md_output *out, st
 	struct md_error *err;
 
 	resolve_page_layout(s, &sc.page);
-	if ((err = md_slab_walk(s, &o->st)) || (err = md_slab_index_build(s, o->st, &o->index)))
+	if ((err = md_slab_walk(s, &o->st)) || (err = md_slab_index_get(s, o->st, &o->index)))
 		return err;
 	slots = md_slab_index_nr_slots(o->index);
 	words = slots / 64 + 1;
@@ -474,7 +468,6 @@ void md_orphans_destroy(struct md_orphans *o)
 {
 	if (!o)
 		return;
-	md_slab_index_destroy(o->index);
 	free(o->allocated);
 	free(o->reached);
 	free(o->cache_orphans);

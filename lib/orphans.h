@@ -12,7 +12,7 @@ struct md_output;
 
 struct md_orphans {
 	struct md_slab_state *st;
-	struct md_slab_index *index;
+	const struct md_slab_index *index;	/* the state's */
 	uint64_t *allocated;		/* a bit per object slot of the index */
 	uint64_t *reached;		/* a bit per slot: something reachable points into it */
 	uint64_t *cache_orphans;	/* per st->caches[i]: allocated and not reached */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "output.h"
 #include "slab.h"
 
@@ -220,15 +221,8 @@ static struct md_slab_cache *cache_map_find(const struct cache_map *m, struct md
 
 static struct md_error *add_slab(struct md_slab_cache *c, const struct md_slab *slab)
 {
-	if (c->nr_slabs == c->slabs_cap) {
-		size_t cap = c->slabs_cap ? c->slabs_cap * 2 : 64;
-		struct md_slab *grown = realloc(c->slabs, cap * sizeof(*grown));
-
-		if (!grown)
-			return md_error_create(MD_ERR_NOMEM, "out of memory");
-		c->slabs = grown;
-		c->slabs_cap = cap;
-	}
+	if (!md_array_reserve(&c->slabs, &c->slabs_cap, c->nr_slabs, sizeof(*c->slabs), 64))
+		return md_error_create(MD_ERR_NOMEM, "out of memory");
 	c->slabs[c->nr_slabs++] = *slab;
 	return NULL;
 }
@@ -416,15 +410,8 @@ static struct md_error *read_cache_list(struct md_session *s, const struct slab_
 			state_error(st, "slab_caches: more than 100000 entries, a cycle? stopped there");
 			break;
 		}
-		if (st->nr_caches == cap) {
-			struct md_slab_cache *grown;
-
-			cap = cap ? cap * 2 : 256;
-			grown = realloc(st->caches, cap * sizeof(*grown));
-			if (!grown)
-				return md_error_create(MD_ERR_NOMEM, "out of memory");
-			st->caches = grown;
-		}
+		if (!md_array_reserve(&st->caches, &cap, st->nr_caches, sizeof(*st->caches), 256))
+			return md_error_create(MD_ERR_NOMEM, "out of memory");
 		c = &st->caches[st->nr_caches];
 		memset(c, 0, sizeof(*c));
 		err = read_cache(s, l, addr, c);
@@ -867,10 +854,13 @@ struct md_error *md_slab_walk(struct md_session *s, struct md_slab_state **ret)
 	return NULL;
 }
 
+static void index_destroy(struct md_slab_index *ix);
+
 void md_slab_state_destroy(struct md_slab_state *st)
 {
 	if (!st)
 		return;
+	index_destroy(st->index);
 	for (size_t i = 0; i < st->nr_caches; i++) {
 		free(st->caches[i].slabs);
 		md_messages_free(st->caches[i].errors, st->caches[i].nr_errors);
@@ -907,8 +897,8 @@ static uint64_t range_slots(const struct slab_range *r)
 	return (r->end - r->start - r->cache->red_left_pad) / r->cache->size;
 }
 
-struct md_error *md_slab_index_build(struct md_session *s, struct md_slab_state *st,
-				     struct md_slab_index **ret)
+static struct md_error *index_build(struct md_session *s, struct md_slab_state *st,
+				    struct md_slab_index **ret)
 {
 	struct md_slab_index *ix = calloc(1, sizeof(*ix));
 	size_t n = 0;
@@ -941,12 +931,23 @@ struct md_error *md_slab_index_build(struct md_session *s, struct md_slab_state 
 	return NULL;
 }
 
-void md_slab_index_destroy(struct md_slab_index *ix)
+static void index_destroy(struct md_slab_index *ix)
 {
 	if (!ix)
 		return;
 	free(ix->ranges);
 	free(ix);
+}
+
+struct md_error *md_slab_index_get(struct md_session *s, struct md_slab_state *st,
+				   const struct md_slab_index **ret)
+{
+	struct md_error *err;
+
+	if (!st->index && (err = index_build(s, st, &st->index)))
+		return err;
+	*ret = st->index;
+	return NULL;
 }
 
 uint64_t md_slab_index_nr_slots(const struct md_slab_index *ix)

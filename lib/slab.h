@@ -65,6 +65,7 @@ struct md_slab_state {
 	struct md_slab_cache *caches;
 	size_t nr_caches;
 	uint64_t unknown_cache_slabs;	/* slab pages whose slab_cache is no known cache */
+	struct md_slab_index *index;	/* md_slab_index_get() */
 	char **errors;			/* problems not tied to one cache */
 	size_t nr_errors;
 };
@@ -92,9 +93,9 @@ struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_ca
  * Each object slot of every slab has a number (0 .. nr_slots - 1), for
  * callers that keep a bit per object. */
 struct md_slab_index;
-struct md_error *md_slab_index_build(struct md_session *s, struct md_slab_state *st,
-				     struct md_slab_index **ret);
-void md_slab_index_destroy(struct md_slab_index *ix);
+/* Built on first use and kept with the state (st->index). */
+struct md_error *md_slab_index_get(struct md_session *s, struct md_slab_state *st,
+				   const struct md_slab_index **ret);
 uint64_t md_slab_index_nr_slots(const struct md_slab_index *ix);
 
 enum md_slab_where {

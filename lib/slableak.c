@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "output.h"
 #include "hash.h"
 #include "slableak.h"
@@ -45,16 +46,13 @@ struct track_layout {
 	uint64_t size, addr, handle, pid, when;	/* handle MD_NO_OFFSET without STACKDEPOT */
 };
 
-/* u64 -> index, open addressing; key 0 is reserved (never stored). */
-struct u64_map {
-	uint64_t *keys;
-	size_t *values;
-	size_t cap, len;
-};
-
-/* string -> index */
-struct str_map {
-	char **keys;
+/* key -> index into the caller's array, open addressing.  A key is a
+ * u64 (0 is reserved, never stored) or, in a map made with strings set, a
+ * string copied in (kept as its pointer). */
+struct index_map {
+	bool strings;
+	uint64_t *keys;		/* 0: empty slot */
+	uint64_t *hashes;
 	size_t *values;
 	size_t cap, len;
 };
@@ -67,15 +65,15 @@ struct suspects {
 struct analysis {
 	struct md_session *s;
 	struct md_slab_state *st;
-	struct md_slab_index *index;
+	const struct md_slab_index *index;	/* the slab state's */
 	const struct md_orphans *orphans;	/* -u: the reference scan, else NULL */
 	struct md_leak_report *r;
 	struct track_layout track;
 	uint64_t track_at;		/* offset of the alloc track from the object */
-	struct u64_map caller_map;	/* track addr -> callers index */
+	struct index_map caller_map;	/* track addr -> callers index */
 	struct suspects callers, signatures;
-	struct str_map signature_map;	/* signature -> signatures index */
-	struct u64_map symbol_map;	/* word value -> symbol_names index */
+	struct index_map signature_map;	/* signature -> signatures index */
+	struct index_map symbol_map;	/* word value -> symbol_names index */
 	char **symbol_names;		/* "&sym [mod]", or NULL: no symbol there */
 	size_t nr_symbol_names, symbol_names_cap;
 };
@@ -95,14 +93,15 @@ static uint64_t mix64(uint64_t x)
 
 /* ------------------------------------------------------------------ maps */
 
-static bool u64_map_grow(struct u64_map *m)
+static bool map_grow(struct index_map *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 256;
-	uint64_t *keys = calloc(cap, sizeof(*keys));
+	uint64_t *keys = calloc(cap, sizeof(*keys)), *hashes = calloc(cap, sizeof(*hashes));
 	size_t *values = calloc(cap, sizeof(*values));
 
-	if (!keys || !values) {
+	if (!keys || !hashes || !values) {
 		free(keys);
+		free(hashes);
 		free(values);
 		return false;
 	}
@@ -111,99 +110,67 @@ static bool u64_map_grow(struct u64_map *m)
 
 		if (!m->keys[i])
 			continue;
-		for (h = mix64(m->keys[i]) & (cap - 1); keys[h]; h = (h + 1) & (cap - 1))
+		for (h = m->hashes[i] & (cap - 1); keys[h]; h = (h + 1) & (cap - 1))
 			;
 		keys[h] = m->keys[i];
+		hashes[h] = m->hashes[i];
 		values[h] = m->values[i];
 	}
 	free(m->keys);
+	free(m->hashes);
 	free(m->values);
 	m->keys = keys;
+	m->hashes = hashes;
 	m->values = values;
 	m->cap = cap;
 	return true;
 }
 
 /* The slot for key: *found says whether it is there already. */
-static size_t *u64_map_slot(struct u64_map *m, uint64_t key, bool *found)
+static size_t *map_slot(struct index_map *m, uint64_t key, uint64_t hash, bool *found)
 {
 	size_t h;
 
-	if (2 * (m->len + 1) > m->cap && !u64_map_grow(m))
+	if (2 * (m->len + 1) > m->cap && !map_grow(m))
 		return NULL;
-	for (h = mix64(key) & (m->cap - 1); m->keys[h]; h = (h + 1) & (m->cap - 1)) {
-		if (m->keys[h] == key) {
+	for (h = hash & (m->cap - 1); m->keys[h]; h = (h + 1) & (m->cap - 1)) {
+		if (m->hashes[h] == hash &&
+		    (m->strings ? !strcmp((const char *)(uintptr_t)m->keys[h], (const char *)(uintptr_t)key) :
+				  m->keys[h] == key)) {
 			*found = true;
 			return &m->values[h];
 		}
+	}
+	if (m->strings) {
+		char *copy = strdup((const char *)(uintptr_t)key);
+
+		if (!copy)
+			return NULL;
+		key = (uintptr_t)copy;
 	}
 	*found = false;
 	m->keys[h] = key;
+	m->hashes[h] = hash;
 	m->len++;
 	return &m->values[h];
 }
 
-static void u64_map_free(struct u64_map *m)
+static size_t *u64_map_slot(struct index_map *m, uint64_t key, bool *found)
 {
-	free(m->keys);
-	free(m->values);
+	return map_slot(m, key, mix64(key), found);
 }
 
-static bool str_map_grow(struct str_map *m)
+static size_t *str_map_slot(struct index_map *m, const char *key, bool *found)
 {
-	size_t cap = m->cap ? m->cap * 2 : 256;
-	char **keys = calloc(cap, sizeof(*keys));
-	size_t *values = calloc(cap, sizeof(*values));
-
-	if (!keys || !values) {
-		free(keys);
-		free(values);
-		return false;
-	}
-	for (size_t i = 0; i < m->cap; i++) {
-		size_t h;
-
-		if (!m->keys[i])
-			continue;
-		h = md_hash_bytes(m->keys[i], strlen(m->keys[i])) & (cap - 1);
-		while (keys[h])
-			h = (h + 1) & (cap - 1);
-		keys[h] = m->keys[i];
-		values[h] = m->values[i];
-	}
-	free(m->keys);
-	free(m->values);
-	m->keys = keys;
-	m->values = values;
-	m->cap = cap;
-	return true;
+	return map_slot(m, (uintptr_t)key, md_hash_bytes(key, strlen(key)), found);
 }
 
-/* The slot for key (copied in when new). */
-static size_t *str_map_slot(struct str_map *m, const char *key, bool *found)
+static void map_free(struct index_map *m)
 {
-	size_t h;
-
-	if (2 * (m->len + 1) > m->cap && !str_map_grow(m))
-		return NULL;
-	for (h = md_hash_bytes(key, strlen(key)) & (m->cap - 1); m->keys[h]; h = (h + 1) & (m->cap - 1)) {
-		if (!strcmp(m->keys[h], key)) {
-			*found = true;
-			return &m->values[h];
-		}
-	}
-	if (!(m->keys[h] = strdup(key)))
-		return NULL;
-	*found = false;
-	m->len++;
-	return &m->values[h];
-}
-
-static void str_map_free(struct str_map *m)
-{
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->keys[i]);
+	for (size_t i = 0; m->strings && i < m->cap; i++)
+		free((char *)(uintptr_t)m->keys[i]);
 	free(m->keys);
+	free(m->hashes);
 	free(m->values);
 }
 
@@ -211,15 +178,8 @@ static struct md_leak_suspect *suspect_new(struct suspects *list, const char *wh
 {
 	struct md_leak_suspect *x;
 
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 64;
-		struct md_leak_suspect *grown = realloc(list->v, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		list->v = grown;
-		list->cap = cap;
-	}
+	if (!md_array_reserve(&list->v, &list->cap, list->n, sizeof(*list->v), 64))
+		return NULL;
 	x = &list->v[list->n];
 	memset(x, 0, sizeof(*x));
 	if (!(x->what = strdup(what)))
@@ -323,19 +283,13 @@ static const char *symbol_class(struct analysis *a, uint64_t v)
 	bool found;
 	struct md_error *err;
 
-	if (!(slot = u64_map_slot(&a->symbol_map, v, &found)))
+	/* Room first, so that a key in the map always has its name slot. */
+	if (!md_array_reserve(&a->symbol_names, &a->symbol_names_cap, a->nr_symbol_names,
+			      sizeof(*a->symbol_names), 64) ||
+	    !(slot = u64_map_slot(&a->symbol_map, v, &found)))
 		return NULL;
 	if (found)
 		return a->symbol_names[*slot];
-	if (a->nr_symbol_names == a->symbol_names_cap) {
-		size_t cap = a->symbol_names_cap ? a->symbol_names_cap * 2 : 64;
-		char **grown = realloc(a->symbol_names, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		a->symbol_names = grown;
-		a->symbol_names_cap = cap;
-	}
 	idx = a->nr_symbol_names++;
 	a->symbol_names[idx] = NULL;
 	*slot = idx;
@@ -478,13 +432,12 @@ static int compare_suspects(const void *x, const void *y)
 
 static void analysis_free(struct analysis *a)
 {
-	u64_map_free(&a->caller_map);
-	u64_map_free(&a->symbol_map);
-	str_map_free(&a->signature_map);
+	map_free(&a->caller_map);
+	map_free(&a->symbol_map);
+	map_free(&a->signature_map);
 	for (size_t i = 0; i < a->nr_symbol_names; i++)
 		free(a->symbol_names[i]);
 	free(a->symbol_names);
-	md_slab_index_destroy(a->index);
 	for (size_t i = 0; i < a->callers.n; i++)
 		free(a->callers.v[i].what);
 	free(a->callers.v);
@@ -496,7 +449,7 @@ static void analysis_free(struct analysis *a)
 struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 				 const struct md_orphans *orphans, struct md_leak_report **ret)
 {
-	struct analysis a = { .s = s, .orphans = orphans };
+	struct analysis a = { .s = s, .orphans = orphans, .signature_map = { .strings = true } };
 	struct md_error *err;
 
 	if ((err = md_slab_walk(s, &a.st)))
@@ -505,7 +458,7 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 		return nomem();
 	a.r->cache = c;
 	a.r->orphans_scanned = orphans != NULL;
-	if ((err = md_slab_index_build(s, a.st, &a.index)))
+	if ((err = md_slab_index_get(s, a.st, &a.index)))
 		goto fail;
 	if (c->store_user) {
 		err = resolve_track(s, &a.track);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "vmalloc.h"
 
 #define MAX_AREAS 10000000	/* more than any kernel has: a cycle */
@@ -43,15 +44,8 @@ static struct md_error *resolve_layout(struct md_session *s, struct vmalloc_layo
 
 static struct md_error *add_area(struct md_vmalloc *v, size_t *cap, const struct md_vmap_area *a)
 {
-	if (v->nr_areas == *cap) {
-		size_t n = *cap ? *cap * 2 : 1024;
-		struct md_vmap_area *grown = realloc(v->areas, n * sizeof(*grown));
-
-		if (!grown)
-			return nomem();
-		v->areas = grown;
-		*cap = n;
-	}
+	if (!md_array_reserve(&v->areas, cap, v->nr_areas, sizeof(*v->areas), 1024))
+		return nomem();
 	v->areas[v->nr_areas++] = *a;
 	return NULL;
 }
