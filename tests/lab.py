@@ -9,6 +9,7 @@ import tempfile
 REPO = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 MKVMCORE = os.path.join(REPO, "scripts", "mkvmcore")
 LAB = os.path.join(REPO, "build", "lab")
+EXTENSION = os.path.join(REPO, "build", "memdiag.so")
 KERNELS = ("6.1", "6.12")
 FORMATS = ("elf", "kdump", "filtered")
 LEAK_N = 20000  # testdata/scenarios/leak-*/README: objects the module leaks
@@ -126,6 +127,23 @@ def crash_outputs(outdir, commands):
         files = [os.path.join(tmp, "%d.out" % i) for i in range(len(commands))]
         crash(outdir, ["%s > %s" % (c, f) for c, f in zip(commands, files)])
         return [open(f).read() if os.path.exists(f) else "" for f in files]
+    finally:
+        import shutil
+        shutil.rmtree(tmp)
+
+
+def crash_extension(outdir, command, env=None):
+    """memdiag.so's output of COMMAND in crash, and crash's own output.
+
+    The command writes to a file through crash's redirection: on a pipe,
+    crash's and gdb's own messages can land between its lines.  Returns
+    (command output, crash's output, for messages and start-up failures).
+    """
+    tmp = tempfile.mkdtemp(prefix="memdiag-crash-")
+    try:
+        path = os.path.join(tmp, "out")
+        session = crash(outdir, ["extend " + EXTENSION, "%s > %s" % (command, path)], env=env)
+        return (open(path).read() if os.path.exists(path) else ""), session
     finally:
         import shutil
         shutil.rmtree(tmp)

@@ -13,8 +13,8 @@ import re
 import struct
 import subprocess
 
-from lab import FORMATS, KERNELS, crash, dump, patched_copy, proc
-from test_slab import EXTENSION, build, memdiag
+from lab import FORMATS, KERNELS, crash, crash_extension, dump, patched_copy, proc
+from test_slab import build, memdiag
 
 SCENARIOS = ("baseline", "frag", "leak-tracked")
 
@@ -159,10 +159,12 @@ def test_extension_prints_the_same():
             build("build/memdiag.so")
             out = dump(k, "frag", "elf")
             ours = memdiag(out, "buddyfrag").stdout.splitlines()
-            theirs = crash(out, ["extend " + EXTENSION, "buddyfrag"]).splitlines()
+            text, session = crash_extension(out, "buddyfrag")
+            theirs = text.splitlines()
             assert len(ours) > 30
             missing = [l for l in ours if l not in theirs]
-            assert not missing, "lines of the standalone output missing in crash: %s" % missing[:5]
+            assert not missing, "lines of the standalone output missing in crash: %s\ncrash printed:\n%s" % (
+                missing[:5], session[-3000:])
         yield k, case
 
 

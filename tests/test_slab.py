@@ -10,11 +10,10 @@ import os
 import re
 import subprocess
 
-from lab import FORMATS, KERNELS, LEAK_N, REPO, crash, crash_kmem_s, crash_stopped_on_excluded_page, dump
+from lab import EXTENSION, FORMATS, KERNELS, LEAK_N, REPO, crash, crash_extension, crash_kmem_s, crash_stopped_on_excluded_page, dump
 
 SCENARIOS = ("baseline", "leak-tracked", "leak-untracked")
 MEMDIAG = os.path.join(REPO, "build", "memdiag")
-EXTENSION = os.path.join(REPO, "build", "memdiag.so")
 _built = set()
 
 
@@ -105,11 +104,11 @@ def test_extension_agrees_with_standalone():
         def case(out=out):
             build("build/memdiag.so")
             ours, _ = slableak_json(out)
-            text = crash(out, ["extend " + EXTENSION, "slableak"])
-            if crash_stopped_on_excluded_page(out, text):
+            text, session = crash_extension(out, "slableak")
+            if crash_stopped_on_excluded_page(out, session):
                 return
             theirs = parse_slableak_text(text)
-            assert theirs, "no slableak rows in crash:\n" + text[-3000:]
+            assert theirs, "no slableak rows in crash:\n" + session[-3000:]
             assert set(theirs) == set(ours), "caches only in one: %s" % (set(ours) ^ set(theirs))
             for n, row in theirs.items():
                 c = ours[n]

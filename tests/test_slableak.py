@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 
-from lab import FORMATS, KERNELS, LEAK_N, crash, dump
+from lab import FORMATS, KERNELS, LEAK_N, crash, crash_extension, dump
 from test_slab import EXTENSION, build, memdiag
 
 ASAN = os.path.join(os.path.dirname(EXTENSION), "asan", "memdiag")
@@ -75,10 +75,10 @@ def test_extension_prints_the_same_suspects():
                 build("build/memdiag.so")
                 out = dump(k, s, "elf")
                 ours = memdiag(out, "slableak", "kmalloc-128").stdout
-                theirs = crash(out, ["extend " + EXTENSION, "slableak kmalloc-128"])
+                theirs, session = crash_extension(out, "slableak kmalloc-128")
                 verdict = [l for l in ours.splitlines() if l.startswith("verdict: ")]
                 assert verdict and verdict[0] in theirs.splitlines(), \
-                    "standalone %r not in crash's output:\n%s" % (verdict, theirs[-3000:])
+                    "standalone %r not in crash's output:\n%s" % (verdict, theirs[-3000:] + session[-3000:])
                 first = [l for l in ours.splitlines() if re.match(r"^\s+[\d,]+\s+\S+ \S+\s+", l)][:3]
                 for line in first:
                     assert line in theirs.splitlines(), "%r missing in crash:\n%s" % (line, theirs[-3000:])
@@ -259,8 +259,9 @@ def test_extension_orphan_scan_agrees():
             build("build/memdiag.so")
             out = dump(k, "leak-untracked", "elf")
             ours = memdiag(out, "slableak", "-u", "kmalloc-128").stdout.splitlines()
-            theirs = crash(out, ["extend " + EXTENSION, "slableak -u kmalloc-128"]).splitlines()
+            text, session = crash_extension(out, "slableak -u kmalloc-128")
+            theirs = text.splitlines()
             for prefix in ("verdict: ", "unreferenced (-u): ", "unreferenced objects (-u): "):
                 line = [l for l in ours if l.startswith(prefix)]
-                assert line and line[0] in theirs, "standalone %r not in crash's output" % line
+                assert line and line[0] in theirs, "standalone %r not in crash's output:\n%s" % (line, session[-3000:])
         yield k, case
