@@ -35,11 +35,6 @@ struct md_btf_types {
 	size_t cache_cap, cache_len;
 };
 
-static struct md_error *nomem(void)
-{
-	return md_error_create(MD_ERR_NOMEM, "out of memory");
-}
-
 /* ------------------------------------------------------------------------ */
 /* Answer cache                                                             */
 
@@ -196,7 +191,7 @@ struct md_error *md_btf_type_size(struct md_btf_types *bt, const char *type, uin
 
 	e.klen = cache_key(C_SIZE, type, NULL, &e.key);
 	if (!e.key)
-		return nomem();
+		return md_error_nomem();
 	if ((hit = cache_find(bt, e.key, e.klen))) {
 		free(e.key);
 		goto answer;
@@ -209,7 +204,7 @@ struct md_error *md_btf_type_size(struct md_btf_types *bt, const char *type, uin
 	e.u.size = e.found ? (uint64_t)size : 0;
 	hit = &e;
 	if (!cache_add(bt, &e))
-		return nomem();
+		return md_error_nomem();
 answer:
 	if (!hit->found)
 		return md_error_create(MD_ERR_LOOKUP, "no type %s", type);
@@ -280,7 +275,7 @@ struct md_error *md_btf_member(struct md_btf_types *bt, const char *type, const 
 
 	e.klen = cache_key(C_MEMBER, type, member, &e.key);
 	if (!e.key)
-		return nomem();
+		return md_error_nomem();
 	if ((hit = cache_find(bt, e.key, e.klen))) {
 		free(e.key);
 		goto answer;
@@ -289,7 +284,7 @@ struct md_error *md_btf_member(struct md_btf_types *bt, const char *type, const 
 	e.found = id > 0 && *member && find_member(bt->btf, id, member, 0, &e.u.member) == 0;
 	hit = &e;
 	if (!cache_add(bt, &e))
-		return nomem();
+		return md_error_nomem();
 answer:
 	if (!hit->found)
 		return md_error_create(MD_ERR_LOOKUP, "%s has no member %s", type, member);
@@ -335,7 +330,7 @@ struct md_error *md_btf_enumerator(struct md_btf_types *bt, const char *name, in
 
 	e.klen = cache_key(C_ENUM, name, NULL, &e.key);
 	if (!e.key)
-		return nomem();
+		return md_error_nomem();
 	if ((hit = cache_find(bt, e.key, e.klen))) {
 		free(e.key);
 		goto answer;
@@ -343,7 +338,7 @@ struct md_error *md_btf_enumerator(struct md_btf_types *bt, const char *name, in
 	e.found = *name && find_enumerator(bt->btf, name, &e.u.value);
 	hit = &e;
 	if (!cache_add(bt, &e))
-		return nomem();
+		return md_error_nomem();
 answer:
 	if (!hit->found)
 		return md_error_create(MD_ERR_LOOKUP, "no enumerator %s", name);
@@ -357,7 +352,7 @@ struct md_error *md_btf_types_from_data(const void *data, size_t size, const cha
 	struct md_btf_types *bt = calloc(1, sizeof(*bt));
 
 	if (!bt)
-		return nomem();
+		return md_error_nomem();
 	bt->btf = btf__new(data, size);	/* copies and checks it */
 	if (!bt->btf) {
 		int e = errno;
@@ -375,7 +370,7 @@ struct md_error *md_btf_types_open(const char *path, struct md_btf_types **ret)
 	int e;
 
 	if (!bt)
-		return nomem();
+		return md_error_nomem();
 	bt->btf = btf__parse_elf(path, NULL);	/* libbpf 1.x: NULL and errno */
 	if (!bt->btf) {
 		e = errno;

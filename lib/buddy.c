@@ -24,21 +24,7 @@ struct buddy_layout {
 	int64_t nr_free_pages_item, nr_free_cma_item;	/* -1 if absent */
 };
 
-static struct md_error *nomem(void)
-{
-	return md_error_create(MD_ERR_NOMEM, "out of memory");
-}
-
 #define zone_error(z, ...) md_messages_add(&(z)->errors, &(z)->nr_errors, __VA_ARGS__)
-
-static int64_t enumerator_or(struct md_session *s, const char *name, int64_t absent)
-{
-	int64_t v;
-	struct md_error *err = md_enumerator(s, name, &v);
-
-	md_error_destroy(err);
-	return err ? absent : v;
-}
 
 static struct md_error *resolve_layout(struct md_session *s, struct buddy_layout *l,
 				       struct md_buddy *b)
@@ -93,10 +79,10 @@ static struct md_error *resolve_layout(struct md_session *s, struct buddy_layout
 	    l->lowmem_reserve_size > 8)
 		return md_error_create(MD_ERR_CORRUPT, "unexpected geometry: %u orders, %" PRId64
 				       " migratetypes", b->nr_orders, nr_types);
-	l->nr_free_cma_item = enumerator_or(s, "NR_FREE_CMA_PAGES", -1);
-	b->pcptypes = enumerator_or(s, "MIGRATE_PCPTYPES", 3);
-	b->type_highatomic = enumerator_or(s, "MIGRATE_HIGHATOMIC", -1);
-	b->type_cma = enumerator_or(s, "MIGRATE_CMA", -1);
+	l->nr_free_cma_item = md_enumerator_or(s, "NR_FREE_CMA_PAGES", -1);
+	b->pcptypes = md_enumerator_or(s, "MIGRATE_PCPTYPES", 3);
+	b->type_highatomic = md_enumerator_or(s, "MIGRATE_HIGHATOMIC", -1);
+	b->type_cma = md_enumerator_or(s, "MIGRATE_CMA", -1);
 	return NULL;
 }
 
@@ -125,7 +111,7 @@ static struct md_error *keep_block(struct md_buddy_zone *z, uint64_t pfn, unsign
 {
 	if (!md_array_reserve(&z->free_blocks, &z->free_blocks_cap, z->nr_free_blocks,
 			      sizeof(*z->free_blocks), 1024))
-		return nomem();
+		return md_error_nomem();
 	z->free_blocks[z->nr_free_blocks++] = (struct md_buddy_block){ pfn, order, mt };
 	return NULL;
 }
@@ -276,7 +262,7 @@ static struct md_error *read_zone(struct walk *w, unsigned int nid, unsigned int
 static struct md_error *add_zone(struct md_buddy *b, size_t *cap, struct md_buddy_zone **ret)
 {
 	if (!md_array_reserve(&b->zones, cap, b->nr_zones, sizeof(*b->zones), 8))
-		return nomem();
+		return md_error_nomem();
 	*ret = &b->zones[b->nr_zones++];
 	memset(*ret, 0, sizeof(**ret));
 	return NULL;
@@ -318,7 +304,7 @@ struct md_error *md_buddy_read(struct md_session *s, bool keep_blocks, struct md
 	struct md_error *err;
 
 	if (!b)
-		return nomem();
+		return md_error_nomem();
 	if ((err = resolve_layout(s, &l, b))) {
 		err = md_error_wrap(err, "the buddy allocator");
 		goto fail;
@@ -327,7 +313,7 @@ struct md_error *md_buddy_read(struct md_session *s, bool keep_blocks, struct md
 	w.seen = calloc(s->kernel.max_pfn / 64 + 1, 8);
 	zone = malloc(l.zone_size);
 	if (!w.seen || !zone) {
-		err = nomem();
+		err = md_error_nomem();
 		goto fail;
 	}
 	if ((err = read_nodes(&w, b, zone)))

@@ -116,3 +116,8 @@ void md_messages_free(char **list, size_t n)
 		free(list[i]);
 	free(list);
 }
+
+struct md_error *md_error_nomem(void)
+{
+	return md_error_create(MD_ERR_NOMEM, "out of memory");
+}

@@ -40,6 +40,9 @@ struct md_error *md_error_wrap(struct md_error *cause, const char *fmt, ...)
 
 void md_error_destroy(struct md_error *err);
 
+/* The error for a failed allocation. */
+struct md_error *md_error_nomem(void);
+
 /* The whole chain, outermost first, joined by ": ".  Caller frees. */
 char *md_error_string(const struct md_error *err);
 

@@ -64,11 +64,6 @@ struct scan {
 	uint64_t direct_end;		/* end of the direct map (max_pfn) */
 };
 
-static struct md_error *nomem(void)
-{
-	return md_error_create(MD_ERR_NOMEM, "out of memory");
-}
-
 static bool test_and_set(uint64_t *bits, uint64_t i)
 {
 	uint64_t mask = 1ULL << (i % 64);
@@ -86,7 +81,7 @@ static bool test_bit(const uint64_t *bits, uint64_t i)
 static struct md_error *push(struct scan *sc, enum node_kind kind, uint64_t addr, uint64_t len)
 {
 	if (!md_array_reserve(&sc->stack, &sc->cap, sc->depth, sizeof(*sc->stack), 4096))
-		return nomem();
+		return md_error_nomem();
 	sc->stack[sc->depth++] = (struct gray){ addr, len, kind };
 	return NULL;
 }
@@ -415,14 +410,14 @@ static struct md_error *run_scan(struct md_session *s, struct md_output *out, st
 	sc.buf = malloc(CHUNK);
 	sc.direct_end = k->page_offset + (k->max_pfn << k->page_shift);
 	if (!o->allocated || !o->reached || !o->cache_orphans || !sc.page_reached || !sc.buf) {
-		err = nomem();
+		err = md_error_nomem();
 		goto out;
 	}
 	if ((err = md_vmalloc_get(s, &sc.vmalloc))) {
 		scan_error(&sc, err, "vmalloc areas (as roots and nodes)");
 		sc.vmalloc = NULL;
 	} else if (!(sc.area_reached = calloc(sc.vmalloc->nr_areas + 1, 1))) {
-		err = nomem();
+		err = md_error_nomem();
 		goto out;
 	}
 	for (size_t i = 0; i < o->st->nr_caches; i++) {
@@ -454,7 +449,7 @@ struct md_error *md_orphans_get(struct md_session *s, struct md_output *out,
 		return NULL;
 	}
 	if (!(o = calloc(1, sizeof(*o))))
-		return nomem();
+		return md_error_nomem();
 	if ((err = run_scan(s, out, o))) {
 		md_orphans_destroy(o);
 		return md_error_wrap(err, "orphan scan");

@@ -84,6 +84,15 @@ struct md_error *md_enumerator(struct md_session *s, const char *name, int64_t *
 	return s->target.ops->enumerator(s->target.priv, name, ret);
 }
 
+int64_t md_enumerator_or(struct md_session *s, const char *name, int64_t absent)
+{
+	int64_t v;
+	struct md_error *err = md_enumerator(s, name, &v);
+
+	md_error_destroy(err);
+	return err ? absent : v;
+}
+
 struct md_error *md_member(struct md_session *s, const char *type, const char *member,
 			   struct md_member *ret)
 {

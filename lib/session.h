@@ -68,6 +68,9 @@ struct md_error *md_symbol(struct md_session *s, const char *name, uint64_t *ret
 struct md_error *md_address_name(struct md_session *s, uint64_t addr, char *buf, size_t len);
 struct md_error *md_type_size(struct md_session *s, const char *type, uint64_t *ret);
 struct md_error *md_enumerator(struct md_session *s, const char *name, int64_t *ret);
+/* An enumerator's value, or absent where the kernel has no such enumerator
+ * (or it cannot be looked up): for optional kernel features. */
+int64_t md_enumerator_or(struct md_session *s, const char *name, int64_t absent);
 /* Where a member is, bit-fields included. */
 struct md_error *md_member(struct md_session *s, const char *type, const char *member,
 			   struct md_member *ret);

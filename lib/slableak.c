@@ -78,11 +78,6 @@ struct analysis {
 	size_t nr_symbol_names, symbol_names_cap;
 };
 
-static struct md_error *nomem(void)
-{
-	return md_error_create(MD_ERR_NOMEM, "out of memory");
-}
-
 static uint64_t mix64(uint64_t x)
 {
 	x ^= x >> 33;
@@ -236,7 +231,7 @@ static struct md_error *count_caller(struct analysis *a, uint64_t addr, const un
 	pid = (int)md_get_u32(track, t->pid);
 	a->r->tracked++;
 	if (!(slot = u64_map_slot(&a->caller_map, caller, &found)))
-		return nomem();
+		return md_error_nomem();
 	if (found) {
 		x = &a->callers.v[*slot];
 	} else {
@@ -248,7 +243,7 @@ static struct md_error *count_caller(struct analysis *a, uint64_t addr, const un
 			snprintf(name, sizeof(name), "0x%" PRIx64, caller);
 		}
 		if (!(x = suspect_new(&a->callers, name, &idx)))
-			return nomem();
+			return md_error_nomem();
 		*slot = idx;
 		x->addr = caller;
 		x->min_when = x->max_when = when;
@@ -384,12 +379,12 @@ static struct md_error *count_signature(struct analysis *a, uint64_t addr, const
 		used += n;
 	}
 	if (!(slot = str_map_slot(&a->signature_map, sig, &found)))
-		return nomem();
+		return md_error_nomem();
 	if (found) {
 		x = &a->signatures.v[*slot];
 	} else {
 		if (!(x = suspect_new(&a->signatures, sig, &idx)))
-			return nomem();
+			return md_error_nomem();
 		*slot = idx;
 	}
 	x->objects++;
@@ -455,7 +450,7 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 	if ((err = md_slab_walk(s, &a.st)))
 		return err;
 	if (!(a.r = calloc(1, sizeof(*a.r))))
-		return nomem();
+		return md_error_nomem();
 	a.r->cache = c;
 	a.r->orphans_scanned = orphans != NULL;
 	if ((err = md_slab_index_get(s, a.st, &a.index)))
@@ -1072,7 +1067,7 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 		return err;
 	rows = calloc(st->nr_caches ? st->nr_caches : 1, sizeof(*rows));
 	if (!rows)
-		return nomem();
+		return md_error_nomem();
 	for (size_t i = 0; i < st->nr_caches; i++) {
 		struct md_slab_cache *c = &st->caches[i];
 

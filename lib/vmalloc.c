@@ -22,11 +22,6 @@ struct vmalloc_layout {
 	uint64_t node_size, node_busy_head;	/* struct vmap_node, 6.9+ */
 };
 
-static struct md_error *nomem(void)
-{
-	return md_error_create(MD_ERR_NOMEM, "out of memory");
-}
-
 static struct md_error *resolve_layout(struct md_session *s, struct vmalloc_layout *l)
 {
 	const struct md_field fields[] = {
@@ -45,7 +40,7 @@ static struct md_error *resolve_layout(struct md_session *s, struct vmalloc_layo
 static struct md_error *add_area(struct md_vmalloc *v, size_t *cap, const struct md_vmap_area *a)
 {
 	if (!md_array_reserve(&v->areas, cap, v->nr_areas, sizeof(*v->areas), 1024))
-		return nomem();
+		return md_error_nomem();
 	v->areas[v->nr_areas++] = *a;
 	return NULL;
 }
@@ -158,7 +153,7 @@ struct md_error *md_vmalloc_get(struct md_session *s, struct md_vmalloc **ret)
 		return NULL;
 	}
 	if (!(v = calloc(1, sizeof(*v))))
-		return nomem();
+		return md_error_nomem();
 	if ((err = read_areas(s, v))) {
 		md_vmalloc_destroy(v);
 		return md_error_wrap(err, "vmalloc areas");
