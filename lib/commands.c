@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "buddy.h"
+#include "oom.h"
 #include "output.h"
 #include "slableak.h"
 #include "snapshot.h"
@@ -105,11 +106,51 @@ static const char *const buddyfrag_help[] = {
 	NULL,
 };
 
+static const char *const oomstate_help[] = {
+	"The OOM killer's view of the machine when the dump was taken, recomputed",
+	"from the dump the way mm/oom_kill.c computes it:",
+	"  - every process with its memory (pages: total_vm, RSS split into anon,",
+	"    file and shmem, swap entries; page-table bytes), oom_score_adj, and the",
+	"    points oom_badness() gives it, ranked as select_bad_process() would:",
+	"    RANK 1 is the task it would kill.  LONG_MIN rows say why (init, kernel",
+	"    thread, oom_score_adj -1000, MMF_OOM_SKIP, in vfork, no mm);",
+	"    totalpages is RAM + swap as constrained_alloc() takes it, or with -m",
+	"    the memcg's limit (cpuset and mempolicy constraints are not applied);",
+	"  - oom_lock's owner, oom_victims, the oom_reaper's list, and every victim",
+	"    (signal->oom_mm): its mm's MMF_OOM_SKIP / MMF_UNSTABLE /",
+	"    MMF_OOM_REAP_QUEUED, so whether its memory was already reaped;",
+	"  - every struct oom_control on a kernel stack (found by scanning each",
+	"    task's stack for one whose zonelist is a node's and whose other fields",
+	"    are in range): gfp_mask decoded with the kernel's own names, order,",
+	"    totalpages, chosen and chosen_points, constraint, and the checks:",
+	"    chosen NULL with chosen_points LONG_MIN, chosen not on the task list,",
+	"    not a thread-group leader, already exiting, or chosen_points not equal",
+	"    to its badness recomputed now.  Lines starting \"! ANOMALY\" are those;",
+	"  - the last OOM report in the kernel log (\"invoked oom-killer\" and its",
+	"    dump_tasks table) beside the same figures from the dump, so a change",
+	"    between the report and the crash shows.",
+	"",
+	"  -a         also list processes without an mm (kernel threads, exited)",
+	"  -m MEMCG   rank as a memcg OOM would: only the tasks of this struct",
+	"             mem_cgroup (hex address) and its descendants, totalpages its",
+	"             memory.max plus swap",
+	"",
+	"EXAMPLES",
+	"  Which task would the OOM killer choose, and was oc sane?",
+	"    crash> oomstate",
+	"",
+	"  The same inside one memory cgroup:",
+	"    crash> oomstate -m ffff888003a1c000",
+	NULL,
+};
+
 const struct md_command md_commands[] = {
 	{ "slableak", "slab caches by memory, counted exactly; who holds a cache's objects",
 	  "[-n N] [-l] [-u] [CACHE]", slableak_help, md_cmd_slableak },
 	{ "buddyfrag", "free memory per zone, order and migratetype; fragmentation; watermarks",
 	  "[-n NODE] [-z ZONE] [-o ORDER] [-v]", buddyfrag_help, md_cmd_buddyfrag },
+	{ "oomstate", "OOM killer: badness ranking, victims, struct oom_control on stacks, last report",
+	  "[-m MEMCG] [-a]", oomstate_help, md_cmd_oomstate },
 	{ "snapshot", "slab caches and their allocation sources as JSON, for `memdiag diff`",
 	  "", snapshot_help, md_cmd_snapshot },
 	{ NULL },

@@ -9,6 +9,7 @@
 #include "stackdepot.h"
 #include "vmalloc.h"
 #include "orphans.h"
+#include "tasks.h"
 
 struct md_error *md_read(struct md_session *s, uint64_t addr, void *buf, size_t len)
 {
@@ -302,6 +303,7 @@ void md_session_destroy(struct md_session *s)
 	md_modules_destroy(s->modules);
 	md_vmalloc_destroy(s->vmalloc);
 	md_orphans_destroy(s->orphans);
+	md_tasks_destroy(s->tasks);
 	free(s->kernel.cpu_possible);
 	free(s->kernel.per_cpu_offset);
 	free(s->kernel.node_pgdat);

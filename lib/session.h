@@ -22,6 +22,7 @@ struct md_stackdepot;
 struct md_modules;
 struct md_vmalloc;
 struct md_orphans;
+struct md_tasks;
 
 /* Facts about the dumped kernel that every subsystem needs, read once. */
 struct md_kernel {
@@ -49,6 +50,7 @@ struct md_session {
 	bool modules_unreadable;	/* and reading them failed: do not retry */
 	struct md_vmalloc *vmalloc;	/* busy vmap areas, read on first use by vmalloc.c */
 	struct md_orphans *orphans;	/* the reference scan, run on first use by orphans.c */
+	struct md_tasks *tasks;		/* every task, read on first use by tasks.c */
 };
 
 /* jiffies at the time of the dump. */

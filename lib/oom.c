@@ -1,0 +1,1116 @@
+/* The OOM killer, recomputed from the dump (mm/oom_kill.c):
+ * - each process scored by oom_badness() and ranked as select_bad_process()
+ *   and oom_evaluate_task() would rank them;
+ * - the victims: signal->oom_mm, the mm's MMF_ flags, oom_reaper_list,
+ *   oom_victims, and who holds oom_lock;
+ * - every well-formed struct oom_control on a kernel stack, checked
+ *   against the task list (the 4.18 oops on a NULL oc->chosen with
+ *   chosen_points LONG_MIN is the case this is for);
+ * - the last OOM report in the kernel log, so the recomputed table can be
+ *   read beside the kernel's own dump_tasks().
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
+#include "oom.h"
+#include "output.h"
+#include "printk.h"
+#include "vmalloc.h"
+
+/* include/linux/sched.h and sched/coredump.h: #defines, so not in the
+ * kernel's type information; unchanged from 4.14 to 6.12. */
+#define PF_EXITING 0x00000004
+#define PF_KTHREAD 0x00200000
+#define MMF_OOM_SKIP 21		/* reaped, or of no interest to the OOM killer */
+#define MMF_UNSTABLE 22		/* the oom_reaper has unmapped the mm */
+#define MMF_OOM_REAP_QUEUED 25
+#define TIF_MEMDIE 20		/* arch/x86/include/asm/thread_info.h */
+#define OOM_SCORE_ADJ_MIN (-1000)
+#define MUTEX_FLAGS 0x07	/* kernel/locking/mutex.c MUTEX_FLAGS */
+#define DEFAULT_THREAD_SIZE 16384	/* x86-64 without KASAN: PAGE_SIZE << 2 */
+#define MAX_GFP_NAMES 64
+
+struct oom_layout {
+	uint64_t vfork_done, real_parent, ti_flags, reaper_next, oom_flag_origin, mm_flags;
+	uint64_t oc_size, oc_zonelist, oc_nodemask, oc_memcg, oc_gfp_mask, oc_order;
+	uint64_t oc_totalpages, oc_chosen, oc_chosen_points, oc_constraint;
+	uint64_t pgdat_zonelists, pgdat_size, zonelist_size, nr_zonelists;
+	int64_t nr_constraints;		/* CONSTRAINT_MEMCG + 1 */
+	unsigned int nr_orders;
+	uint64_t memcg_memory_max, memcg_swap_max;
+	uint64_t css_parent, css_set_subsys, task_cgroups;
+	int64_t memory_cgrp_id;
+};
+
+struct gfp_name {
+	uint64_t mask;
+	char name[48];
+};
+
+/* What the analysis carries besides its result. */
+struct oom_ctx {
+	struct md_session *s;
+	struct oom_layout l;
+	struct md_oom *o;
+	struct gfp_name gfp_names[MAX_GFP_NAMES];	/* mm/debug.c gfpflag_names[] */
+	size_t nr_gfp_names;
+	uint64_t gfp_known;		/* the bits those names cover */
+	uint64_t *zonelists;		/* every node's node_zonelists[] */
+	size_t nr_zonelists;
+};
+
+#define oom_error(o, ...) md_messages_add(&(o)->errors, &(o)->nr_errors, __VA_ARGS__)
+
+static struct md_error *resolve_layout(struct md_session *s, struct oom_layout *l)
+{
+	struct md_member zonelists, free_area;
+	uint64_t free_area_size;
+	struct md_error *err;
+
+	const struct md_field fields[] = {
+		{ "struct task_struct", "vfork_done", &l->vfork_done },
+		{ "struct task_struct", "real_parent", &l->real_parent },
+		{ "struct task_struct", "thread_info.flags", &l->ti_flags, 1 },	/* THREAD_INFO_IN_TASK */
+		{ "struct task_struct", "oom_reaper_list", &l->reaper_next, 1 },	/* CONFIG_MMU */
+		{ "struct task_struct", "cgroups", &l->task_cgroups, 1 },	/* CONFIG_CGROUPS */
+		{ "struct signal_struct", "oom_flag_origin", &l->oom_flag_origin },
+		{ "struct mm_struct", "flags", &l->mm_flags },
+		{ "struct oom_control", "zonelist", &l->oc_zonelist },
+		{ "struct oom_control", "nodemask", &l->oc_nodemask },
+		{ "struct oom_control", "memcg", &l->oc_memcg },
+		{ "struct oom_control", "gfp_mask", &l->oc_gfp_mask },
+		{ "struct oom_control", "order", &l->oc_order },
+		{ "struct oom_control", "totalpages", &l->oc_totalpages },
+		{ "struct oom_control", "chosen", &l->oc_chosen },
+		{ "struct oom_control", "chosen_points", &l->oc_chosen_points },
+		{ "struct oom_control", "constraint", &l->oc_constraint },
+		{ "struct mem_cgroup", "memory.max", &l->memcg_memory_max, 1 },	/* CONFIG_MEMCG */
+		{ "struct mem_cgroup", "swap.max", &l->memcg_swap_max, 1 },
+		{ "struct cgroup_subsys_state", "parent", &l->css_parent, 1 },
+		{ "struct css_set", "subsys", &l->css_set_subsys, 1 },
+	};
+	if ((err = md_resolve_fields(s, fields, sizeof(fields) / sizeof(fields[0]))) ||
+	    (err = md_type_size(s, "struct oom_control", &l->oc_size)) ||
+	    (err = md_type_size(s, "struct pglist_data", &l->pgdat_size)) ||
+	    (err = md_type_size(s, "struct zonelist", &l->zonelist_size)) ||
+	    (err = md_member(s, "struct pglist_data", "node_zonelists", &zonelists)) ||
+	    (err = md_member(s, "struct zone", "free_area", &free_area)) ||
+	    (err = md_type_size(s, "struct free_area", &free_area_size)) ||
+	    (err = md_enumerator(s, "CONSTRAINT_MEMCG", &l->nr_constraints)))
+		return err;
+	l->nr_constraints++;
+	l->pgdat_zonelists = zonelists.bit_offset / 8;
+	l->nr_zonelists = l->zonelist_size ? zonelists.size / l->zonelist_size : 0;
+	l->nr_orders = free_area_size ? free_area.size / free_area_size : 0;
+	l->memory_cgrp_id = md_enumerator_or(s, "memory_cgrp_id", -1);
+	return NULL;
+}
+
+/* mm/debug.c gfpflag_names[]: the table the kernel prints gfp masks with
+ * (%pGg), composite names first. */
+static void read_gfp_names(struct oom_ctx *c)
+{
+	uint64_t table, entry[2];
+	struct md_error *err = md_symbol(c->s, "gfpflag_names", &table);
+
+	for (size_t i = 0; !err && i < MAX_GFP_NAMES; i++) {
+		if ((err = md_read(c->s, table + i * 16, entry, sizeof(entry))) || !entry[1])
+			break;
+		if ((err = md_read_cstring(c->s, entry[1], c->gfp_names[i].name,
+					   sizeof(c->gfp_names[i].name))))
+			break;
+		c->gfp_names[i].mask = entry[0];
+		c->gfp_known |= entry[0];
+		c->nr_gfp_names = i + 1;
+	}
+	if (err)
+		md_messages_add_error(&c->o->errors, &c->o->nr_errors,
+				      md_error_wrap(err, "gfpflag_names[]: gfp masks not decoded"));
+}
+
+/* "GFP_HIGHUSER_MOVABLE|__GFP_COMP", as lib/vsprintf.c format_flags(). */
+static void gfp_string(const struct oom_ctx *c, uint64_t gfp, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->nr_gfp_names && gfp; i++) {
+		uint64_t mask = c->gfp_names[i].mask;
+
+		if (!mask || (gfp & mask) != mask)
+			continue;
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", c->gfp_names[i].name);
+		gfp &= ~mask;
+	}
+	if (gfp)
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s0x%" PRIx64, n ? "|" : "", gfp);
+	if (!n)
+		snprintf(buf, len, "none");
+}
+
+static bool test_bit(uint64_t word, unsigned int bit)
+{
+	return (word >> bit) & 1;
+}
+
+/* mm/oom_kill.c oom_unkillable_task(): init and kernel threads. */
+static bool unkillable(const struct md_task *t)
+{
+	return t->tgid == 1 || (t->flags & PF_KTHREAD);
+}
+
+/* find_lock_task_mm(): the first thread of p's group that has an mm. */
+static const struct md_task *task_with_mm(const struct md_tasks *tasks, const struct md_task *p)
+{
+	for (const struct md_task *t = p; t < tasks->tasks + tasks->nr_tasks && t->tgid == p->tgid; t++)
+		if (t->mm)
+			return t;
+	return NULL;
+}
+
+/* include/linux/sched/mm.h in_vfork(). */
+static bool in_vfork(struct oom_ctx *c, const struct md_task *t)
+{
+	uint64_t vfork_done, parent, parent_mm;
+
+	if (md_read_u64(c->s, t->address + c->l.vfork_done, &vfork_done) || !vfork_done ||
+	    md_read_u64(c->s, t->address + c->l.real_parent, &parent))
+		return false;
+	for (size_t i = 0; i < c->o->tasks->nr_tasks; i++)
+		if (c->o->tasks->tasks[i].address == parent)
+			return (parent_mm = c->o->tasks->tasks[i].mm) && parent_mm == t->mm;
+	return false;
+}
+
+/* mm/oom_kill.c oom_badness(): LONG_MIN with the reason, or the points. */
+static int64_t badness(struct oom_ctx *c, const struct md_task *p, uint64_t totalpages,
+		       const struct md_task **mm_task, const char **why_not)
+{
+	const struct md_task *t;
+	int64_t points, adj;
+
+	*mm_task = t = task_with_mm(c->o->tasks, p);
+	if (unkillable(p)) {
+		*why_not = p->tgid == 1 ? "init" : "kernel thread";
+		return MD_OOM_POINTS_MIN;
+	}
+	if (!t) {
+		*why_not = "no mm (exited)";
+		return MD_OOM_POINTS_MIN;
+	}
+	adj = p->oom_score_adj;
+	if (adj == OOM_SCORE_ADJ_MIN) {
+		*why_not = "oom_score_adj -1000";
+		return MD_OOM_POINTS_MIN;
+	}
+	if (test_bit(t->mm_flags, MMF_OOM_SKIP)) {
+		*why_not = "MMF_OOM_SKIP";
+		return MD_OOM_POINTS_MIN;
+	}
+	if (in_vfork(c, t)) {
+		*why_not = "in vfork";
+		return MD_OOM_POINTS_MIN;
+	}
+	*why_not = NULL;
+	points = md_task_rss(t) + t->rss[MD_RSS_SWAP] + t->pgtables_bytes / c->s->kernel.page_size;
+	return points + adj * (int64_t)(totalpages / 1000);
+}
+
+/* The memcg a task is charged to: task->cgroups->subsys[memory_cgrp_id]
+ * (struct mem_cgroup starts with its css), or 0. */
+static uint64_t task_memcg(struct oom_ctx *c, const struct md_task *t)
+{
+	uint64_t cset, css;
+
+	if (c->l.task_cgroups == MD_NO_OFFSET || c->l.css_set_subsys == MD_NO_OFFSET ||
+	    c->l.memory_cgrp_id < 0 ||
+	    md_read_u64(c->s, t->address + c->l.task_cgroups, &cset) ||
+	    md_read_u64(c->s, cset + c->l.css_set_subsys + c->l.memory_cgrp_id * 8, &css))
+		return 0;
+	return css;
+}
+
+/* mem_cgroup_scan_tasks() visits memcg and its descendants. */
+static bool in_memcg(struct oom_ctx *c, const struct md_task *t, uint64_t memcg)
+{
+	uint64_t css = task_memcg(c, t);
+
+	for (int depth = 0; css && depth < 64; depth++) {
+		if (css == memcg)
+			return true;
+		if (md_read_u64(c->s, css + c->l.css_parent, &css))
+			return false;
+	}
+	return false;
+}
+
+static bool tif_memdie(struct md_session *s, const struct oom_layout *l, const struct md_task *t)
+{
+	uint64_t flags;
+
+	return l->ti_flags != MD_NO_OFFSET && !md_read_u64(s, t->address + l->ti_flags, &flags) &&
+	       test_bit(flags, TIF_MEMDIE);
+}
+
+static int compare_scores(const void *a, const void *b)
+{
+	const struct md_oom_score *x = a, *y = b;
+
+	if (x->points != y->points)
+		return x->points < y->points ? 1 : -1;
+	/* Equal points: oom_evaluate_task() keeps the later task. */
+	return x->task < y->task ? 1 : -1;
+}
+
+/* select_bad_process() over every process (or the memcg's), ranked. */
+static struct md_error *score_tasks(struct oom_ctx *c)
+{
+	struct md_oom *o = c->o;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < o->tasks->nr_tasks; i++) {
+		const struct md_task *p = &o->tasks->tasks[i];
+		struct md_oom_score sc = { .task = p };
+
+		if (!p->leader || (o->memcg && !in_memcg(c, p, o->memcg)))
+			continue;
+		sc.points = badness(c, p, o->totalpages, &sc.mm_task, &sc.why_not);
+		if (sc.points != MD_OOM_POINTS_MIN) {
+			uint8_t origin = 0;
+
+			/* oom_task_origin(): swapoff and ksm ask to go first. */
+			if (!md_read(c->s, p->signal + c->l.oom_flag_origin, &origin, 1) && origin)
+				sc.points = MD_OOM_POINTS_MAX;
+		}
+		if (p->oom_mm && md_read_u64(c->s, p->oom_mm + c->l.mm_flags, &sc.oom_mm_flags))
+			oom_error(o, "pid %d (%s): signal->oom_mm 0x%" PRIx64 " unreadable", p->pid, p->comm,
+				  p->oom_mm);
+		sc.tif_memdie = tif_memdie(c->s, &c->l, p);
+		if (!md_array_reserve(&o->scores, &cap, o->nr_scores, sizeof(*o->scores), 128))
+			return md_error_nomem();
+		o->scores[o->nr_scores++] = sc;
+	}
+	qsort(o->scores, o->nr_scores, sizeof(*o->scores), compare_scores);
+	for (size_t i = 0; i < o->nr_scores && o->scores[i].points != MD_OOM_POINTS_MIN; i++)
+		o->scores[i].rank = i + 1;
+	return NULL;
+}
+
+static int64_t read_long_or(struct md_session *s, const char *symbol, size_t size, int64_t absent)
+{
+	uint64_t addr, v = 0;
+	struct md_error *err;
+
+	if ((err = md_symbol(s, symbol, &addr)) || (err = md_read(s, addr, &v, size))) {
+		md_error_destroy(err);
+		return absent;
+	}
+	return size == 4 ? (int32_t)v : (int64_t)v;
+}
+
+/* mm/memcontrol.c mem_cgroup_get_max(), with swap counted as cgroup v2
+ * does (memory.max + the smaller of swap.max and the swap there is). */
+static struct md_error *memcg_totalpages(struct oom_ctx *c, uint64_t memcg, uint64_t *ret)
+{
+	uint64_t max, swap_max = 0;
+	struct md_error *err;
+
+	if (c->l.memcg_memory_max == MD_NO_OFFSET)
+		return md_error_create(MD_ERR_LOOKUP, "this kernel has no memory cgroups");
+	if ((err = md_read_u64(c->s, memcg + c->l.memcg_memory_max, &max)))
+		return md_error_wrap(err, "mem_cgroup 0x%" PRIx64, memcg);
+	if (c->l.memcg_swap_max != MD_NO_OFFSET)
+		md_error_destroy(md_read_u64(c->s, memcg + c->l.memcg_swap_max, &swap_max));
+	*ret = max + (swap_max < c->o->total_swap ? swap_max : c->o->total_swap);
+	return NULL;
+}
+
+static void read_globals(struct oom_ctx *c)
+{
+	struct md_oom *o = c->o;
+	uint64_t lock, owner, head, next;
+	int64_t swap = read_long_or(c->s, "total_swap_pages", 8, -1);
+	int64_t ram = read_long_or(c->s, "_totalram_pages", 8, -1);
+
+	if (ram < 0)
+		oom_error(o, "_totalram_pages unreadable: totalpages from the memory map");
+	o->totalram = ram < 0 ? c->s->kernel.max_pfn : (uint64_t)ram;
+	o->total_swap = swap < 0 ? 0 : (uint64_t)swap;
+	o->totalpages = o->totalram + o->total_swap;	/* constrained_alloc() */
+	o->panic_on_oom = read_long_or(c->s, "sysctl_panic_on_oom", 4, -1);
+	o->oom_victims = read_long_or(c->s, "oom_victims", 4, -1);
+	if (!md_symbol(c->s, "oom_lock", &lock) && !md_read_u64(c->s, lock, &owner))
+		o->oom_lock_owner = owner & ~(uint64_t)MUTEX_FLAGS;
+	else
+		oom_error(o, "oom_lock unreadable");
+	/* mm/oom_kill.c oom_reaper_list, linked through task->oom_reaper_list. */
+	if (c->l.reaper_next == MD_NO_OFFSET || md_symbol(c->s, "oom_reaper_list", &head) ||
+	    md_read_u64(c->s, head, &next))
+		return;
+	for (size_t cap = 0, n = 0; next; n++) {
+		const struct md_task *t = md_tasks_find(o->tasks, next);
+
+		if (!t || n >= o->tasks->nr_tasks) {
+			oom_error(o, "oom_reaper_list: 0x%" PRIx64 " is not a task on the task list", next);
+			return;
+		}
+		if (!md_array_reserve(&o->reaper_list, &cap, o->nr_reaper_list,
+				      sizeof(*o->reaper_list), 8))
+			return;
+		o->reaper_list[o->nr_reaper_list++] = t;
+		if (md_read_u64(c->s, next + c->l.reaper_next, &next))
+			return;
+	}
+}
+
+static void read_zonelists(struct oom_ctx *c)
+{
+	const struct md_kernel *k = &c->s->kernel;
+	size_t cap = 0;
+
+	for (unsigned int nid = 0; nid < k->nr_nodes; nid++)
+		for (uint64_t z = 0; k->node_pgdat[nid] && z < c->l.nr_zonelists; z++) {
+			if (!md_array_reserve(&c->zonelists, &cap, c->nr_zonelists,
+					      sizeof(*c->zonelists), 8))
+				return;
+			c->zonelists[c->nr_zonelists++] =
+				k->node_pgdat[nid] + c->l.pgdat_zonelists + z * c->l.zonelist_size;
+		}
+}
+
+static bool is_zonelist(const struct oom_ctx *c, uint64_t v)
+{
+	for (size_t i = 0; i < c->nr_zonelists; i++)
+		if (c->zonelists[i] == v)
+			return true;
+	return false;
+}
+
+static bool inside_pgdat(const struct oom_ctx *c, uint64_t v)
+{
+	const struct md_kernel *k = &c->s->kernel;
+
+	for (unsigned int nid = 0; nid < k->nr_nodes; nid++)
+		if (k->node_pgdat[nid] && v >= k->node_pgdat[nid] && v < k->node_pgdat[nid] + c->l.pgdat_size)
+			return true;
+	return false;
+}
+
+/* Where kmalloc'ed objects (task_struct, mem_cgroup, mempolicy) live. */
+static bool direct_map_or_null(const struct md_session *s, uint64_t v)
+{
+	const struct md_kernel *k = &s->kernel;
+
+	return !v || (v >= k->page_offset && v < k->page_offset + (k->max_pfn << k->page_shift) &&
+		      !(v & 7));
+}
+
+/* Whether the bytes at buf are a struct oom_control as __alloc_pages_may_oom()
+ * or mem_cgroup_out_of_memory() build one: its zonelist one of a node's
+ * (NULL for a memcg OOM), every other field in its range.  struct
+ * alloc_context also starts with a zonelist, but its third word points
+ * into the pgdat, where no memcg is. */
+static bool well_formed(const struct oom_ctx *c, const unsigned char *buf)
+{
+	const struct oom_layout *l = &c->l;
+	uint64_t zonelist = md_get_u64(buf, l->oc_zonelist), memcg = md_get_u64(buf, l->oc_memcg);
+	uint64_t chosen = md_get_u64(buf, l->oc_chosen), total = md_get_u64(buf, l->oc_totalpages);
+	uint32_t gfp = md_get_u32(buf, l->oc_gfp_mask);
+	int32_t order = (int32_t)md_get_u32(buf, l->oc_order);
+	int32_t constraint = (int32_t)md_get_u32(buf, l->oc_constraint);
+
+	if (!(zonelist ? is_zonelist(c, zonelist) : memcg != 0))
+		return false;
+	/* nodemask is NULL unless a mempolicy constrains the OOM
+	 * (out_of_memory()), and then it is the policy's. */
+	if (!direct_map_or_null(c->s, md_get_u64(buf, l->oc_nodemask)) ||
+	    !direct_map_or_null(c->s, memcg) || inside_pgdat(c, memcg) ||
+	    (chosen != UINT64_MAX && !direct_map_or_null(c->s, chosen)))
+		return false;
+	if (c->nr_gfp_names && (gfp & ~c->gfp_known))
+		return false;
+	/* order -1 with no gfp_mask: a sysrq-triggered OOM. */
+	if (order < -1 || order >= (int32_t)l->nr_orders || (!gfp && order != -1))
+		return false;
+	return constraint >= 0 && constraint < l->nr_constraints &&
+	       total <= c->o->totalram + c->o->total_swap;
+}
+
+static const char *constraint_name(int32_t constraint)
+{
+	/* include/linux/oom.h enum oom_constraint and oom_constraint_text[]. */
+	static const char *const names[] = {
+		"CONSTRAINT_NONE", "CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY", "CONSTRAINT_MEMCG",
+	};
+
+	return constraint >= 0 && constraint < 4 ? names[constraint] : "?";
+}
+
+#define note(oc, ...) md_messages_add(&(oc)->notes, &(oc)->nr_notes, __VA_ARGS__)
+#define anomaly(oc, ...) md_messages_add(&(oc)->anomalies, &(oc)->nr_anomalies, __VA_ARGS__)
+
+/* What an oom_control's chosen and chosen_points say, and what cannot be. */
+static void check_control(struct oom_ctx *c, struct md_oom_control *oc)
+{
+	const struct md_task *t;
+	const char *why;
+
+	if (!oc->chosen) {
+		if (oc->chosen_points == MD_OOM_POINTS_MIN)
+			anomaly(oc, "chosen is NULL while chosen_points is LONG_MIN: select_bad_process() "
+				"ran and chose no task, and whatever uses oc->chosen now dereferences "
+				"NULL (the 4.18 oops in oom_evaluate_task())");
+		else if (oc->chosen_points == 0)
+			note(oc, "no victim chosen yet: select_bad_process() has not run%s",
+			     c->o->panic_on_oom > 0 ? " (panic_on_oom is set: the kernel panics before it)" : "");
+		else
+			anomaly(oc, "chosen is NULL but chosen_points is %" PRId64, oc->chosen_points);
+		return;
+	}
+	if (oc->chosen == UINT64_MAX) {
+		note(oc, "selection aborted (chosen -1): an earlier victim is still exiting");
+		return;
+	}
+	if (!(t = oc->chosen_task = md_tasks_find(c->o->tasks, oc->chosen))) {
+		anomaly(oc, "chosen 0x%" PRIx64 " is not a task on the task list", oc->chosen);
+		return;
+	}
+	if (!t->leader)
+		anomaly(oc, "chosen pid %d (%s) is not a thread-group leader (tgid %d)", t->pid, t->comm,
+			t->tgid);
+	if ((t->flags & PF_EXITING) || t->exit_state)
+		anomaly(oc, "chosen pid %d (%s) is already exiting (flags 0x%" PRIx64 ", exit_state %"
+			PRIu64 ")", t->pid, t->comm, t->flags, t->exit_state);
+	oc->chosen_badness = badness(c, t, oc->totalpages, &(const struct md_task *){ NULL }, &why);
+	if (oc->chosen_points == MD_OOM_POINTS_MAX)
+		note(oc, "chosen_points LONG_MAX: the task asked to be chosen first (oom_task_origin())");
+	else if (oc->chosen_points != oc->chosen_badness)
+		anomaly(oc, "chosen_points %" PRId64 " differs from pid %d's badness recomputed now, %"
+			PRId64 "%s%s", oc->chosen_points, t->pid, oc->chosen_badness,
+			why ? ": " : " (memory changed since, or the wrong totalpages)", why ? why : "");
+	else
+		note(oc, "chosen_points equals pid %d's badness recomputed from the dump", t->pid);
+}
+
+/* A task's kernel stack size: its VMAP_STACK area, or THREAD_SIZE. */
+static uint64_t stack_size(struct md_session *s, const struct md_task *t)
+{
+	struct md_vmalloc *v;
+	const struct md_vmap_area *a;
+	struct md_error *err = md_vmalloc_get(s, &v);
+
+	if (err) {
+		md_error_destroy(err);
+		return DEFAULT_THREAD_SIZE;
+	}
+	a = md_vmalloc_find(v, t->stack);
+	if (!a || a->start != t->stack || !a->nr_pages)
+		return DEFAULT_THREAD_SIZE;
+	return a->nr_pages * s->kernel.page_size;
+}
+
+static void scan_stack(struct oom_ctx *c, const struct md_task *t, unsigned char *buf, size_t size,
+		       size_t *cap)
+{
+	struct md_oom *o = c->o;
+	struct md_error *err;
+
+	if ((err = md_read(c->s, t->stack, buf, size))) {
+		md_messages_add_error(&o->errors, &o->nr_errors,
+				      md_error_wrap(err, "pid %d (%s): kernel stack 0x%" PRIx64,
+						    t->pid, t->comm, t->stack));
+		return;
+	}
+	for (size_t off = 0; off + c->l.oc_size <= size; off += 8) {
+		const unsigned char *p = buf + off;
+		struct md_oom_control *oc;
+
+		if (!well_formed(c, p))
+			continue;
+		if (!md_array_reserve(&o->controls, cap, o->nr_controls, sizeof(*o->controls), 4))
+			return;
+		oc = &o->controls[o->nr_controls++];
+		*oc = (struct md_oom_control){
+			.address = t->stack + off, .owner = t,
+			.dead_frame = !t->on_cpu && t->ksp && t->stack + off < t->ksp,
+			.zonelist = md_get_u64(p, c->l.oc_zonelist),
+			.nodemask = md_get_u64(p, c->l.oc_nodemask),
+			.memcg = md_get_u64(p, c->l.oc_memcg),
+			.gfp_mask = md_get_u32(p, c->l.oc_gfp_mask),
+			.order = (int32_t)md_get_u32(p, c->l.oc_order),
+			.totalpages = md_get_u64(p, c->l.oc_totalpages),
+			.chosen = md_get_u64(p, c->l.oc_chosen),
+			.chosen_points = (int64_t)md_get_u64(p, c->l.oc_chosen_points),
+			.constraint = (int32_t)md_get_u32(p, c->l.oc_constraint),
+		};
+		gfp_string(c, oc->gfp_mask, oc->gfp_flags, sizeof(oc->gfp_flags));
+		check_control(c, oc);
+	}
+}
+
+static void find_controls(struct oom_ctx *c)
+{
+	const struct md_tasks *tasks = c->o->tasks;
+	unsigned char *buf = NULL;
+	size_t buf_size = 0, cap = 0;
+
+	read_zonelists(c);
+	for (size_t i = 0; i < tasks->nr_tasks && !md_interrupted(c->s); i++) {
+		const struct md_task *t = &tasks->tasks[i];
+		uint64_t size;
+
+		if (!t->stack || t->exit_state)
+			continue;
+		size = stack_size(c->s, t);
+		if (size > buf_size) {
+			unsigned char *grown = realloc(buf, size);
+
+			if (!grown)
+				break;
+			buf = grown;
+			buf_size = size;
+		}
+		scan_stack(c, t, buf, size, &cap);
+	}
+	free(buf);
+}
+
+/* --- the last OOM report in the log (mm/oom_kill.c dump_header(), dump_tasks()) --- */
+
+static const char *const report_columns[] = {
+	"pid", "uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem",
+	"pgtables_bytes", "swapents", "oom_score_adj",
+};
+
+static int64_t *row_field(struct md_oom_report_row *r, size_t column)
+{
+	int64_t *fields[] = {
+		&r->pid, &r->uid, &r->tgid, &r->total_vm, &r->rss, &r->rss_anon, &r->rss_file,
+		&r->rss_shmem, &r->pgtables_bytes, &r->swapents, &r->oom_score_adj,
+	};
+
+	return fields[column];
+}
+
+/* "[  pid  ]   uid  tgid total_vm      rss ... name": which known column
+ * each header word is, in order; the last column is the name. */
+static size_t parse_header(const char *text, int *columns, size_t max)
+{
+	char copy[256], *save, *word;
+	size_t n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", text);
+	for (word = strtok_r(copy, " []", &save); word && n < max; word = strtok_r(NULL, " []", &save)) {
+		if (!strcmp(word, "name"))
+			break;
+		columns[n] = -1;
+		for (size_t i = 0; i < sizeof(report_columns) / sizeof(report_columns[0]); i++)
+			if (!strcmp(word, report_columns[i]))
+				columns[n] = i;
+		n++;
+	}
+	return n;
+}
+
+static bool parse_row(const char *text, const int *columns, size_t nr_columns,
+		      struct md_oom_report_row *r)
+{
+	const char *p = text;
+
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < sizeof(report_columns) / sizeof(report_columns[0]); i++)
+		*row_field(r, i) = -1;
+	if (*p++ != '[')
+		return false;
+	for (size_t i = 0; i < nr_columns; i++) {
+		char *end;
+		long long v;
+
+		while (*p == ' ' || *p == ']')
+			p++;
+		v = strtoll(p, &end, 10);
+		if (end == p)
+			return false;
+		if (columns[i] >= 0)
+			*row_field(r, columns[i]) = v;
+		p = end;
+	}
+	while (*p == ' ')
+		p++;
+	snprintf(r->name, sizeof(r->name), "%s", p);
+	return true;
+}
+
+static void report_destroy(struct md_oom_report *r)
+{
+	if (!r)
+		return;
+	free(r->header);
+	free(r->constraint_line);
+	free(r->outcome);
+	free(r->rows);
+	free(r);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void read_report(struct oom_ctx *c)
+{
+	struct md_log *log;
+	struct md_oom_report *r;
+	struct md_error *err = md_log_read(c->s, &log);
+	size_t start = SIZE_MAX, cap = 0;
+	int columns[16];
+	size_t nr_columns = 0;
+
+	if (err) {
+		md_messages_add_error(&c->o->errors, &c->o->nr_errors, err);
+		return;
+	}
+	for (size_t i = 0; i < log->nr_records; i++)
+		if (strstr(log->records[i].text, " invoked oom-killer: "))
+			start = i;
+	if (start == SIZE_MAX || !(r = calloc(1, sizeof(*r)))) {
+		md_log_destroy(log);
+		return;
+	}
+	r->header = dup_or_null(log->records[start].text);
+	r->ts_nsec = log->records[start].ts_nsec;
+	for (size_t i = start + 1; i < log->nr_records; i++) {
+		const char *text = log->records[i].text;
+
+		if (strstr(text, " invoked oom-killer: "))
+			break;
+		if (!strncmp(text, "[  pid  ]", 9)) {
+			nr_columns = parse_header(text, columns, sizeof(columns) / sizeof(columns[0]));
+			r->has_split_rss = strstr(text, "rss_anon") != NULL;
+		} else if (nr_columns && text[0] == '[') {
+			if (md_array_reserve(&r->rows, &cap, r->nr_rows, sizeof(*r->rows), 64) &&
+			    parse_row(text, columns, nr_columns, &r->rows[r->nr_rows]))
+				r->nr_rows++;
+		} else if (!strncmp(text, "oom-kill:", 9) && !r->constraint_line) {
+			r->constraint_line = dup_or_null(text);
+		} else if ((!strncmp(text, "Out of memory", 13) || !strncmp(text, "Memory cgroup out of memory", 27) ||
+			    !strncmp(text, "Kernel panic", 12)) && !r->outcome) {
+			r->outcome = dup_or_null(text);
+		}
+	}
+	md_log_destroy(log);
+	c->o->report = r;
+}
+
+struct md_error *md_oom_read(struct md_session *s, uint64_t memcg, struct md_oom **ret)
+{
+	struct oom_ctx c = { .s = s };
+	struct md_error *err;
+
+	if (!(c.o = calloc(1, sizeof(*c.o))))
+		return md_error_nomem();
+	if ((err = resolve_layout(s, &c.l)) || (err = md_tasks_get(s, &c.o->tasks)))
+		goto fail;
+	for (size_t i = 0; i < c.o->tasks->nr_errors; i++)
+		oom_error(c.o, "%s", c.o->tasks->errors[i]);
+	read_globals(&c);
+	if (memcg) {
+		c.o->memcg = memcg;
+		if ((err = memcg_totalpages(&c, memcg, &c.o->totalpages)))
+			goto fail;
+	}
+	read_gfp_names(&c);
+	if ((err = score_tasks(&c)))
+		goto fail;
+	find_controls(&c);
+	read_report(&c);
+	free(c.zonelists);
+	*ret = c.o;
+	return NULL;
+fail:
+	free(c.zonelists);
+	md_oom_destroy(c.o);
+	return err;
+}
+
+void md_oom_destroy(struct md_oom *o)
+{
+	if (!o)
+		return;
+	free(o->scores);
+	free(o->reaper_list);
+	for (size_t i = 0; i < o->nr_controls; i++) {
+		md_messages_free(o->controls[i].notes, o->controls[i].nr_notes);
+		md_messages_free(o->controls[i].anomalies, o->controls[i].nr_anomalies);
+	}
+	free(o->controls);
+	report_destroy(o->report);
+	md_messages_free(o->errors, o->nr_errors);
+	free(o);
+}
+
+static const struct md_task *victim(const struct md_oom *o, size_t *i)
+{
+	for (; *i < o->nr_scores; ++*i)
+		if (o->scores[*i].task->oom_mm)
+			return o->scores[(*i)++].task;
+	return NULL;
+}
+
+bool md_oom_in_progress(const struct md_oom *o, char *why, size_t len)
+{
+	const struct md_task *owner = o->oom_lock_owner ? md_tasks_find(o->tasks, o->oom_lock_owner) : NULL;
+	size_t i = 0;
+	const struct md_task *v;
+
+	for (size_t k = 0; k < o->nr_controls; k++)
+		if (!o->controls[k].dead_frame) {
+			snprintf(why, len, "a struct oom_control on pid %d (%s)'s stack",
+				 o->controls[k].owner->pid, o->controls[k].owner->comm);
+			return true;
+		}
+	if (owner) {
+		snprintf(why, len, "oom_lock held by pid %d (%s)", owner->pid, owner->comm);
+		return true;
+	}
+	if ((v = victim(o, &i))) {
+		snprintf(why, len, "pid %d (%s) is an OOM victim still alive", v->pid, v->comm);
+		return true;
+	}
+	if (o->oom_victims > 0 || o->nr_reaper_list) {
+		snprintf(why, len, "%" PRId64 " OOM victims not yet gone", o->oom_victims);
+		return true;
+	}
+	return false;
+}
+
+/* --- output --- */
+
+static void points_text(int64_t points, char *buf, size_t len)
+{
+	if (points == MD_OOM_POINTS_MIN)
+		snprintf(buf, len, "LONG_MIN");
+	else if (points == MD_OOM_POINTS_MAX)
+		snprintf(buf, len, "LONG_MAX");
+	else
+		snprintf(buf, len, "%" PRId64, points);
+}
+
+static const char *mm_state(uint64_t flags, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", test_bit(flags, MMF_OOM_SKIP) ? " MMF_OOM_SKIP" : "",
+		 test_bit(flags, MMF_UNSTABLE) ? " MMF_UNSTABLE" : "",
+		 test_bit(flags, MMF_OOM_REAP_QUEUED) ? " MMF_OOM_REAP_QUEUED" : "");
+	return buf[0] ? buf + 1 : "none";
+}
+
+static const char *reaped(uint64_t flags)
+{
+	/* mm/oom_kill.c oom_reap_task_mm() sets MMF_UNSTABLE before unmapping,
+	 * oom_reap_task() MMF_OOM_SKIP when done (or given up). */
+	if (test_bit(flags, MMF_OOM_SKIP))
+		return "reaped (or exit_mmap done): MMF_OOM_SKIP";
+	if (test_bit(flags, MMF_UNSTABLE))
+		return "being reaped: MMF_UNSTABLE";
+	if (test_bit(flags, MMF_OOM_REAP_QUEUED))
+		return "queued for the oom_reaper";
+	return "not reaped";
+}
+
+struct options {
+	uint64_t memcg;
+	bool all;
+};
+
+static void print_text(const struct md_oom *o, const struct options *opt, struct md_output *out)
+{
+	const struct md_task *owner = o->oom_lock_owner ? md_tasks_find(o->tasks, o->oom_lock_owner) : NULL;
+	char buf[64], buf2[64];
+	bool any_victim = false;
+
+	md_printf(out, "totalpages %" PRIu64 " (%s)  panic_on_oom %" PRId64 "  oom_victims %" PRId64 "\n",
+		  o->totalpages, o->memcg ? "the memcg's limit + swap" : "RAM + swap",
+		  o->panic_on_oom, o->oom_victims);
+	if (owner)
+		md_printf(out, "oom_lock   held by pid %d (%s)\n", owner->pid, owner->comm);
+	else if (o->oom_lock_owner)
+		md_printf(out, "oom_lock   held by 0x%" PRIx64 ", not a task on the task list\n", o->oom_lock_owner);
+	else
+		md_printf(out, "oom_lock   free\n");
+	md_printf(out, "oom_reaper %s", o->nr_reaper_list ? "list:" : "list empty");
+	for (size_t i = 0; i < o->nr_reaper_list; i++)
+		md_printf(out, " %d (%s)", o->reaper_list[i]->pid, o->reaper_list[i]->comm);
+	md_printf(out, "\n\n");
+
+	md_printf(out, "PROCESSES, as select_bad_process() ranks them (pages; POINTS = oom_badness())\n");
+	md_printf(out, "%5s %8s %8s %5s %9s %9s %9s %9s %7s %9s %8s %6s %10s  %s\n", "RANK", "PID", "TGID",
+		  "UID", "TOTAL_VM", "RSS", "ANON", "FILE", "SHMEM", "SWAPENTS", "PGTABLES", "ADJ", "POINTS",
+		  "COMM");
+	for (size_t i = 0; i < o->nr_scores; i++) {
+		const struct md_oom_score *sc = &o->scores[i];
+		const struct md_task *t = sc->mm_task ? sc->mm_task : sc->task;
+
+		if (!opt->all && !sc->mm_task)
+			continue;
+		points_text(sc->points, buf, sizeof(buf));
+		snprintf(buf2, sizeof(buf2), "%u", sc->rank);
+		md_printf(out, "%5s %8d %8d %5u %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %7" PRIu64
+			  " %9" PRIu64 " %8" PRIu64 " %6d %10s  %s%s%s%s\n", sc->rank ? buf2 : "-",
+			  sc->task->pid, sc->task->tgid, sc->task->uid, t->total_vm, md_task_rss(t),
+			  t->rss[MD_RSS_ANON], t->rss[MD_RSS_FILE], t->rss[MD_RSS_SHMEM], t->rss[MD_RSS_SWAP],
+			  t->pgtables_bytes, sc->task->oom_score_adj, buf, sc->task->comm,
+			  sc->why_not ? "  (" : "", sc->why_not ? sc->why_not : "", sc->why_not ? ")" : "");
+	}
+	if (!opt->all)
+		md_printf(out, "(processes without an mm, kernel threads included, are listed with -a)\n");
+
+	md_printf(out, "\nOOM VICTIMS\n");
+	for (size_t i = 0; i < o->nr_scores; i++) {
+		const struct md_oom_score *sc = &o->scores[i];
+		const struct md_task *t = sc->task;
+
+		if (!t->oom_mm)
+			continue;
+		any_victim = true;
+		md_printf(out, "  pid %d (%s): signal->oom_mm 0x%" PRIx64 ", mm flags %s, %s%s%s\n", t->pid,
+			  t->comm, t->oom_mm, mm_state(sc->oom_mm_flags, buf, sizeof(buf)),
+			  reaped(sc->oom_mm_flags), sc->tif_memdie ? ", TIF_MEMDIE" : "",
+			  (t->flags & PF_EXITING) ? ", exiting" : "");
+	}
+	if (!any_victim)
+		md_printf(out, "  none (no process has signal->oom_mm)\n");
+
+	md_printf(out, "\nSTRUCT OOM_CONTROL ON KERNEL STACKS\n");
+	if (!o->nr_controls)
+		md_printf(out, "  none found (no task is inside out_of_memory())\n");
+	for (size_t i = 0; i < o->nr_controls; i++) {
+		const struct md_oom_control *oc = &o->controls[i];
+
+		md_printf(out, "  struct oom_control 0x%" PRIx64 " on pid %d (%s)'s stack%s\n", oc->address,
+			  oc->owner->pid, oc->owner->comm,
+			  oc->dead_frame ? " (below its saved stack pointer: a stale frame)" : "");
+		md_printf(out, "    zonelist       0x%" PRIx64 "\n", oc->zonelist);
+		md_printf(out, "    nodemask       0x%" PRIx64 "%s\n", oc->nodemask, oc->nodemask ? "" : " (all nodes)");
+		md_printf(out, "    memcg          0x%" PRIx64 "%s\n", oc->memcg, oc->memcg ? "" : " (global OOM)");
+		md_printf(out, "    gfp_mask       %#x(%s)\n", oc->gfp_mask, oc->gfp_flags);
+		md_printf(out, "    order          %d\n", oc->order);
+		md_printf(out, "    totalpages     %" PRIu64 "\n", oc->totalpages);
+		if (oc->chosen_task)
+			md_printf(out, "    chosen         0x%" PRIx64 " pid %d (%s)\n", oc->chosen,
+				  oc->chosen_task->pid, oc->chosen_task->comm);
+		else
+			md_printf(out, "    chosen         0x%" PRIx64 "%s\n", oc->chosen, oc->chosen ? "" : " (NULL)");
+		points_text(oc->chosen_points, buf, sizeof(buf));
+		md_printf(out, "    chosen_points  %s\n", buf);
+		if (oc->chosen_task) {
+			points_text(oc->chosen_badness, buf, sizeof(buf));
+			md_printf(out, "    recomputed     %s\n", buf);
+		}
+		md_printf(out, "    constraint     %s\n", constraint_name(oc->constraint));
+		for (size_t k = 0; k < oc->nr_notes; k++)
+			md_printf(out, "    note: %s\n", oc->notes[k]);
+		for (size_t k = 0; k < oc->nr_anomalies; k++)
+			md_printf(out, "    ! ANOMALY: %s\n", oc->anomalies[k]);
+	}
+
+	md_printf(out, "\nTHE LAST OOM REPORT IN THE KERNEL LOG\n");
+	if (!o->report) {
+		md_printf(out, "  none\n");
+	} else {
+		const struct md_oom_report *r = o->report;
+
+		md_printf(out, "  [%5" PRIu64 ".%06" PRIu64 "] %s\n", r->ts_nsec / 1000000000,
+			  r->ts_nsec / 1000 % 1000000, r->header);
+		if (r->constraint_line)
+			md_printf(out, "  %s\n", r->constraint_line);
+		if (r->outcome)
+			md_printf(out, "  %s\n", r->outcome);
+		md_printf(out, "  %8s %-16s %10s %10s %14s %14s %9s %9s %5s %5s\n", "PID", "NAME", "RSS(log)",
+			  "RSS(dump)", "PGTABLES(log)", "PGTABLES(dump)", "SWAP(log)", "SWAP(dump)", "ADJ",
+			  "SAME");
+		for (size_t i = 0; i < r->nr_rows; i++) {
+			const struct md_oom_report_row *row = &r->rows[i];
+			const struct md_task *t = NULL;
+
+			for (size_t k = 0; k < o->tasks->nr_tasks && !t; k++)
+				if (o->tasks->tasks[k].pid == row->pid && o->tasks->tasks[k].mm)
+					t = &o->tasks->tasks[k];
+			if (!t) {
+				md_printf(out, "  %8" PRId64 " %-16s %10" PRId64 " %10s %14" PRId64 " %14s %9" PRId64
+					  " %9s %5" PRId64 " %5s\n", row->pid, row->name, row->rss, "gone",
+					  row->pgtables_bytes, "-", row->swapents, "-", row->oom_score_adj, "no");
+				continue;
+			}
+			md_printf(out, "  %8" PRId64 " %-16s %10" PRId64 " %10" PRIu64 " %14" PRId64 " %14" PRIu64
+				  " %9" PRId64 " %9" PRIu64 " %5" PRId64 " %5s\n", row->pid, row->name, row->rss,
+				  md_task_rss(t), row->pgtables_bytes, t->pgtables_bytes, row->swapents,
+				  t->rss[MD_RSS_SWAP], row->oom_score_adj,
+				  (uint64_t)row->rss == md_task_rss(t) &&
+				  (uint64_t)row->pgtables_bytes == t->pgtables_bytes &&
+				  (uint64_t)row->swapents == t->rss[MD_RSS_SWAP] ? "yes" : "no");
+		}
+	}
+	for (size_t i = 0; i < o->nr_errors; i++)
+		md_printf(out, "! %s\n", o->errors[i]);
+}
+
+static struct json_object *task_json(const struct md_task *t)
+{
+	struct json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "pid", json_object_new_int(t->pid));
+	json_object_object_add(j, "comm", json_object_new_string(t->comm));
+	json_object_object_add(j, "task", json_object_new_uint64(t->address));
+	return j;
+}
+
+static struct json_object *points_json(int64_t points)
+{
+	return points == MD_OOM_POINTS_MIN ? json_object_new_string("LONG_MIN") :
+	       points == MD_OOM_POINTS_MAX ? json_object_new_string("LONG_MAX") :
+	       json_object_new_int64(points);
+}
+
+static struct json_object *strings_json(char **list, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(list[i]));
+	return a;
+}
+
+static void print_json(const struct md_oom *o, struct md_output *out)
+{
+	struct json_object *doc = md_output_doc(out), *a;
+	const struct md_task *owner = o->oom_lock_owner ? md_tasks_find(o->tasks, o->oom_lock_owner) : NULL;
+
+	json_object_object_add(doc, "totalpages", json_object_new_uint64(o->totalpages));
+	json_object_object_add(doc, "memcg", json_object_new_uint64(o->memcg));
+	json_object_object_add(doc, "panic_on_oom", json_object_new_int64(o->panic_on_oom));
+	json_object_object_add(doc, "oom_victims", json_object_new_int64(o->oom_victims));
+	json_object_object_add(doc, "oom_lock_owner", owner ? task_json(owner) : NULL);
+	a = json_object_new_array();
+	for (size_t i = 0; i < o->nr_reaper_list; i++)
+		json_object_array_add(a, task_json(o->reaper_list[i]));
+	json_object_object_add(doc, "oom_reaper_list", a);
+
+	a = json_object_new_array();
+	for (size_t i = 0; i < o->nr_scores; i++) {
+		const struct md_oom_score *sc = &o->scores[i];
+		const struct md_task *t = sc->mm_task ? sc->mm_task : sc->task;
+		struct json_object *j = task_json(sc->task);
+
+		json_object_object_add(j, "rank", sc->rank ? json_object_new_int(sc->rank) : NULL);
+		json_object_object_add(j, "tgid", json_object_new_int(sc->task->tgid));
+		json_object_object_add(j, "uid", json_object_new_int64(sc->task->uid));
+		json_object_object_add(j, "has_mm", json_object_new_boolean(sc->mm_task != NULL));
+		json_object_object_add(j, "total_vm", json_object_new_uint64(t->total_vm));
+		json_object_object_add(j, "rss", json_object_new_uint64(md_task_rss(t)));
+		json_object_object_add(j, "rss_anon", json_object_new_uint64(t->rss[MD_RSS_ANON]));
+		json_object_object_add(j, "rss_file", json_object_new_uint64(t->rss[MD_RSS_FILE]));
+		json_object_object_add(j, "rss_shmem", json_object_new_uint64(t->rss[MD_RSS_SHMEM]));
+		json_object_object_add(j, "swapents", json_object_new_uint64(t->rss[MD_RSS_SWAP]));
+		json_object_object_add(j, "rss_with_percpu", json_object_new_uint64(
+			t->rss_sum[MD_RSS_FILE] + t->rss_sum[MD_RSS_ANON] + t->rss_sum[MD_RSS_SHMEM]));
+		json_object_object_add(j, "pgtables_bytes", json_object_new_uint64(t->pgtables_bytes));
+		json_object_object_add(j, "oom_score_adj", json_object_new_int(sc->task->oom_score_adj));
+		json_object_object_add(j, "points", points_json(sc->points));
+		json_object_object_add(j, "not_eligible", sc->why_not ? json_object_new_string(sc->why_not) : NULL);
+		json_object_object_add(j, "oom_mm", json_object_new_uint64(sc->task->oom_mm));
+		json_object_object_add(j, "oom_mm_flags", json_object_new_uint64(sc->oom_mm_flags));
+		json_object_object_add(j, "tif_memdie", json_object_new_boolean(sc->tif_memdie));
+		json_object_object_add(j, "mm_flags", json_object_new_uint64(t->mm_flags));
+		json_object_array_add(a, j);
+	}
+	json_object_object_add(doc, "processes", a);
+
+	a = json_object_new_array();
+	for (size_t i = 0; i < o->nr_controls; i++) {
+		const struct md_oom_control *oc = &o->controls[i];
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "address", json_object_new_uint64(oc->address));
+		json_object_object_add(j, "task", task_json(oc->owner));
+		json_object_object_add(j, "stale", json_object_new_boolean(oc->dead_frame));
+		json_object_object_add(j, "zonelist", json_object_new_uint64(oc->zonelist));
+		json_object_object_add(j, "nodemask", json_object_new_uint64(oc->nodemask));
+		json_object_object_add(j, "memcg", json_object_new_uint64(oc->memcg));
+		json_object_object_add(j, "gfp_mask", json_object_new_int64(oc->gfp_mask));
+		json_object_object_add(j, "gfp_flags", json_object_new_string(oc->gfp_flags));
+		json_object_object_add(j, "order", json_object_new_int(oc->order));
+		json_object_object_add(j, "totalpages", json_object_new_uint64(oc->totalpages));
+		json_object_object_add(j, "chosen", json_object_new_uint64(oc->chosen));
+		json_object_object_add(j, "chosen_task", oc->chosen_task ? task_json(oc->chosen_task) : NULL);
+		json_object_object_add(j, "chosen_points", points_json(oc->chosen_points));
+		json_object_object_add(j, "recomputed_points",
+				       oc->chosen_task ? points_json(oc->chosen_badness) : NULL);
+		json_object_object_add(j, "constraint", json_object_new_string(constraint_name(oc->constraint)));
+		json_object_object_add(j, "notes", strings_json(oc->notes, oc->nr_notes));
+		json_object_object_add(j, "anomalies", strings_json(oc->anomalies, oc->nr_anomalies));
+		json_object_array_add(a, j);
+	}
+	json_object_object_add(doc, "oom_controls", a);
+
+	if (o->report) {
+		struct json_object *r = json_object_new_object(), *rows = json_object_new_array();
+
+		json_object_object_add(r, "header", json_object_new_string(o->report->header));
+		json_object_object_add(r, "ts_nsec", json_object_new_uint64(o->report->ts_nsec));
+		json_object_object_add(r, "constraint", o->report->constraint_line ?
+				       json_object_new_string(o->report->constraint_line) : NULL);
+		json_object_object_add(r, "outcome", o->report->outcome ?
+				       json_object_new_string(o->report->outcome) : NULL);
+		for (size_t i = 0; i < o->report->nr_rows; i++) {
+			struct md_oom_report_row *row = &o->report->rows[i];
+			struct json_object *j = json_object_new_object();
+
+			for (size_t k = 0; k < sizeof(report_columns) / sizeof(report_columns[0]); k++)
+				if (*row_field(row, k) >= 0 || !strcmp(report_columns[k], "oom_score_adj"))
+					json_object_object_add(j, report_columns[k],
+							       json_object_new_int64(*row_field(row, k)));
+			json_object_object_add(j, "name", json_object_new_string(row->name));
+			json_object_array_add(rows, j);
+		}
+		json_object_object_add(r, "tasks", rows);
+		json_object_object_add(doc, "log_report", r);
+	} else {
+		json_object_object_add(doc, "log_report", NULL);
+	}
+	json_object_object_add(doc, "errors", strings_json(o->errors, o->nr_errors));
+}
+
+static const char usage[] = "usage: oomstate [-m MEMCG] [-a]";
+
+struct md_error *md_cmd_oomstate(struct md_session *s, int argc, char **argv, struct md_output *out)
+{
+	struct options opt = { 0 };
+	struct md_oom *o;
+	struct md_error *err;
+
+	for (int i = 1; i < argc; i++) {
+		char *end;
+
+		if (!strcmp(argv[i], "-a")) {
+			opt.all = true;
+		} else if (!strcmp(argv[i], "-m") && i + 1 < argc) {
+			opt.memcg = strtoull(argv[++i], &end, 16);
+			if (!*argv[i] || *end || opt.memcg < s->kernel.page_offset)
+				return md_error_create(MD_ERR_INVALID, "oomstate: -m wants the address of a "
+						       "struct mem_cgroup, not '%s'", argv[i]);
+		} else {
+			return md_error_create(MD_ERR_INVALID, "oomstate: unexpected '%s' (%s)", argv[i], usage);
+		}
+	}
+	if ((err = md_oom_read(s, opt.memcg, &o)))
+		return err;
+	if (md_output_is_json(out))
+		print_json(o, out);
+	else
+		print_text(o, &opt, out);
+	md_oom_destroy(o);
+	return NULL;
+}

@@ -1,0 +1,350 @@
+/* Tasks, walked the way for_each_process() and for_each_thread() walk them
+ * (include/linux/sched/signal.h): init_task.tasks links the thread-group
+ * leaders, each group's signal->thread_head links its threads through
+ * task->thread_node.  crash 8.0.2's own task table misses tasks on these
+ * kernels, so this does not lean on the front end's.
+ *
+ * Each link is checked against its back pointer, so a corrupt list ends
+ * with a message and the tasks before it, never a loop.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
+#include "tasks.h"
+
+#define MAX_TASKS (1u << 22)	/* PID_MAX_LIMIT: more means a cycle */
+
+struct tasks_layout {
+	uint64_t task_size;
+	uint64_t tasks, pid, tgid, comm, flags, exit_state, mm, signal, stack, thread_sp;
+	uint64_t thread_node, on_cpu, cpu, cred;
+	uint64_t signal_thread_head, oom_score_adj, oom_mm;
+	uint64_t cred_uid;
+	uint64_t mm_flags, pgtables_bytes, total_vm;
+	uint64_t rss_stat;		/* mm_struct.rss_stat */
+	bool rss_percpu;		/* an array of struct percpu_counter */
+	uint64_t pcpu_counter_size, pcpu_count, pcpu_counters;
+	int64_t rss_item[MD_RSS_NR];	/* MM_FILEPAGES, ... */
+	uint64_t nr_mm_counters;
+};
+
+static struct md_error *resolve_layout(struct md_session *s, struct tasks_layout *l)
+{
+	static const char *const items[MD_RSS_NR] = {
+		[MD_RSS_FILE] = "MM_FILEPAGES", [MD_RSS_ANON] = "MM_ANONPAGES",
+		[MD_RSS_SWAP] = "MM_SWAPENTS", [MD_RSS_SHMEM] = "MM_SHMEMPAGES",
+	};
+	int64_t nr_counters;
+	struct md_error *err;
+
+	const struct md_field fields[] = {
+		{ "struct task_struct", "tasks", &l->tasks },
+		{ "struct task_struct", "pid", &l->pid },
+		{ "struct task_struct", "tgid", &l->tgid },
+		{ "struct task_struct", "comm", &l->comm },
+		{ "struct task_struct", "flags", &l->flags },
+		{ "struct task_struct", "exit_state", &l->exit_state },
+		{ "struct task_struct", "mm", &l->mm },
+		{ "struct task_struct", "signal", &l->signal },
+		{ "struct task_struct", "stack", &l->stack },
+		{ "struct task_struct", "thread.sp", &l->thread_sp },
+		{ "struct task_struct", "thread_node", &l->thread_node },
+		{ "struct task_struct", "cred", &l->cred },
+		{ "struct task_struct", "on_cpu", &l->on_cpu, 1 },	/* CONFIG_SMP */
+		/* 5.16 moved cpu from thread_info into task_struct
+		 * (bcf9033e5449 "sched: move CPU field back into thread_info
+		 * if THREAD_INFO_IN_TASK"). */
+		{ "struct task_struct", "cpu", &l->cpu, 1 },
+		{ "struct signal_struct", "thread_head", &l->signal_thread_head },
+		{ "struct signal_struct", "oom_score_adj", &l->oom_score_adj },
+		{ "struct signal_struct", "oom_mm", &l->oom_mm },
+		{ "struct cred", "uid", &l->cred_uid },
+		{ "struct mm_struct", "flags", &l->mm_flags },
+		{ "struct mm_struct", "pgtables_bytes", &l->pgtables_bytes },
+		{ "struct mm_struct", "total_vm", &l->total_vm },
+		{ "struct mm_struct", "rss_stat", &l->rss_stat },
+	};
+	if ((err = md_resolve_fields(s, fields, sizeof(fields) / sizeof(fields[0]))) ||
+	    (err = md_type_size(s, "struct task_struct", &l->task_size)) ||
+	    (err = md_enumerator(s, "NR_MM_COUNTERS", &nr_counters)))
+		return err;
+	l->nr_mm_counters = nr_counters;
+	for (int i = 0; i < MD_RSS_NR; i++)
+		if ((err = md_enumerator(s, items[i], &l->rss_item[i])))
+			return err;
+	/* 6.2 made the mm's counters percpu_counters (f1a7941243c1 "mm:
+	 * convert mm's rss stats into percpu_counter"); before, rss_stat
+	 * was a struct mm_rss_stat of atomic_long_t count[]. */
+	err = md_member_offset(s, "struct percpu_counter", "counters", &l->pcpu_counters);
+	if (!err) {
+		struct md_member rss;
+
+		if ((err = md_member(s, "struct mm_struct", "rss_stat", &rss)) ||
+		    (err = md_type_size(s, "struct percpu_counter", &l->pcpu_counter_size)) ||
+		    (err = md_member_offset(s, "struct percpu_counter", "count", &l->pcpu_count)))
+			return err;
+		l->rss_percpu = rss.size == l->pcpu_counter_size * l->nr_mm_counters;
+	}
+	md_error_destroy(err);
+	if (!l->rss_percpu) {
+		uint64_t count;
+
+		if ((err = md_member_offset(s, "struct mm_rss_stat", "count", &count)))
+			return md_error_wrap(err, "mm_struct.rss_stat is neither percpu_counters "
+					     "nor struct mm_rss_stat");
+		l->rss_stat += count;
+	}
+	return NULL;
+}
+
+static int64_t clamp_positive(int64_t v)
+{
+	return v < 0 ? 0 : v;
+}
+
+/* The mm's counters, read once per mm: get_mm_counter() (include/linux/mm.h),
+ * and since 6.2 percpu_counter_sum_positive() too, the per-CPU deltas
+ * included, as /proc/PID/status shows them (fs/proc/task_mmu.c task_mem()). */
+static struct md_error *read_mm(struct md_session *s, const struct tasks_layout *l,
+				struct md_task *t)
+{
+	uint64_t v;
+	struct md_error *err;
+
+	if ((err = md_read_u64(s, t->mm + l->mm_flags, &t->mm_flags)) ||
+	    (err = md_read_u64(s, t->mm + l->pgtables_bytes, &t->pgtables_bytes)) ||
+	    (err = md_read_u64(s, t->mm + l->total_vm, &t->total_vm)))
+		return err;
+	for (int i = 0; i < MD_RSS_NR; i++) {
+		if (!l->rss_percpu) {
+			/* SPLIT_RSS_COUNTING lets a counter go below zero. */
+			if ((err = md_read_u64(s, t->mm + l->rss_stat + l->rss_item[i] * 8, &v)))
+				return err;
+			t->rss[i] = t->rss_sum[i] = clamp_positive((int64_t)v);
+			continue;
+		}
+		uint64_t counter = t->mm + l->rss_stat + l->rss_item[i] * l->pcpu_counter_size;
+		uint64_t percpu;
+		int64_t sum;
+
+		if ((err = md_read_u64(s, counter + l->pcpu_count, &v)) ||
+		    (err = md_read_u64(s, counter + l->pcpu_counters, &percpu)))
+			return err;
+		t->rss[i] = clamp_positive((int64_t)v);
+		sum = (int64_t)v;
+		for (unsigned int cpu = 0; cpu < s->kernel.nr_cpus; cpu++) {
+			uint32_t delta;
+
+			if (!md_cpu_possible(&s->kernel, cpu))
+				continue;
+			if ((err = md_read_u32(s, percpu + s->kernel.per_cpu_offset[cpu], &delta)))
+				return md_error_wrap(err, "CPU %u's rss counter", cpu);
+			sum += (int32_t)delta;
+		}
+		t->rss_sum[i] = clamp_positive(sum);
+	}
+	t->mm_read = true;
+	return NULL;
+}
+
+/* One task_struct, read in one piece. */
+static struct md_error *read_task(struct md_session *s, const struct tasks_layout *l,
+				  uint64_t address, unsigned char *buf, struct md_task *t)
+{
+	uint64_t cred;
+	uint32_t v32;
+	uint16_t adj;
+	struct md_error *err;
+
+	memset(t, 0, sizeof(*t));
+	t->address = address;
+	if ((err = md_read(s, address, buf, l->task_size)))
+		return err;
+	t->pid = (int32_t)md_get_u32(buf, l->pid);
+	t->tgid = (int32_t)md_get_u32(buf, l->tgid);
+	memcpy(t->comm, buf + l->comm, sizeof(t->comm) - 1);
+	t->flags = md_get_u32(buf, l->flags);
+	t->exit_state = md_get_u32(buf, l->exit_state);
+	t->mm = md_get_u64(buf, l->mm);
+	t->signal = md_get_u64(buf, l->signal);
+	t->stack = md_get_u64(buf, l->stack);
+	t->ksp = md_get_u64(buf, l->thread_sp);
+	t->leader = t->pid == t->tgid;
+	t->on_cpu = l->on_cpu != MD_NO_OFFSET && md_get_u32(buf, l->on_cpu);
+	t->cpu = l->cpu != MD_NO_OFFSET ? (int32_t)md_get_u32(buf, l->cpu) : -1;
+	cred = md_get_u64(buf, l->cred);
+	if (cred && !md_read_u32(s, cred + l->cred_uid, &v32))
+		t->uid = v32;
+	if ((err = md_read(s, t->signal + l->oom_score_adj, &adj, sizeof(adj))) ||
+	    (err = md_read_u64(s, t->signal + l->oom_mm, &t->oom_mm)))
+		return md_error_wrap(err, "signal_struct 0x%" PRIx64, t->signal);
+	t->oom_score_adj = (int16_t)adj;
+	return NULL;
+}
+
+struct walk {
+	struct md_session *s;
+	const struct tasks_layout *l;
+	struct md_tasks *tasks;
+	size_t cap;
+	unsigned char *buf;
+	size_t last_mm_owner;	/* index + 1 of the last task whose mm was read: threads share it */
+};
+
+static struct md_error *add_task(struct walk *w, uint64_t address)
+{
+	struct md_tasks *t = w->tasks;
+	struct md_task *task;
+	struct md_error *err;
+
+	if (!md_array_reserve(&t->tasks, &w->cap, t->nr_tasks, sizeof(*t->tasks), 256))
+		return md_error_nomem();
+	task = &t->tasks[t->nr_tasks];
+	if ((err = read_task(w->s, w->l, address, w->buf, task)))
+		return md_error_wrap(err, "task 0x%" PRIx64, address);
+	t->nr_tasks++;
+	if (!task->mm)
+		return NULL;
+	if (w->last_mm_owner && t->tasks[w->last_mm_owner - 1].mm == task->mm) {
+		const struct md_task *o = &t->tasks[w->last_mm_owner - 1];
+
+		memcpy(task->rss, o->rss, sizeof(task->rss));
+		memcpy(task->rss_sum, o->rss_sum, sizeof(task->rss_sum));
+		task->mm_flags = o->mm_flags;
+		task->pgtables_bytes = o->pgtables_bytes;
+		task->total_vm = o->total_vm;
+		task->mm_read = o->mm_read;
+		return NULL;
+	}
+	if ((err = read_mm(w->s, w->l, task)))
+		md_messages_add_error(&t->errors, &t->nr_errors,
+				      md_error_wrap(err, "pid %d (%s): mm 0x%" PRIx64, task->pid,
+						    task->comm, task->mm));
+	w->last_mm_owner = t->nr_tasks;
+	return NULL;
+}
+
+/* A list_head's next, checked against the back pointer of where it leads. */
+static struct md_error *list_next(struct md_session *s, uint64_t node, uint64_t *next)
+{
+	uint64_t prev;
+	struct md_error *err;
+
+	if ((err = md_read_u64(s, node, next)))
+		return err;
+	if ((err = md_read_u64(s, *next + 8, &prev)))
+		return md_error_wrap(err, "next 0x%" PRIx64, *next);
+	if (prev != node)
+		return md_error_create(MD_ERR_CORRUPT, "next 0x%" PRIx64 " points back to 0x%" PRIx64
+				       ", not here", *next, prev);
+	return NULL;
+}
+
+/* The threads of the group whose leader was just added, after it. */
+static void add_threads(struct walk *w, size_t leader_index)
+{
+	const struct md_task leader = w->tasks->tasks[leader_index];
+	uint64_t head = leader.signal + w->l->signal_thread_head;
+	uint64_t node = head, next;
+	struct md_error *err = NULL;
+	unsigned int n = 0;
+
+	while (!(err = list_next(w->s, node, &next)) && next != head) {
+		uint64_t task = next - w->l->thread_node;
+
+		if (++n > MAX_TASKS) {
+			err = md_error_create(MD_ERR_CORRUPT, "more than %u threads", MAX_TASKS);
+			break;
+		}
+		if (task != leader.address && (err = add_task(w, task)))
+			break;
+		node = next;
+		if (md_interrupted(w->s))
+			return;
+	}
+	if (err)
+		md_messages_add_error(&w->tasks->errors, &w->tasks->nr_errors,
+				      md_error_wrap(err, "pid %d (%s): thread list at 0x%" PRIx64,
+						    leader.pid, leader.comm, node));
+}
+
+struct md_error *md_tasks_get(struct md_session *s, struct md_tasks **ret)
+{
+	struct tasks_layout l = { 0 };
+	struct walk w = { .s = s, .l = &l };
+	uint64_t init_task, head, node, next;
+	struct md_error *err;
+	unsigned int n = 0;
+
+	if (s->tasks) {
+		*ret = s->tasks;
+		return NULL;
+	}
+	if ((err = resolve_layout(s, &l)) || (err = md_symbol(s, "init_task", &init_task)))
+		return md_error_wrap(err, "reading tasks");
+	if (!(w.tasks = calloc(1, sizeof(*w.tasks))) || !(w.buf = malloc(l.task_size))) {
+		free(w.tasks);
+		return md_error_nomem();
+	}
+	/* init_task (the idle task of CPU 0) heads the list; then each
+	 * process, as for_each_process() visits them. */
+	head = init_task + l.tasks;
+	node = head;
+	err = add_task(&w, init_task);
+	while (!err) {
+		size_t leader = w.tasks->nr_tasks - 1;
+
+		add_threads(&w, leader);
+		if (md_interrupted(s)) {
+			err = md_error_create(MD_ERR_INTERRUPTED, "interrupted");
+			break;
+		}
+		if ((err = list_next(s, node, &next))) {
+			md_messages_add_error(&w.tasks->errors, &w.tasks->nr_errors,
+					      md_error_wrap(err, "task list at 0x%" PRIx64, node));
+			err = NULL;
+			break;
+		}
+		if (next == head)
+			break;
+		if (++n > MAX_TASKS) {
+			md_messages_add(&w.tasks->errors, &w.tasks->nr_errors,
+					"task list: more than %u tasks, stopped", MAX_TASKS);
+			break;
+		}
+		node = next;
+		if ((err = add_task(&w, next - l.tasks))) {
+			md_messages_add_error(&w.tasks->errors, &w.tasks->nr_errors, err);
+			err = NULL;
+			break;
+		}
+	}
+	free(w.buf);
+	if (err) {
+		md_tasks_destroy(w.tasks);
+		return err;
+	}
+	s->tasks = w.tasks;
+	*ret = w.tasks;
+	return NULL;
+}
+
+void md_tasks_destroy(struct md_tasks *t)
+{
+	if (!t)
+		return;
+	free(t->tasks);
+	md_messages_free(t->errors, t->nr_errors);
+	free(t);
+}
+
+const struct md_task *md_tasks_find(const struct md_tasks *t, uint64_t address)
+{
+	for (size_t i = 0; i < t->nr_tasks; i++)
+		if (t->tasks[i].address == address)
+			return &t->tasks[i];
+	return NULL;
+}
