@@ -39,7 +39,7 @@ PREFIX ?= /usr/local
 CRASH_EXTDIR ?= /usr/lib/crash/extensions
 
 LAB_KERNELS := 6.1 6.12
-LAB_SCENARIOS := baseline leak-tracked leak-untracked dentry-flood frag
+LAB_SCENARIOS := baseline leak-tracked leak-untracked dentry-flood frag oom oom-panic oom-null-chosen userhog vmalloc-leak
 LAB_FORMATS := elf kdump filtered
 
 .PHONY: all asan deps lab check clean install

@@ -1,5 +1,8 @@
 /* memhog: allocate and dirty memory in 8 MiB chunks until the OOM killer
- * fires (with vm.panic_on_oom=1 the kernel panics in our page fault). */
+ * fires in one of our page faults.  The scenario decides how the kernel
+ * stops there: oom/ panics when the killer has chosen its victim (a kprobe
+ * on __oom_kill_process), oom-panic/ with vm.panic_on_oom=1 before it
+ * chooses.  Shared by both scenarios. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
