@@ -156,7 +156,6 @@ static struct md_error *read_task(struct md_session *s, const struct tasks_layou
 {
 	uint64_t cred;
 	uint32_t v32;
-	uint16_t adj;
 	struct md_error *err;
 
 	memset(t, 0, sizeof(*t));
@@ -178,10 +177,20 @@ static struct md_error *read_task(struct md_session *s, const struct tasks_layou
 	cred = md_get_u64(buf, l->cred);
 	if (cred && !md_read_u32(s, cred + l->cred_uid, &v32))
 		t->uid = v32;
+	return NULL;
+}
+
+static struct md_error *read_signal(struct md_session *s, const struct tasks_layout *l,
+				    struct md_task *t)
+{
+	uint16_t adj;
+	struct md_error *err;
+
 	if ((err = md_read(s, t->signal + l->oom_score_adj, &adj, sizeof(adj))) ||
 	    (err = md_read_u64(s, t->signal + l->oom_mm, &t->oom_mm)))
 		return md_error_wrap(err, "signal_struct 0x%" PRIx64, t->signal);
 	t->oom_score_adj = (int16_t)adj;
+	t->signal_read = true;
 	return NULL;
 }
 
@@ -206,6 +215,11 @@ static struct md_error *add_task(struct walk *w, uint64_t address)
 	if ((err = read_task(w->s, w->l, address, w->buf, task)))
 		return md_error_wrap(err, "task 0x%" PRIx64, address);
 	t->nr_tasks++;
+	/* Its list links were read: a part missing from the dump is said,
+	 * and the walk goes on. */
+	if ((err = read_signal(w->s, w->l, task)))
+		md_messages_add_error(&t->errors, &t->nr_errors,
+				      md_error_wrap(err, "pid %d (%s)", task->pid, task->comm));
 	if (!task->mm)
 		return NULL;
 	if (w->last_mm_owner && t->tasks[w->last_mm_owner - 1].mm == task->mm) {
@@ -227,19 +241,20 @@ static struct md_error *add_task(struct walk *w, uint64_t address)
 	return NULL;
 }
 
-/* A list_head's next, checked against the back pointer of where it leads. */
-static struct md_error *list_next(struct md_session *s, uint64_t node, uint64_t *next)
+/* One step along a list_head, next or prev, checked against the back
+ * pointer of where it leads. */
+static struct md_error *list_step(struct md_session *s, uint64_t node, bool backward, uint64_t *ret)
 {
-	uint64_t prev;
+	uint64_t back;
 	struct md_error *err;
 
-	if ((err = md_read_u64(s, node, next)))
+	if ((err = md_read_u64(s, node + (backward ? 8 : 0), ret)))
 		return err;
-	if ((err = md_read_u64(s, *next + 8, &prev)))
-		return md_error_wrap(err, "next 0x%" PRIx64, *next);
-	if (prev != node)
-		return md_error_create(MD_ERR_CORRUPT, "next 0x%" PRIx64 " points back to 0x%" PRIx64
-				       ", not here", *next, prev);
+	if ((err = md_read_u64(s, *ret + (backward ? 0 : 8), &back)))
+		return md_error_wrap(err, "%s 0x%" PRIx64, backward ? "prev" : "next", *ret);
+	if (back != node)
+		return md_error_create(MD_ERR_CORRUPT, "%s 0x%" PRIx64 " points back to 0x%" PRIx64
+				       ", not here", backward ? "prev" : "next", *ret, back);
 	return NULL;
 }
 
@@ -252,7 +267,7 @@ static void add_threads(struct walk *w, size_t leader_index)
 	struct md_error *err = NULL;
 	unsigned int n = 0;
 
-	while (!(err = list_next(w->s, node, &next)) && next != head) {
+	while (!(err = list_step(w->s, node, false, &next)) && next != head) {
 		uint64_t task = next - w->l->thread_node;
 
 		if (++n > MAX_TASKS) {
@@ -271,13 +286,40 @@ static void add_threads(struct walk *w, size_t leader_index)
 						    leader.pid, leader.comm, node));
 }
 
+/* The nodes of the process list from head, forward (as for_each_process()
+ * goes) or backward, up to head or stop; false if a link was broken. */
+static bool walk_links(struct walk *w, uint64_t head, bool backward, uint64_t stop,
+		       uint64_t **nodes, size_t *n, size_t *cap)
+{
+	uint64_t node = head, next;
+	struct md_error *err;
+
+	for (;;) {
+		if ((err = list_step(w->s, node, backward, &next))) {
+			md_messages_add_error(&w->tasks->errors, &w->tasks->nr_errors,
+					      md_error_wrap(err, "task list at 0x%" PRIx64, node));
+			return false;
+		}
+		if (next == head || next == stop)
+			return true;
+		if (*n >= MAX_TASKS) {
+			md_messages_add(&w->tasks->errors, &w->tasks->nr_errors,
+					"task list: more than %u tasks, stopped", MAX_TASKS);
+			return true;
+		}
+		if (!md_array_reserve(nodes, cap, *n, sizeof(**nodes), 256))
+			return false;
+		(*nodes)[(*n)++] = node = next;
+	}
+}
+
 struct md_error *md_tasks_get(struct md_session *s, struct md_tasks **ret)
 {
 	struct tasks_layout l = { 0 };
 	struct walk w = { .s = s, .l = &l };
-	uint64_t init_task, head, node, next;
+	uint64_t init_task, head, *nodes = NULL;
+	size_t nr_forward = 0, n, cap = 0;
 	struct md_error *err;
-	unsigned int n = 0;
 
 	if (s->tasks) {
 		*ret = s->tasks;
@@ -289,39 +331,44 @@ struct md_error *md_tasks_get(struct md_session *s, struct md_tasks **ret)
 		free(w.tasks);
 		return md_error_nomem();
 	}
-	/* init_task (the idle task of CPU 0) heads the list; then each
-	 * process, as for_each_process() visits them. */
+	/* init_task (the idle task of CPU 0) heads the list.  Where a link is
+	 * broken (a task_struct page missing from a filtered dump, or
+	 * corrupt), the tasks after it are found from the other end. */
 	head = init_task + l.tasks;
-	node = head;
-	err = add_task(&w, init_task);
-	while (!err) {
-		size_t leader = w.tasks->nr_tasks - 1;
+	if (!walk_links(&w, head, false, 0, &nodes, &nr_forward, &cap)) {
+		size_t before = nr_forward;
 
-		add_threads(&w, leader);
+		n = nr_forward;
+		walk_links(&w, head, true, nr_forward ? nodes[nr_forward - 1] : head, &nodes, &n, &cap);
+		for (size_t i = before, k = n - 1; i < k; i++, k--) {
+			uint64_t t = nodes[i];
+
+			nodes[i] = nodes[k];
+			nodes[k] = t;
+		}
+		nr_forward = n;
+	}
+	err = add_task(&w, init_task);
+	if (!err)
+		add_threads(&w, 0);
+	for (size_t i = 0; !err && i < nr_forward; i++) {
+		struct md_error *e;
+
 		if (md_interrupted(s)) {
 			err = md_error_create(MD_ERR_INTERRUPTED, "interrupted");
 			break;
 		}
-		if ((err = list_next(s, node, &next))) {
-			md_messages_add_error(&w.tasks->errors, &w.tasks->nr_errors,
-					      md_error_wrap(err, "task list at 0x%" PRIx64, node));
-			err = NULL;
-			break;
+		if ((e = add_task(&w, nodes[i] - l.tasks))) {
+			if (md_error_root_code(e) == MD_ERR_NOMEM) {
+				err = e;
+				break;
+			}
+			md_messages_add_error(&w.tasks->errors, &w.tasks->nr_errors, e);
+			continue;
 		}
-		if (next == head)
-			break;
-		if (++n > MAX_TASKS) {
-			md_messages_add(&w.tasks->errors, &w.tasks->nr_errors,
-					"task list: more than %u tasks, stopped", MAX_TASKS);
-			break;
-		}
-		node = next;
-		if ((err = add_task(&w, next - l.tasks))) {
-			md_messages_add_error(&w.tasks->errors, &w.tasks->nr_errors, err);
-			err = NULL;
-			break;
-		}
+		add_threads(&w, w.tasks->nr_tasks - 1);
 	}
+	free(nodes);
 	free(w.buf);
 	if (err) {
 		md_tasks_destroy(w.tasks);

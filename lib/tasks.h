@@ -32,6 +32,7 @@ struct md_task {
 	int32_t cpu;		/* task_cpu(), -1 if unknown */
 	int16_t oom_score_adj;	/* signal->oom_score_adj */
 	uint64_t oom_mm;	/* signal->oom_mm: set when chosen as an OOM victim */
+	bool signal_read;	/* oom_score_adj and oom_mm were read */
 	uint32_t uid;		/* cred->uid */
 
 	/* Of the mm (identical for every thread that shares it). */

@@ -1,0 +1,273 @@
+"""oomstate: the OOM killer's state from the dump (issue 6).
+
+Oracles: the kernel's own OOM report in the guest's console log (the
+"invoked oom-killer" line and its dump_tasks table, printed by mm/oom_kill.c
+from the same counters moments before the panic); the scenario modules'
+own lines (oomstop prints the struct oom_control that __oom_kill_process
+was reached with, oomnull the address of the one it built); userhog's
+/proc/PID/status and truth captured in the guest; crash with memdiag.so.
+"""
+
+import json
+import os
+import re
+import struct
+import subprocess
+
+from lab import FORMATS, KERNELS, REPO, crash_extension, dump, patched_copy
+from test_slab import build, memdiag
+
+
+def oomstate(out, *args, **kw):
+    return json.loads(memdiag(out, "--json", "oomstate", *args, **kw).stdout)
+
+
+def console(out):
+    return open(os.path.join(out, "console.log"), errors="replace").read()
+
+
+def log_text(line):
+    """A console line without its "[    2.754851] " timestamp."""
+    return re.sub(r"^\[\s*\d+\.\d+\]\s", "", line)
+
+
+def console_dump_tasks(out):
+    """The last dump_tasks() table in the console log: {pid: {column: value}}."""
+    lines = [log_text(l) for l in console(out).splitlines()]
+    start = max(i for i, l in enumerate(lines) if " invoked oom-killer: " in l)
+    header = next(l for l in lines[start:] if l.startswith("[  pid  ]"))
+    columns = header.replace("[  pid  ]", "pid").split()[:-1]
+    rows = {}
+    for l in lines[lines.index(header, start) + 1:]:
+        m = re.match(r"^\[\s*(\d+)\]\s+(.*)$", l)
+        if not m:
+            break
+        values = [int(m.group(1))] + [int(v) for v in m.group(2).split()[:len(columns) - 1]]
+        row = dict(zip(columns, values))
+        row["name"] = m.group(2).split(None, len(columns) - 1)[-1]
+        rows[row["pid"]] = row
+    return rows
+
+
+def oomstop_truth(out):
+    """What oomstop printed at __oom_kill_process: the oc and the victim."""
+    text = console(out)
+    oc = re.search(r"oomstop: oc=([0-9a-f]+) chosen=([0-9a-f]+) chosen_points=(-?\d+) totalpages=(\d+)", text)
+    victim = re.search(r"oomstop: victim=[0-9a-f]+ pid=(\d+) comm=(\S+)", text)
+    assert oc and victim, "oomstop's lines missing from the console log"
+    return {"oc": int(oc.group(1), 16), "chosen": int(oc.group(2), 16), "chosen_points": int(oc.group(3)),
+            "totalpages": int(oc.group(4)), "pid": int(victim.group(1)), "comm": victim.group(2)}
+
+
+def probe(out, *commands):
+    """The standalone target's answers (tests/target_probe.c), one per command."""
+    build("build/target_probe")
+    p = subprocess.run([os.path.join(REPO, "build", "target_probe"), os.path.join(out, "vmlinux"),
+                        os.path.join(out, "vmcore")], input="\n".join(commands) + "\n",
+                       stdout=subprocess.PIPE, text=True, check=True, timeout=300)
+    return p.stdout.splitlines()
+
+
+def test_hog_ranks_first_with_the_kernels_figures():
+    """oom: memhog is rank 1, and its RSS (and anon/file/shmem where the kernel
+    prints them), pgtables_bytes, swapents and total_vm equal its row in the
+    kernel's dump_tasks table; so does every other row of the table."""
+    for k in KERNELS:
+        for f in FORMATS:
+            def case(k=k, f=f):
+                out = dump(k, "oom", f)
+                doc = oomstate(out)
+                table = console_dump_tasks(out)
+                truth = oomstop_truth(out)
+                first = doc["processes"][0]
+                assert first["rank"] == 1 and first["pid"] == truth["pid"] and first["comm"] == "memhog", first
+                procs = {p["pid"]: p for p in doc["processes"]}
+                for pid, row in table.items():
+                    p = procs[pid]
+                    for col in ("rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes", "swapents",
+                                "total_vm", "oom_score_adj", "uid", "tgid"):
+                        if col in row:
+                            assert p[col] == row[col], (pid, col, p[col], row[col])
+                # memhog's points are what oom_badness() gave it: oomstop printed them.
+                assert first["points"] == truth["chosen_points"], (first["points"], truth)
+                assert doc["totalpages"] == truth["totalpages"]
+            yield "%s/%s" % (k, f), case
+
+
+def test_oom_control_on_the_panicking_stack():
+    """oom: the struct oom_control __oom_kill_process was reached with is found
+    on memhog's stack, chosen = memhog, gfp_mask decoded as the kernel printed
+    it, and no anomaly."""
+    for k in KERNELS:
+        for f in FORMATS:
+            def case(k=k, f=f):
+                out = dump(k, "oom", f)
+                doc = oomstate(out)
+                truth = oomstop_truth(out)
+                live = [c for c in doc["oom_controls"] if not c["stale"]]
+                assert [c["address"] for c in live] == [truth["oc"]], (live, truth)
+                oc = live[0]
+                assert oc["task"]["pid"] == truth["pid"]
+                assert oc["chosen"] == truth["chosen"] and oc["chosen_task"]["pid"] == truth["pid"]
+                assert oc["chosen_points"] == truth["chosen_points"] == oc["recomputed_points"]
+                assert oc["totalpages"] == truth["totalpages"]
+                assert oc["anomalies"] == [], oc["anomalies"]
+                invoked = re.search(r"invoked oom-killer: gfp_mask=(0x[0-9a-f]+)\(([^)]*)\), order=(\d+)",
+                                    console(out))
+                assert (oc["gfp_mask"], oc["gfp_flags"], oc["order"]) == \
+                    (int(invoked.group(1), 16), invoked.group(2), int(invoked.group(3)))
+                assert oc["constraint"] == "CONSTRAINT_NONE" and oc["memcg"] == 0
+                assert doc["oom_lock_owner"]["pid"] == truth["pid"]
+            yield "%s/%s" % (k, f), case
+
+
+def test_log_report_is_the_consoles():
+    """The OOM report read from the dump's printk ring buffer is the one the
+    console printed: the same header line and dump_tasks rows."""
+    for k in KERNELS:
+        for s in ("oom", "oom-panic"):
+            def case(k=k, s=s):
+                out = dump(k, s, "kdump")
+                report = oomstate(out)["log_report"]
+                header = [log_text(l) for l in console(out).splitlines() if " invoked oom-killer: " in l][-1]
+                assert report["header"] == header
+                table = console_dump_tasks(out)
+                got = {r["pid"]: r for r in report["tasks"]}
+                assert set(got) == set(table)
+                for pid, row in table.items():
+                    for col, v in row.items():
+                        assert got[pid][col] == v, (pid, col, got[pid][col], v)
+            yield "%s/%s" % (k, s), case
+
+
+def test_null_chosen_is_the_seeds_anomaly():
+    """oom-null-chosen: the oom_control the module built (chosen NULL,
+    chosen_points LONG_MIN) is found at the address it printed, and flagged."""
+    for k in KERNELS:
+        for f in FORMATS:
+            def case(k=k, f=f):
+                out = dump(k, "oom-null-chosen", f)
+                address = int(re.search(r"oomnull: oc=([0-9a-f]+)", console(out)).group(1), 16)
+                doc = oomstate(out)
+                oc = [c for c in doc["oom_controls"] if c["address"] == address]
+                assert oc, "the module's oom_control at 0x%x not found: %s" % (address, doc["oom_controls"])
+                assert oc[0]["chosen"] == 0 and oc[0]["chosen_points"] == "LONG_MIN"
+                assert any("chosen is NULL while chosen_points is LONG_MIN" in a for a in oc[0]["anomalies"])
+                text = memdiag(out, "oomstate").stdout
+                assert "! ANOMALY: chosen is NULL while chosen_points is LONG_MIN" in text
+            yield "%s/%s" % (k, f), case
+
+
+def test_panic_on_oom_before_selection_is_not_an_anomaly():
+    """oom-panic: panic_on_oom panics before select_bad_process(), so oc->chosen
+    is NULL with chosen_points 0: said so, not flagged."""
+    for k in KERNELS:
+        def case(k=k):
+            out = dump(k, "oom-panic", "elf")
+            doc = oomstate(out)
+            assert doc["panic_on_oom"] == 1
+            live = [c for c in doc["oom_controls"] if not c["stale"]]
+            assert len(live) == 1 and live[0]["task"]["comm"] == "memhog", live
+            assert live[0]["chosen"] == 0 and live[0]["chosen_points"] == 0
+            assert live[0]["anomalies"] == [] and any("panic_on_oom" in n for n in live[0]["notes"])
+            assert doc["processes"][0]["comm"] == "memhog"
+        yield k, case
+
+
+def test_no_false_anomalies_and_the_hog_first():
+    """baseline and userhog: no oom_control, no victim, oom_lock free; in userhog
+    the hog ranks first and its RSS equals its /proc/PID/status (kB)."""
+    for k in KERNELS:
+        for s in ("baseline", "userhog"):
+            for f in FORMATS:
+                def case(k=k, s=s, f=f):
+                    out = dump(k, s, f)
+                    doc = oomstate(out)
+                    assert doc["oom_controls"] == [] and doc["oom_lock_owner"] is None
+                    assert not [p for p in doc["processes"] if p["oom_mm"]]
+                    assert doc["oom_victims"] == 0 and doc["oom_reaper_list"] == []
+                    if s != "userhog":
+                        return
+                    truth = dict(kv.split("=") for kv in open(os.path.join(out, "out", "truth")).read().split())
+                    status = {m.group(1): int(m.group(2)) for m in
+                              re.finditer(r"^(\w+):\s+(\d+)", open(os.path.join(out, "out", "status")).read(), re.M)}
+                    first = doc["processes"][0]
+                    assert first["rank"] == 1 and first["pid"] == int(truth["pid"]) and first["comm"] == "userhog"
+                    # /proc/PID/status sums the per-CPU counters (6.2+: get_mm_counter_sum()).
+                    assert first["rss_with_percpu"] * 4 == status["VmRSS"], (first, status)
+                    assert first["rss"] <= first["rss_with_percpu"]
+                    assert first["rss_anon"] * 4 >= int(truth["anon_kib"]) * 0.95
+            yield "%s/%s/%s" % (k, s, f), case
+
+
+def test_extension_prints_the_same():
+    """crash with memdiag.so prints the standalone program's lines (on 6.12 ELF
+    only: crash 8.0.2 corrupts its heap opening 6.12's compressed dumps)."""
+    for k in KERNELS:
+        for s in ("oom", "oom-null-chosen"):
+            def case(k=k, s=s):
+                build("build/memdiag.so")
+                out = dump(k, s, "elf")
+                ours = memdiag(out, "oomstate").stdout.splitlines()
+                text, session = crash_extension(out, "oomstate")
+                theirs = text.splitlines()
+                assert len(ours) > 20
+                missing = [l for l in ours if l not in theirs]
+                assert not missing, "lines missing in crash: %s\ncrash printed:\n%s" % (missing[:5], session[-3000:])
+            yield "%s/%s" % (k, s), case
+
+
+def member_offset(out, type_, member):
+    line = probe(out, "member %s %s" % (type_, member))[0]
+    return int(re.match(r"offset=(\d+)", line).group(1))
+
+
+def read_u64(out, address):
+    return struct.unpack("<Q", bytes.fromhex(probe(out, "read %x 8" % address)[0]))[0]
+
+
+def test_changed_badness_is_flagged():
+    """A copy of oom's 6.1 dump with memhog's oom_score_adj changed to 500: the
+    oom_control's chosen_points no longer equals the recomputed badness, which
+    is flagged; everything else is still printed."""
+    out = dump("6.1", "oom", "elf")
+    truth = oomstop_truth(out)
+    signal_off = member_offset(out, "struct task_struct", "signal")
+    adj_off = member_offset(out, "struct signal_struct", "oom_score_adj")
+    signal = read_u64(out, truth["chosen"] + signal_off)
+    bad = patched_copy(out, "oom-score-adj", [(signal + adj_off, struct.pack("<h", 500))])
+    doc = oomstate(bad)
+    oc = [c for c in doc["oom_controls"] if c["address"] == truth["oc"]][0]
+    assert oc["recomputed_points"] == truth["chosen_points"] + 500 * (truth["totalpages"] // 1000)
+    assert any("differs from pid %d's badness" % truth["pid"] in a for a in oc["anomalies"]), oc["anomalies"]
+    text = memdiag(bad, "oomstate").stdout
+    assert "! ANOMALY: chosen_points %d differs" % truth["chosen_points"] in text
+    assert "THE LAST OOM REPORT IN THE KERNEL LOG" in text
+
+
+def test_broken_task_list_is_reported_and_the_rest_printed():
+    """A copy of oom's 6.1 dump whose first process's tasks.next points at
+    garbage: oomstate names the broken link, finds the processes after it from
+    the list's other end (memhog still ranks first), and still finds the
+    oom_control and the log report."""
+    out = dump("6.1", "oom", "elf")
+    tasks_off = member_offset(out, "struct task_struct", "tasks")
+    init_task = int(probe(out, "sym init_task")[0], 16)
+    first = read_u64(out, init_task + tasks_off)
+    bad = patched_copy(out, "task-list", [(first, struct.pack("<Q", 0xffff888041414140))])
+    p = memdiag(bad, "oomstate")
+    assert re.search(r"^! task list at 0x%x: .*0xffff888041414140" % first, p.stdout, re.M), p.stdout
+    assert "THE LAST OOM REPORT IN THE KERNEL LOG" in p.stdout
+    doc = oomstate(bad)
+    assert any("task list at 0x%x" % first in e for e in doc["errors"])
+    assert doc["processes"][0]["comm"] == "memhog" and doc["processes"][0]["rank"] == 1, doc["processes"][:2]
+    assert [c for c in doc["oom_controls"] if c["chosen_task"] and c["chosen_task"]["comm"] == "memhog"]
+    assert doc["log_report"] and doc["log_report"]["tasks"]
+
+
+def test_bad_arguments():
+    out = dump("6.1", "oom", "elf")
+    p = memdiag(out, "oomstate", "-x", check=False)
+    assert p.returncode != 0 and "oomstate: unexpected '-x'" in p.stderr, p.stderr
+    p = memdiag(out, "oomstate", "-m", "zz", check=False)
+    assert p.returncode != 0 and "-m wants the address of a struct mem_cgroup" in p.stderr, p.stderr
