@@ -41,7 +41,7 @@ struct oom_layout {
 	int64_t nr_constraints;		/* CONSTRAINT_MEMCG + 1 */
 	unsigned int nr_orders;
 	uint64_t memcg_memory_max, memcg_swap_max;
-	uint64_t css_parent, css_set_subsys, task_cgroups;
+	uint64_t memcg_css, css_ss, css_parent, css_set_subsys, task_cgroups;
 	int64_t memory_cgrp_id;
 };
 
@@ -89,6 +89,8 @@ static struct md_error *resolve_layout(struct md_session *s, struct oom_layout *
 		{ "struct oom_control", "constraint", &l->oc_constraint },
 		{ "struct mem_cgroup", "memory.max", &l->memcg_memory_max, 1 },	/* CONFIG_MEMCG */
 		{ "struct mem_cgroup", "swap.max", &l->memcg_swap_max, 1 },
+		{ "struct mem_cgroup", "css", &l->memcg_css, 1 },
+		{ "struct cgroup_subsys_state", "ss", &l->css_ss, 1 },
 		{ "struct cgroup_subsys_state", "parent", &l->css_parent, 1 },
 		{ "struct css_set", "subsys", &l->css_set_subsys, 1 },
 	};
@@ -315,13 +317,20 @@ static int64_t read_long_or(struct md_session *s, const char *symbol, size_t siz
  * does (memory.max + the smaller of swap.max and the swap there is). */
 static struct md_error *memcg_totalpages(struct oom_ctx *c, uint64_t memcg, uint64_t *ret)
 {
-	uint64_t max, swap_max = 0;
+	uint64_t max, swap_max = 0, ss, memory_subsys;
 	struct md_error *err;
 
-	if (c->l.memcg_memory_max == MD_NO_OFFSET)
+	if (c->l.memcg_memory_max == MD_NO_OFFSET || c->l.memcg_css == MD_NO_OFFSET ||
+	    c->l.css_ss == MD_NO_OFFSET)
 		return md_error_create(MD_ERR_LOOKUP, "this kernel has no memory cgroups");
-	if ((err = md_read_u64(c->s, memcg + c->l.memcg_memory_max, &max)))
+	/* A mem_cgroup's css belongs to the memory controller. */
+	if ((err = md_symbol(c->s, "memory_cgrp_subsys", &memory_subsys)) ||
+	    (err = md_read_u64(c->s, memcg + c->l.memcg_css + c->l.css_ss, &ss)) ||
+	    (err = md_read_u64(c->s, memcg + c->l.memcg_memory_max, &max)))
 		return md_error_wrap(err, "mem_cgroup 0x%" PRIx64, memcg);
+	if (ss != memory_subsys)
+		return md_error_create(MD_ERR_INVALID, "0x%" PRIx64 " is not a struct mem_cgroup: its "
+				       "css.ss is 0x%" PRIx64 ", not memory_cgrp_subsys", memcg, ss);
 	if (c->l.memcg_swap_max != MD_NO_OFFSET)
 		md_error_destroy(md_read_u64(c->s, memcg + c->l.memcg_swap_max, &swap_max));
 	*ret = max + (swap_max < c->o->total_swap ? swap_max : c->o->total_swap);

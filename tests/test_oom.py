@@ -271,3 +271,22 @@ def test_bad_arguments():
     assert p.returncode != 0 and "oomstate: unexpected '-x'" in p.stderr, p.stderr
     p = memdiag(out, "oomstate", "-m", "zz", check=False)
     assert p.returncode != 0 and "-m wants the address of a struct mem_cgroup" in p.stderr, p.stderr
+
+
+def test_memcg_ranking():
+    """-m with the root memory cgroup: every process is its member (the walk
+    up css.parent), totalpages is the root's memory.max, PAGE_COUNTER_MAX
+    (mm/page_counter.h: LONG_MAX / PAGE_SIZE), plus no swap; memhog still
+    first.  An address that is not a mem_cgroup is refused by name."""
+    for k in KERNELS:
+        def case(k=k):
+            out = dump(k, "oom", "elf")
+            root = read_u64(out, int(probe(out, "sym root_mem_cgroup")[0], 16))
+            doc = oomstate(out, "-m", "%x" % root)
+            assert doc["memcg"] == root
+            assert doc["totalpages"] == (2**63 - 1) // 4096, doc["totalpages"]
+            assert doc["processes"][0]["comm"] == "memhog" and doc["processes"][0]["rank"] == 1
+            assert {p["pid"] for p in doc["processes"]} == {p["pid"] for p in oomstate(out)["processes"]}
+            p = memdiag(out, "oomstate", "-m", "%x" % (root + 0x1000), check=False)
+            assert p.returncode != 0 and "is not a struct mem_cgroup" in p.stderr, p.stderr
+        yield k, case
