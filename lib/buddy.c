@@ -589,7 +589,7 @@ static struct json_object *zone_json(struct md_session *s, const struct md_buddy
 				     const struct md_buddy_zone *z, const struct options *opt)
 {
 	struct json_object *o = json_object_new_object(), *types = json_object_new_object();
-	struct json_object *orders = json_object_new_array(), *errors = json_object_new_array();
+	struct json_object *orders = json_object_new_array();
 	struct json_object *reserve = json_object_new_array();
 	uint64_t per_order[MD_BUDDY_MAX_ORDERS], col[MD_BUDDY_MAX_ORDERS];
 	char addr[32], *verdict = zone_verdict(s, b, z);
@@ -644,9 +644,7 @@ static struct json_object *zone_json(struct md_session *s, const struct md_buddy
 	json_object_object_add(o, "first_unsatisfiable_order", blocked < 0 ? NULL : json_object_new_int(blocked));
 	json_object_object_add(o, "verdict", json_object_new_string(verdict ? verdict : ""));
 	free(verdict);
-	for (size_t i = 0; i < z->nr_errors; i++)
-		json_object_array_add(errors, json_object_new_string(z->errors[i]));
-	json_object_object_add(o, "errors", errors);
+	json_object_object_add(o, "errors", md_json_strings(z->errors, z->nr_errors));
 	if (opt->verbose) {
 		struct json_object *blocks = json_object_new_array();
 
@@ -712,7 +710,7 @@ struct md_error *md_cmd_buddyfrag(struct md_session *s, int argc, char **argv, s
 	}
 	if (md_output_is_json(out)) {
 		struct json_object *doc = md_output_doc(out), *zones = json_object_new_array();
-		struct json_object *types = json_object_new_array(), *errors = json_object_new_array();
+		struct json_object *types = json_object_new_array();
 
 		for (unsigned int mt = 0; mt < b->nr_types; mt++)
 			json_object_array_add(types, json_object_new_string(b->type_names[mt]));
@@ -725,9 +723,7 @@ struct md_error *md_cmd_buddyfrag(struct md_session *s, int argc, char **argv, s
 			shown++;
 		}
 		json_object_object_add(doc, "zones", zones);
-		for (size_t i = 0; i < b->nr_errors; i++)
-			json_object_array_add(errors, json_object_new_string(b->errors[i]));
-		json_object_object_add(doc, "errors", errors);
+		json_object_object_add(doc, "errors", md_json_strings(b->errors, b->nr_errors));
 	} else {
 		for (size_t i = 0; i < b->nr_zones; i++) {
 			if (!zone_selected(&opt, &b->zones[i]))

@@ -983,15 +983,6 @@ static struct json_object *points_json(int64_t points)
 	       json_object_new_int64(points);
 }
 
-static struct json_object *strings_json(char **list, size_t n)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(list[i]));
-	return a;
-}
-
 static void print_json(const struct md_oom *o, struct md_output *out)
 {
 	struct json_object *doc = md_output_doc(out), *a;
@@ -1058,8 +1049,8 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 		json_object_object_add(j, "recomputed_points",
 				       oc->chosen_task ? points_json(oc->chosen_badness) : NULL);
 		json_object_object_add(j, "constraint", json_object_new_string(constraint_name(oc->constraint)));
-		json_object_object_add(j, "notes", strings_json(oc->notes, oc->nr_notes));
-		json_object_object_add(j, "anomalies", strings_json(oc->anomalies, oc->nr_anomalies));
+		json_object_object_add(j, "notes", md_json_strings(oc->notes, oc->nr_notes));
+		json_object_object_add(j, "anomalies", md_json_strings(oc->anomalies, oc->nr_anomalies));
 		json_object_array_add(a, j);
 	}
 	json_object_object_add(doc, "oom_controls", a);
@@ -1089,7 +1080,7 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 	} else {
 		json_object_object_add(doc, "log_report", NULL);
 	}
-	json_object_object_add(doc, "errors", strings_json(o->errors, o->nr_errors));
+	json_object_object_add(doc, "errors", md_json_strings(o->errors, o->nr_errors));
 }
 
 static const char usage[] = "usage: oomstate [-m MEMCG] [-a]";

@@ -188,3 +188,12 @@ void md_progress_done(struct md_output *out)
 	fputs("\r\033[K", stderr);
 	fflush(stderr);
 }
+
+struct json_object *md_json_strings(char **list, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(list[i]));
+	return a;
+}

@@ -45,6 +45,9 @@ void md_output_end(struct md_output *out);
 void md_progress(struct md_output *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void md_progress_done(struct md_output *out);
 
+/* A JSON array of the strings of a message list (lib/error.h). */
+struct json_object *md_json_strings(char **list, size_t n);
+
 /* "12.5 MiB"-style human size for text output. */
 const char *md_human_bytes(uint64_t bytes, char buf[32]);
 /* "20,143": a count with thousands separators. */
