@@ -174,9 +174,11 @@ static struct md_error *read_task(struct md_session *s, const struct tasks_layou
 	t->leader = t->pid == t->tgid;
 	t->on_cpu = l->on_cpu != MD_NO_OFFSET && md_get_u32(buf, l->on_cpu);
 	t->cpu = l->cpu != MD_NO_OFFSET ? (int32_t)md_get_u32(buf, l->cpu) : -1;
+	/* An unreadable cred leaves uid 0: not worth losing the task over. */
 	cred = md_get_u64(buf, l->cred);
-	if (cred && !md_read_u32(s, cred + l->cred_uid, &v32))
+	if (cred && !(err = md_read_u32(s, cred + l->cred_uid, &v32)))
 		t->uid = v32;
+	md_error_destroy(err);
 	return NULL;
 }
 
