@@ -55,6 +55,18 @@ def slabinfo(outdir):
     return rows
 
 
+STARTED = 0x4d4453
+
+
+def drop_started(text):
+    """text without the 4 lines of `eval STARTED` (hexadecimal .. binary)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if re.match(r"^hexadecimal: %x\b" % STARTED, line):
+            return "\n".join(lines[:i] + lines[i + 4:])
+    return text
+
+
 def crash(outdir, commands, env=None):
     """Run crash 8.0.2 in batch mode on a lab dump; returns its output.
     env: extra environment variables (e.g. MEMDIAG_TYPES=gdb).
@@ -62,22 +74,26 @@ def crash(outdir, commands, env=None):
     crash 8.0.2 cannot load 6.12's module list ("invalid structure member
     offset: module_core_size", the layout changed in 6.4): --no_modules there.
     """
+    # crash's own `eval` of STARTED, run first, shows that crash got through
+    # its start-up; its 4 lines are taken out of what is returned.
     with tempfile.NamedTemporaryFile("w", suffix=".crash", delete=False) as f:
-        f.write("\n".join(commands) + "\nquit\n")
+        f.write("eval %#x\n" % STARTED + "\n".join(commands) + "\nquit\n")
     try:
         extra = [] if info(outdir)["kernel_release"].startswith("6.1.") else ["--no_modules"]
-        for _ in range(3):
+        for _ in range(4):
             p = subprocess.run(["crash", "-s"] + extra + ["-i", f.name, os.path.join(outdir, "vmlinux"),
                                os.path.join(outdir, "vmcore")], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=300,
                                env=dict(os.environ, **(env or {})))
             # crash 8.0.2 corrupts its own heap at start-up on some 6.12 dumps
-            # ("malloc(): unsorted double linked list corrupted", or "corrupted
-            # double-linked list" before any command ran; SIGABRT) in about
-            # half the runs, with no extension loaded: try again.
-            if p.returncode != -6 and not re.search(r"malloc\(\): |corrupted double-linked list", p.stdout):
+            # ("malloc(): unsorted double linked list corrupted", "corrupted
+            # double-linked list", or a silent end before any command ran), with
+            # no extension loaded: try again.
+            started = re.search(r"^hexadecimal: %x\b" % STARTED, p.stdout, re.M)
+            if started and p.returncode != -6 and \
+                    not re.search(r"malloc\(\): |corrupted double-linked list", p.stdout):
                 break
-        return p.stdout
+        return drop_started(p.stdout)
     finally:
         os.unlink(f.name)
 

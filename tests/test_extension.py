@@ -564,10 +564,16 @@ def test_target_symbols_names_vmcoreinfo_reads():
 # --- 6.12: crash's gdb crashes; the extension must not ---------------------------
 
 def test_survives_crash_gdb_segfaults_on_6_12():
-    """With gdb's types forced (MEMDIAG_TYPES=gdb) on 6.12, where they crash gdb."""
+    """With gdb's types forced (MEMDIAG_TYPES=gdb) on 6.12, where they crash gdb.
+
+    On the ELF dump: on a compressed kdump dump of 6.12, crash 8.0.2's own
+    x86_64_init() writes 32 bytes past a malloc(0) block through
+    read_diskdump() (valgrind, before any extension is loaded), and glibc
+    later aborts ("corrupted double-linked list") wherever the heap layout
+    lets it; in this test that happened in 6 runs of 10."""
     so = build()
     runs = ["run %d" % i for i in range(6)]
-    out = run_groups(dump("6.12", "leak-tracked", "kdump"),
+    out = run_groups(dump("6.12", "leak-tracked", "elf"),
                      [("load", ["extend " + so])] + [(r, ["slableak -n 3"]) for r in runs] +
                      [("kmem", ["kmem -s kmalloc-128"])], env=types_env("gdb"))
     assert out["load"] == [SO + ": shared object loaded"], out["load"]
