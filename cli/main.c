@@ -1,4 +1,5 @@
-/* memdiag VMLINUX VMCORE [COMMAND [ARGS...]]: the commands without crash.
+/* memdiag VMLINUX VMCORE [COMMAND [ARGS...]]: the commands without crash;
+ * without a COMMAND, the `memdiag` summary.
  *
  * A thin front end: it opens the dump as a target (cli/kdump_target.c),
  * opens a core session on it and runs one command line. */
@@ -25,7 +26,8 @@ static void write_stdout(void *priv, const char *text, size_t len)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: memdiag [--json] VMLINUX VMCORE COMMAND [ARGS...]\n"
+	fprintf(f, "usage: memdiag [--json] VMLINUX VMCORE [COMMAND [ARGS...]]\n"
+		   "       (without a COMMAND: memdiag, the summary)\n"
 		   "       memdiag [--json] diff OLD.json NEW.json\n"
 		   "       memdiag --help [COMMAND]\n\ncommands:\n");
 	for (const struct md_command *c = md_commands; c->name; c++)
@@ -96,7 +98,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		return err ? fail("diff", err) : 0;
 	}
-	if (nargs < 3) {
+	if (nargs < 2) {
 		usage(stderr);
 		return 2;
 	}
@@ -112,7 +114,14 @@ int main(int argc, char **argv)
 		status = fail("", err);
 		goto out;
 	}
-	err = md_command_run(session, argc - first - 2, argv + first + 2, out);
+	if (nargs == 2) {
+		static char summary[] = "memdiag";	/* the default command */
+		char *cmd[] = { summary, NULL };
+
+		err = md_command_run(session, 1, cmd, out);
+	} else {
+		err = md_command_run(session, argc - first - 2, argv + first + 2, out);
+	}
 	md_output_destroy(out);
 	fflush(stdout);
 	if (err)

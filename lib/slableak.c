@@ -533,6 +533,11 @@ static bool generic_cache(const char *name)
 	return strstr(name, "kmalloc-") != NULL;
 }
 
+bool md_leak_candidate(const struct md_slab_cache *c)
+{
+	return !c->unreadable && generic_cache(c->name) && c->allocated >= LEAK_MIN_OBJECTS;
+}
+
 /* With -u: the source with the most unreferenced objects, if it has enough
  * of them to call a leak (mostly orphans, and many). */
 static const struct md_leak_suspect *orphan_source(const struct md_leak_suspect *list, size_t n)
@@ -619,7 +624,7 @@ void md_leak_judge(struct md_session *s, struct md_leak_report *r)
 
 #define MAX_ERRORS_PER_CACHE 8
 
-static int compare_cache_bytes(const void *a, const void *b)
+int md_slab_cache_compare_bytes(const void *a, const void *b)
 {
 	const struct md_slab_cache *x = *(const struct md_slab_cache *const *)a;
 	const struct md_slab_cache *y = *(const struct md_slab_cache *const *)b;
@@ -836,15 +841,6 @@ static struct json_object *samples_json(const struct md_leak_suspect *x)
 	return a;
 }
 
-static struct json_object *strings_json(char **list, size_t n)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(list[i]));
-	return a;
-}
-
 static void leak_report_json(struct md_session *s, const struct md_leak_report *r,
 			     struct json_object *doc)
 {
@@ -909,7 +905,7 @@ static void leak_report_json(struct md_session *s, const struct md_leak_report *
 	json_object_object_add(verdict, "level", json_object_new_string(md_leak_level_name(r->level)));
 	json_object_object_add(verdict, "text", json_object_new_string(r->verdict ? r->verdict : ""));
 	json_object_object_add(doc, "verdict", verdict);
-	json_object_object_add(doc, "analysis_errors", strings_json(r->errors, r->nr_errors));
+	json_object_object_add(doc, "analysis_errors", md_json_strings(r->errors, r->nr_errors));
 }
 
 static int compare_cache_orphans(const void *a, const void *b, void *arg)
@@ -968,7 +964,7 @@ static struct json_object *orphans_json(const struct md_orphans *o, struct md_sl
 	json_object_object_add(doc, "areas_scanned", json_object_new_int64(o->areas_scanned));
 	json_object_object_add(doc, "pages_scanned", json_object_new_int64(o->pages_scanned));
 	json_object_object_add(doc, "unreadable_bytes", json_object_new_int64(o->unreadable_bytes));
-	json_object_object_add(doc, "errors", strings_json(o->errors, o->nr_errors));
+	json_object_object_add(doc, "errors", md_json_strings(o->errors, o->nr_errors));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *c = json_object_new_object();
 
@@ -1082,7 +1078,7 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 		free(rows);
 		return md_error_create(MD_ERR_INVALID, "slableak: no slab cache named '%s'", only);
 	}
-	qsort(rows, nr_rows, sizeof(*rows), compare_cache_bytes);
+	qsort(rows, nr_rows, sizeof(*rows), md_slab_cache_compare_bytes);
 	nr_all = nr_rows;
 	if (unreferenced && (err = md_orphans_get(s, out, &orphans))) {
 		if (md_error_root_code(err) == MD_ERR_INTERRUPTED ||

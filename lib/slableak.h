@@ -57,6 +57,14 @@ void md_leak_judge(struct md_session *s, struct md_leak_report *r);
 
 const char *md_leak_level_name(enum md_leak_level level);
 
+/* Whether md_leak_judge() could call c a leak without the orphan scan (-u):
+ * a generic (kmalloc) cache with enough allocated objects.  Lets a caller
+ * analyze only those. */
+bool md_leak_candidate(const struct md_slab_cache *c);
+
+/* qsort() order of struct md_slab_cache pointers: most memory first, then by name. */
+int md_slab_cache_compare_bytes(const void *a, const void *b);
+
 /* The `slableak` command. */
 struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, struct md_output *out);
 

@@ -17,9 +17,10 @@
 #define MAX_AREAS 10000000	/* more than any kernel has: a cycle */
 
 struct vmalloc_layout {
-	uint64_t va_start, va_end, va_list, va_vm;
-	uint64_t vm_flags, vm_nr_pages, vm_caller, vm_size;
-	uint64_t node_size, node_busy_head;	/* struct vmap_node, 6.9+ */
+	uint64_t va_start, va_end, va_list, va_vm, va_rb, rb_left, rb_right;
+	uint64_t vm_flags, vm_nr_pages, vm_caller, vm_size, vm_addr, vm_phys_addr, vm_pages;
+	uint64_t vm_struct_size;
+	uint64_t node_size, node_busy_head, node_busy_root;	/* struct vmap_node, 6.9+ */
 };
 
 static struct md_error *resolve_layout(struct md_session *s, struct vmalloc_layout *l)
@@ -29,12 +30,25 @@ static struct md_error *resolve_layout(struct md_session *s, struct vmalloc_layo
 		{ "struct vmap_area", "va_end", &l->va_end },
 		{ "struct vmap_area", "list", &l->va_list },
 		{ "struct vmap_area", "vm", &l->va_vm },
+		{ "struct vmap_area", "rb_node", &l->va_rb },
+		{ "struct rb_node", "rb_left", &l->rb_left },
+		{ "struct rb_node", "rb_right", &l->rb_right },
 		{ "struct vm_struct", "flags", &l->vm_flags },
 		{ "struct vm_struct", "nr_pages", &l->vm_nr_pages },
 		{ "struct vm_struct", "caller", &l->vm_caller },
 		{ "struct vm_struct", "size", &l->vm_size },
+		{ "struct vm_struct", "addr", &l->vm_addr },
+		{ "struct vm_struct", "phys_addr", &l->vm_phys_addr },
+		{ "struct vm_struct", "pages", &l->vm_pages },
 	};
-	return md_resolve_fields(s, fields, sizeof(fields) / sizeof(fields[0]));
+	struct md_error *err = md_resolve_fields(s, fields, sizeof(fields) / sizeof(fields[0]));
+
+	if (!err)
+		err = md_type_size(s, "struct vm_struct", &l->vm_struct_size);
+	if (!err && l->vm_struct_size > 256)
+		err = md_error_create(MD_ERR_CORRUPT, "struct vm_struct of %" PRIu64 " bytes",
+				      l->vm_struct_size);
+	return err;
 }
 
 static struct md_error *add_area(struct md_vmalloc *v, size_t *cap, const struct md_vmap_area *a)
@@ -45,22 +59,68 @@ static struct md_error *add_area(struct md_vmalloc *v, size_t *cap, const struct
 	return NULL;
 }
 
-/* One list of busy areas (list_head at head, linked through vmap_area.list). */
-static struct md_error *walk_list(struct md_session *s, const struct vmalloc_layout *l,
-				  uint64_t head, const char *name, struct md_vmalloc *v, size_t *cap)
+/* One busy area.  Its vm_struct, if unreadable, is reported and the area
+ * kept without it. */
+static struct md_error *read_area(struct md_session *s, const struct vmalloc_layout *l, uint64_t va,
+				  struct md_vmalloc *v, struct md_vmap_area *a)
+{
+	unsigned char vm[256];
+	struct md_error *err;
+
+	memset(a, 0, sizeof(*a));
+	if ((err = md_read_u64(s, va + l->va_start, &a->start)) ||
+	    (err = md_read_u64(s, va + l->va_end, &a->end)) ||
+	    (err = md_read_u64(s, va + l->va_vm, &a->vm)))
+		return err;
+	if (a->vm) {
+		if ((err = md_read(s, a->vm, vm, l->vm_struct_size))) {
+			md_messages_add_error(&v->errors, &v->nr_errors,
+					      md_error_wrap(err, "vm_struct 0x%" PRIx64, a->vm));
+		} else {
+			a->vm_flags = md_get_u64(vm, l->vm_flags);
+			a->caller = md_get_u64(vm, l->vm_caller);
+			a->nr_pages = md_get_u32(vm, l->vm_nr_pages);	/* unsigned int */
+			a->addr = md_get_u64(vm, l->vm_addr);
+			a->size = md_get_u64(vm, l->vm_size);
+			a->phys_addr = md_get_u64(vm, l->vm_phys_addr);
+			a->pages = md_get_u64(vm, l->vm_pages);
+		}
+	}
+	return NULL;
+}
+
+static struct md_error *keep_area(struct md_vmalloc *v, size_t *cap, const char *name, uint64_t va,
+				  const struct md_vmap_area *a)
+{
+	if (a->end <= a->start) {
+		md_messages_add(&v->errors, &v->nr_errors, "%s: vmap_area 0x%" PRIx64 " spans 0x%" PRIx64
+				"-0x%" PRIx64 ": skipped", name, va, a->start, a->end);
+		return NULL;
+	}
+	return add_area(v, cap, a);
+}
+
+/* Follow the list from head in one direction (link: offset of next or
+ * prev in a list_head) until it comes back or breaks; *broken gets the
+ * entry that could not be read, 0 if none.  stop_at: an entry known to be
+ * unreadable, where a backward walk ends. */
+static struct md_error *follow(struct md_session *s, const struct vmalloc_layout *l, uint64_t head,
+			       unsigned int link, uint64_t stop_at, const char *name,
+			       struct md_vmalloc *v, size_t *cap, uint64_t *broken, size_t *found)
 {
 	uint64_t next;
 	size_t seen = 0;
 	struct md_error *err;
 
-	if ((err = md_read_u64(s, head, &next))) {
-		md_messages_add_error(&v->errors, &v->nr_errors, md_error_wrap(err, "%s", name));
+	*broken = 0;
+	if ((err = md_read_u64(s, head + link, &next))) {
+		*broken = head;
+		md_error_destroy(err);
 		return NULL;
 	}
-	while (next != head) {
-		uint64_t va = next - l->va_list, flags, caller;
-		uint32_t nr_pages;	/* unsigned int in struct vm_struct */
-		struct md_vmap_area a = { 0 };
+	while (next != head && next != stop_at) {
+		uint64_t va = next - l->va_list;
+		struct md_vmap_area a;
 
 		if (md_interrupted(s))
 			return md_error_create(MD_ERR_INTERRUPTED, "interrupted");
@@ -69,36 +129,73 @@ static struct md_error *walk_list(struct md_session *s, const struct vmalloc_lay
 					"stopped there", name, MAX_AREAS);
 			break;
 		}
-		if ((err = md_read_u64(s, va + l->va_start, &a.start)) ||
-		    (err = md_read_u64(s, va + l->va_end, &a.end)) ||
-		    (err = md_read_u64(s, va + l->va_vm, &a.vm)) ||
-		    (err = md_read_u64(s, next, &next))) {
-			md_messages_add_error(&v->errors, &v->nr_errors,
-					      md_error_wrap(err, "%s: vmap_area 0x%" PRIx64 ", areas after "
-							    "it are missing", name, va));
+		if ((err = read_area(s, l, va, v, &a)) || (err = md_read_u64(s, next + link, &next))) {
+			if (!stop_at)
+				md_messages_add_error(&v->errors, &v->nr_errors,
+						      md_error_wrap(err, "%s: vmap_area 0x%" PRIx64 ", areas "
+								    "after it are missing", name, va));
+			else
+				md_error_destroy(err);
+			*broken = va + l->va_list;
 			break;
 		}
-		if (a.end <= a.start) {
-			md_messages_add(&v->errors, &v->nr_errors, "%s: vmap_area 0x%" PRIx64
-					" spans 0x%" PRIx64 "-0x%" PRIx64 ": skipped", name, va,
-					a.start, a.end);
-			continue;
-		}
-		if (a.vm) {
-			if ((err = md_read_u64(s, a.vm + l->vm_flags, &flags)) ||
-			    (err = md_read_u64(s, a.vm + l->vm_caller, &caller)) ||
-			    (err = md_read_u32(s, a.vm + l->vm_nr_pages, &nr_pages))) {
-				md_messages_add_error(&v->errors, &v->nr_errors,
-						      md_error_wrap(err, "vm_struct 0x%" PRIx64, a.vm));
-			} else {
-				a.vm_flags = flags;
-				a.caller = caller;
-				a.nr_pages = nr_pages;
-			}
-		}
-		if ((err = add_area(v, cap, &a)))
+		if ((err = keep_area(v, cap, name, va, &a)))
 			return err;
+		++*found;
 	}
+	return NULL;
+}
+
+/* The busy tree (rb_node in each vmap_area), for the areas a broken list
+ * hides: a node that cannot be read costs its subtree only. */
+static struct md_error *walk_tree(struct md_session *s, const struct vmalloc_layout *l, uint64_t node,
+				  unsigned int depth, const char *name, struct md_vmalloc *v, size_t *cap)
+{
+	uint64_t va = node - l->va_rb, left, right;
+	struct md_vmap_area a;
+	struct md_error *err;
+
+	if (!node || depth > 128)	/* an rbtree of 2^64 nodes is shallower */
+		return NULL;
+	if (md_interrupted(s))
+		return md_error_create(MD_ERR_INTERRUPTED, "interrupted");
+	if ((err = read_area(s, l, va, v, &a)) ||
+	    (err = md_read_u64(s, node + l->rb_left, &left)) ||
+	    (err = md_read_u64(s, node + l->rb_right, &right))) {
+		md_error_destroy(err);
+		return NULL;
+	}
+	if ((err = keep_area(v, cap, name, va, &a)) ||
+	    (err = walk_tree(s, l, left, depth + 1, name, v, cap)))
+		return err;
+	return walk_tree(s, l, right, depth + 1, name, v, cap);
+}
+
+/* One list of busy areas (list_head at head, linked through vmap_area.list),
+ * and, if it breaks, what its other end and the tree rooted at root still
+ * reach.  Areas found twice are merged once sorted. */
+static struct md_error *walk_list(struct md_session *s, const struct vmalloc_layout *l,
+				  uint64_t head, uint64_t root, const char *name, struct md_vmalloc *v,
+				  size_t *cap)
+{
+	uint64_t broken, ignored, node;
+	size_t found = 0, before;
+	struct md_error *err;
+
+	if ((err = follow(s, l, head, 0, 0, name, v, cap, &broken, &found)))
+		return err;
+	if (broken == head) {
+		md_messages_add(&v->errors, &v->nr_errors, "%s: list head 0x%" PRIx64 " unreadable", name, head);
+	}
+	if (!broken)
+		return NULL;
+	before = v->nr_areas;
+	if (broken != head && (err = follow(s, l, head, 8, broken, name, v, cap, &ignored, &found)))
+		return err;
+	if (root && !md_read_u64(s, root, &node) && (err = walk_tree(s, l, node, 0, name, v, cap)))
+		return err;
+	md_messages_add(&v->errors, &v->nr_errors, "%s: %zu more area entries read from the list's "
+			"other end and the busy tree (duplicates merged)", name, v->nr_areas - before);
 	return NULL;
 }
 
@@ -120,8 +217,15 @@ static struct md_error *read_areas(struct md_session *s, struct md_vmalloc *v)
 
 	if ((err = resolve_layout(s, &l)))
 		return err;
-	if (!(err = md_symbol(s, "vmap_area_list", &head)))
-		return walk_list(s, &l, head, "vmap_area_list", v, &cap);
+	if (!(err = md_symbol(s, "vmap_area_list", &head))) {
+		uint64_t root;
+
+		if ((err = md_symbol(s, "vmap_area_root", &root))) {
+			md_error_destroy(err);
+			root = 0;
+		}
+		return walk_list(s, &l, head, root, "vmap_area_list", v, &cap);
+	}
 	md_error_destroy(err);
 	/* 6.9 "mm: vmalloc: add a per-node busy tree and list" (vmap_nodes) */
 	if ((err = md_symbol(s, "vmap_nodes", &nodes_addr)) ||
@@ -129,7 +233,8 @@ static struct md_error *read_areas(struct md_session *s, struct md_vmalloc *v)
 	    (err = md_symbol(s, "nr_vmap_nodes", &nodes_addr)) ||
 	    (err = md_read_u32(s, nodes_addr, &nr_nodes)) ||
 	    (err = md_type_size(s, "struct vmap_node", &l.node_size)) ||
-	    (err = md_member_offset(s, "struct vmap_node", "busy.head", &l.node_busy_head)))
+	    (err = md_member_offset(s, "struct vmap_node", "busy.head", &l.node_busy_head)) ||
+	    (err = md_member_offset(s, "struct vmap_node", "busy.root", &l.node_busy_root)))
 		return md_error_wrap(err, "no vmap_area_list and no vmap_nodes");
 	if (nr_nodes == 0 || nr_nodes > 4096)
 		return md_error_create(MD_ERR_CORRUPT, "nr_vmap_nodes is %u", nr_nodes);
@@ -137,7 +242,8 @@ static struct md_error *read_areas(struct md_session *s, struct md_vmalloc *v)
 		char name[48];
 
 		snprintf(name, sizeof(name), "vmap_nodes[%u].busy", i);
-		if ((err = walk_list(s, &l, nodes + i * l.node_size + l.node_busy_head, name, v, &cap)))
+		if ((err = walk_list(s, &l, nodes + i * l.node_size + l.node_busy_head,
+				     nodes + i * l.node_size + l.node_busy_root, name, v, &cap)))
 			return err;
 	}
 	return NULL;
@@ -166,6 +272,8 @@ struct md_error *md_vmalloc_get(struct md_session *s, struct md_vmalloc **ret)
 	for (size_t i = 1; i < v->nr_areas; i++) {
 		const struct md_vmap_area *prev = &v->areas[kept - 1], *a = &v->areas[i];
 
+		if (a->start == prev->start && a->end == prev->end && a->vm == prev->vm)
+			continue;	/* the same area, reached twice after a broken list */
 		if (a->start < prev->end)
 			md_messages_add(&v->errors, &v->nr_errors, "vmap area 0x%" PRIx64 "-0x%" PRIx64
 					" overlaps 0x%" PRIx64 "-0x%" PRIx64 ": ignored",

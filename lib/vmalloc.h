@@ -13,6 +13,9 @@ struct md_vmap_area {
 	uint64_t vm_flags;	/* vm->flags (VM_ALLOC, VM_IOREMAP, ...) */
 	uint64_t nr_pages;	/* vm->nr_pages: pages vmalloc allocated for it */
 	uint64_t caller;	/* vm->caller */
+	uint64_t addr, size;	/* vm->addr, vm->size: what /proc/vmallocinfo prints */
+	uint64_t phys_addr;	/* vm->phys_addr (ioremap) */
+	uint64_t pages;		/* vm->pages: the page array (vmalloc'ed itself when large) */
 };
 
 struct md_vmalloc {

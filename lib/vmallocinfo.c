@@ -1,0 +1,384 @@
+/* vmalloc by caller, and the `vmalloc` command.
+ *
+ * /proc/vmallocinfo (mm/vmalloc.c vmalloc_info_show(), s_show() before
+ * 6.9) prints one line per busy area: the range of vm->addr and vm->size
+ * (the guard page included), vm->caller with %pS, pages=vm->nr_pages,
+ * phys=, and a word per flag.  Here the same areas are summed per caller,
+ * which is what a leak looks like: one caller holding thousands of areas.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "tasks.h"
+#include "vmallocinfo.h"
+
+struct md_error *md_vmalloc_nr_pages(struct md_session *s, int64_t *ret)
+{
+	uint64_t addr;
+	struct md_error *err;
+
+	if ((err = md_symbol(s, "nr_vmalloc_pages", &addr)) || (err = md_read(s, addr, ret, 8)))
+		return md_error_wrap(err, "nr_vmalloc_pages");
+	return NULL;
+}
+
+enum area_kind { AREA_VM, AREA_VM_MAP_RAM, AREA_UNREADABLE };
+
+/* An area's key: its caller, areas without a (readable) vm_struct apart. */
+struct keyed {
+	uint64_t caller;
+	enum area_kind kind;
+	size_t area;
+};
+
+static enum area_kind area_kind(const struct md_vmap_area *a)
+{
+	if (!a->vm)
+		return AREA_VM_MAP_RAM;
+	return a->size ? AREA_VM : AREA_UNREADABLE;	/* a vm_struct is never empty */
+}
+
+static int compare_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->caller < y->caller ? -1 : x->caller > y->caller;
+}
+
+static int compare_callers(const void *a, const void *b)
+{
+	const struct md_vmalloc_caller *x = a, *y = b;
+
+	if (x->pages != y->pages)
+		return x->pages < y->pages ? 1 : -1;
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static void caller_name(struct md_session *s, struct md_vmalloc_caller *c)
+{
+	struct md_error *err;
+
+	if (c->vm_map_ram) {
+		snprintf(c->name, sizeof(c->name), "vm_map_ram");
+		return;
+	}
+	if (c->unreadable) {
+		snprintf(c->name, sizeof(c->name), "(vm_struct unreadable)");
+		return;
+	}
+	if (!c->caller) {
+		snprintf(c->name, sizeof(c->name), "(no caller)");
+		return;
+	}
+	if ((err = md_address_name(s, c->caller, c->name, sizeof(c->name)))) {
+		md_error_destroy(err);
+		snprintf(c->name, sizeof(c->name), "0x%" PRIx64, c->caller);
+	}
+}
+
+/* A bit per area: the kernel stack of some task. */
+static uint64_t *stack_areas(const struct md_vmalloc *v, const struct md_tasks *tasks)
+{
+	uint64_t *bits = calloc(v->nr_areas / 64 + 1, sizeof(uint64_t));
+
+	if (!bits)
+		return NULL;
+	for (size_t i = 0; i < tasks->nr_tasks; i++) {
+		const struct md_vmap_area *a = md_vmalloc_find(v, tasks->tasks[i].stack);
+
+		if (a) {
+			size_t n = a - v->areas;
+
+			bits[n / 64] |= 1ULL << (n % 64);
+		}
+	}
+	return bits;
+}
+
+struct md_error *md_vmalloc_by_caller(struct md_session *s, const struct md_vmalloc *v,
+				      const struct md_tasks *tasks, struct md_vmalloc_callers **ret)
+{
+	struct md_vmalloc_callers *r = calloc(1, sizeof(*r));
+	struct keyed *keys = calloc(v->nr_areas + 1, sizeof(*keys));
+	uint64_t *stacks = tasks ? stack_areas(v, tasks) : NULL;
+
+	if (!r || !keys || (tasks && !stacks)) {
+		free(r);
+		free(keys);
+		free(stacks);
+		return md_error_nomem();
+	}
+	r->stacks_known = tasks != NULL;
+	for (size_t i = 0; i < v->nr_areas; i++)
+		keys[i] = (struct keyed){ v->areas[i].caller, area_kind(&v->areas[i]), i };
+	qsort(keys, v->nr_areas, sizeof(*keys), compare_keyed);
+	r->callers = calloc(v->nr_areas + 1, sizeof(*r->callers));
+	if (!r->callers) {
+		free(keys);
+		free(stacks);
+		md_vmalloc_callers_destroy(r);
+		return md_error_nomem();
+	}
+	for (size_t i = 0; i < v->nr_areas; i++) {
+		const struct md_vmap_area *a = &v->areas[keys[i].area];
+		struct md_vmalloc_caller *c;
+		/* vm_map_ram areas have no vm_struct: their own range counts */
+		uint64_t size = keys[i].kind == AREA_VM ? a->size : a->end - a->start;
+		bool stack = stacks && (stacks[keys[i].area / 64] >> (keys[i].area % 64)) & 1;
+
+		if (!i || compare_keyed(&keys[i - 1], &keys[i])) {
+			c = &r->callers[r->nr_callers++];
+			c->caller = keys[i].caller;
+			c->vm_map_ram = keys[i].kind == AREA_VM_MAP_RAM;
+			c->unreadable = keys[i].kind == AREA_UNREADABLE;
+			caller_name(s, c);
+		}
+		c = &r->callers[r->nr_callers - 1];
+		c->areas++;
+		c->pages += a->nr_pages;
+		c->size += size;
+		c->flags |= a->vm_flags;
+		c->stack_areas += stack;
+		c->stack_pages += stack ? a->nr_pages : 0;
+		r->areas++;
+		r->pages += a->nr_pages;
+		r->size += size;
+		r->stack_areas += stack;
+		r->stack_pages += stack ? a->nr_pages : 0;
+	}
+	free(keys);
+	free(stacks);
+	qsort(r->callers, r->nr_callers, sizeof(*r->callers), compare_callers);
+	*ret = r;
+	return NULL;
+}
+
+void md_vmalloc_callers_destroy(struct md_vmalloc_callers *c)
+{
+	if (!c)
+		return;
+	free(c->callers);
+	free(c);
+}
+
+/* ------------------------------------------------------------- command */
+
+static const struct { uint64_t flag; const char *word; } flag_words[] = {
+	/* vmalloc_info_show()'s order */
+	{ MD_VM_IOREMAP, "ioremap" },
+	{ MD_VM_SPARSE, "sparse" },
+	{ MD_VM_ALLOC, "vmalloc" },
+	{ MD_VM_MAP, "vmap" },
+	{ MD_VM_USERMAP, "user" },
+	{ MD_VM_DMA_COHERENT, "dma-coherent" },
+};
+
+static void flags_text(uint64_t flags, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(flag_words) / sizeof(flag_words[0]) && n < len; i++)
+		if (flags & flag_words[i].flag)
+			n += snprintf(buf + n, len - n, "%s%s", n ? " " : "", flag_words[i].word);
+}
+
+static struct json_object *flags_json(uint64_t flags)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < sizeof(flag_words) / sizeof(flag_words[0]); i++)
+		if (flags & flag_words[i].flag)
+			json_object_array_add(a, json_object_new_string(flag_words[i].word));
+	return a;
+}
+
+static bool vpages(const struct md_session *s, const struct md_vmap_area *a)
+{
+	/* is_vmalloc_addr(v->pages): the page array was itself vmalloc'ed */
+	return a->pages >= s->kernel.vmalloc_start && a->pages - s->kernel.vmalloc_start < MD_VMALLOC_SIZE;
+}
+
+/* One area as /proc/vmallocinfo prints it (without the N<node>= counts). */
+static void area_text(struct md_session *s, const struct md_vmap_area *a, struct md_output *out)
+{
+	struct md_vmalloc_caller c = { .caller = a->caller, .vm_map_ram = !a->vm };
+	char flags[96];
+
+	if (area_kind(a) == AREA_UNREADABLE) {
+		md_printf(out, "0x%016" PRIx64 "-0x%016" PRIx64 " %7" PRIu64 " (vm_struct 0x%" PRIx64
+			  " unreadable)\n", a->start, a->end, a->end - a->start, a->vm);
+		return;
+	}
+	if (!a->vm) {
+		md_printf(out, "0x%016" PRIx64 "-0x%016" PRIx64 " %7" PRIu64 " vm_map_ram\n", a->start,
+			  a->end, a->end - a->start);
+		return;
+	}
+	md_printf(out, "0x%016" PRIx64 "-0x%016" PRIx64 " %7" PRIu64, a->addr, a->addr + a->size, a->size);
+	if (a->caller) {
+		caller_name(s, &c);
+		md_printf(out, " %s", c.name);
+	}
+	if (a->nr_pages)
+		md_printf(out, " pages=%" PRIu64, a->nr_pages);
+	if (a->phys_addr)
+		md_printf(out, " phys=0x%016" PRIx64, a->phys_addr);
+	flags_text(a->vm_flags, flags, sizeof(flags));
+	md_printf(out, "%s%s%s\n", flags[0] ? " " : "", flags, vpages(s, a) ? " vpages" : "");
+}
+
+static struct json_object *area_json(struct md_session *s, const struct md_vmap_area *a)
+{
+	enum area_kind kind = area_kind(a);
+	struct md_vmalloc_caller c = { .caller = a->caller, .vm_map_ram = kind == AREA_VM_MAP_RAM,
+				       .unreadable = kind == AREA_UNREADABLE };
+	struct json_object *o = json_object_new_object();
+	char buf[32];
+
+	caller_name(s, &c);
+	snprintf(buf, sizeof(buf), "0x%016" PRIx64, kind == AREA_VM ? a->addr : a->start);
+	json_object_object_add(o, "start", json_object_new_string(buf));
+	json_object_object_add(o, "size", json_object_new_int64(kind == AREA_VM ? a->size : a->end - a->start));
+	json_object_object_add(o, "caller", json_object_new_string(c.name));
+	json_object_object_add(o, "pages", json_object_new_int64(a->nr_pages));
+	if (a->phys_addr) {
+		snprintf(buf, sizeof(buf), "0x%016" PRIx64, a->phys_addr);
+		json_object_object_add(o, "phys", json_object_new_string(buf));
+	}
+	json_object_object_add(o, "flags", flags_json(a->vm_flags));
+	json_object_object_add(o, "vpages", json_object_new_boolean(a->vm && vpages(s, a)));
+	return o;
+}
+
+static struct json_object *caller_json(const struct md_session *s, const struct md_vmalloc_caller *c,
+				       bool stacks_known)
+{
+	struct json_object *o = json_object_new_object();
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "0x%016" PRIx64, c->caller);
+	json_object_object_add(o, "caller", json_object_new_string(c->name));
+	json_object_object_add(o, "address", c->caller ? json_object_new_string(addr) : NULL);
+	json_object_object_add(o, "areas", json_object_new_int64(c->areas));
+	json_object_object_add(o, "pages", json_object_new_int64(c->pages));
+	json_object_object_add(o, "bytes", json_object_new_int64(c->pages * s->kernel.page_size));
+	json_object_object_add(o, "size", json_object_new_int64(c->size));
+	json_object_object_add(o, "task_stacks", stacks_known ? json_object_new_int64(c->stack_areas) : NULL);
+	json_object_object_add(o, "flags", flags_json(c->flags));
+	return o;
+}
+
+static void caller_text(const struct md_session *s, const struct md_vmalloc_caller *c,
+			struct md_output *out)
+{
+	char mem[32], size[32], flags[96], stacks[48] = "";
+
+	flags_text(c->flags, flags, sizeof(flags));
+	if (c->stack_areas)
+		snprintf(stacks, sizeof(stacks), " (%" PRIu64 " task stacks)", c->stack_areas);
+	md_printf(out, "%-44s %7" PRIu64 " %8" PRIu64 " %10s %10s  %s%s\n", c->name, c->areas, c->pages,
+		  md_human_bytes(c->pages * s->kernel.page_size, mem), md_human_bytes(c->size, size),
+		  flags, stacks);
+}
+
+static const char usage[] = "usage: vmalloc [-a] [-n N]";
+
+struct md_error *md_cmd_vmalloc(struct md_session *s, int argc, char **argv, struct md_output *out)
+{
+	struct md_vmalloc *v;
+	struct md_tasks *tasks = NULL;
+	struct md_vmalloc_callers *c;
+	struct md_error *err;
+	bool all = false;
+	long limit = -1;
+	int64_t used = -1;
+	size_t shown;
+
+	for (int i = 1; i < argc; i++) {
+		char *end;
+
+		if (!strcmp(argv[i], "-a")) {
+			all = true;
+		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+			limit = strtol(argv[++i], &end, 10);
+			if (*end || limit < 0 || !*argv[i])
+				return md_error_create(MD_ERR_INVALID, "vmalloc: -n wants a count, not '%s'",
+						       argv[i]);
+		} else {
+			return md_error_create(MD_ERR_INVALID, "vmalloc: unexpected '%s' (%s)", argv[i], usage);
+		}
+	}
+	if ((err = md_vmalloc_get(s, &v)))
+		return err;
+	if ((err = md_tasks_get(s, &tasks))) {
+		if (md_error_root_code(err) == MD_ERR_INTERRUPTED || md_error_root_code(err) == MD_ERR_NOMEM)
+			return err;
+		md_warn_error(out, md_error_wrap(err, "task stacks not told apart"));
+		tasks = NULL;
+	}
+	if ((err = md_vmalloc_by_caller(s, v, tasks, &c)))
+		return err;
+	if ((err = md_vmalloc_nr_pages(s, &used)))
+		md_warn_error(out, err);
+	shown = limit >= 0 && (size_t)limit < c->nr_callers ? (size_t)limit : c->nr_callers;
+	if (md_output_is_json(out)) {
+		struct json_object *doc = md_output_doc(out), *list = json_object_new_array();
+
+		for (size_t i = 0; i < shown; i++)
+			json_object_array_add(list, caller_json(s, &c->callers[i], c->stacks_known));
+		json_object_object_add(doc, "callers", list);
+		json_object_object_add(doc, "areas", json_object_new_int64(c->areas));
+		json_object_object_add(doc, "pages", json_object_new_int64(c->pages));
+		json_object_object_add(doc, "size", json_object_new_int64(c->size));
+		json_object_object_add(doc, "task_stack_areas",
+				       c->stacks_known ? json_object_new_int64(c->stack_areas) : NULL);
+		json_object_object_add(doc, "nr_vmalloc_pages", used >= 0 ? json_object_new_int64(used) : NULL);
+		if (all) {
+			struct json_object *areas = json_object_new_array();
+
+			for (size_t i = 0; i < v->nr_areas; i++)
+				json_object_array_add(areas, area_json(s, &v->areas[i]));
+			json_object_object_add(doc, "area_list", areas);
+		}
+		json_object_object_add(doc, "errors", md_json_strings(v->errors, v->nr_errors));
+	} else {
+		char mem[32], size[32];
+
+		if (all) {
+			for (size_t i = 0; i < v->nr_areas; i++)
+				area_text(s, &v->areas[i], out);
+			md_printf(out, "\n");
+		}
+		md_printf(out, "%-44s %7s %8s %10s %10s  %s\n", "CALLER", "AREAS", "PAGES", "MEMORY", "SIZE",
+			  "FLAGS");
+		for (size_t i = 0; i < shown; i++)
+			caller_text(s, &c->callers[i], out);
+		if (shown < c->nr_callers)
+			md_printf(out, "... %zu more callers (-n)\n", c->nr_callers - shown);
+		md_printf(out, "\n%" PRIu64 " areas of %zu callers: %" PRIu64 " pages (%s), %s of address "
+			  "space with guard pages", c->areas, c->nr_callers, c->pages,
+			  md_human_bytes(c->pages * s->kernel.page_size, mem), md_human_bytes(c->size, size));
+		if (c->stacks_known)
+			md_printf(out, "; %" PRIu64 " areas are task stacks (%" PRIu64 " pages)", c->stack_areas,
+				  c->stack_pages);
+		md_printf(out, "\n");
+		if (used >= 0)
+			md_printf(out, "VmallocUsed (nr_vmalloc_pages, pages vmalloc() allocated): %" PRId64
+				  " pages (%s)\n", used, md_human_bytes(used * s->kernel.page_size, mem));
+		if (used >= 0 && v->nr_errors && c->pages < (uint64_t)used)
+			md_printf(out, "  ! the areas read hold %" PRIu64 " of those %" PRId64 " pages: the "
+				  "others are in areas that could not be read\n", c->pages, used);
+		for (size_t i = 0; i < v->nr_errors; i++)
+			md_printf(out, "  ! %s\n", v->errors[i]);
+	}
+	md_vmalloc_callers_destroy(c);
+	return NULL;
+}
