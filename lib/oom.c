@@ -775,12 +775,16 @@ bool md_oom_in_progress(const struct md_oom *o, char *why, size_t len)
 	size_t i = 0;
 	const struct md_task *v;
 
-	for (size_t k = 0; k < o->nr_controls; k++)
-		if (!o->controls[k].dead_frame) {
-			snprintf(why, len, "a struct oom_control on pid %d (%s)'s stack",
-				 o->controls[k].owner->pid, o->controls[k].owner->comm);
-			return true;
-		}
+	for (size_t k = 0; k < o->nr_controls; k++) {
+		const struct md_oom_control *oc = &o->controls[k];
+
+		if (oc->dead_frame)
+			continue;
+		snprintf(why, len, "a struct oom_control on pid %d (%s)'s stack%s%s", oc->owner->pid,
+			 oc->owner->comm, oc->nr_anomalies ? ", and it is broken: " : "",
+			 oc->nr_anomalies ? oc->anomalies[0] : "");
+		return true;
+	}
 	if (owner) {
 		snprintf(why, len, "oom_lock held by pid %d (%s)", owner->pid, owner->comm);
 		return true;

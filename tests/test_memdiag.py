@@ -22,6 +22,7 @@ from lab import (DIRECT_MAP, FORMATS, KERNELS, REPO, crash_extension, crash_outp
 from test_slab import build, memdiag
 
 SCENARIOS = ("baseline", "leak-tracked", "leak-untracked", "dentry-flood", "frag", "userhog", "vmalloc-leak")
+VERDICT_SCENARIOS = SCENARIOS + ("oom", "oom-panic", "oom-null-chosen")
 ASAN = os.path.join(REPO, "build", "asan", "memdiag")
 THREAD_SIZE_KB = 16      # x86-64 kernel stack (THREAD_SIZE without KASAN)
 # Processes the capture (scripts/mkvmcore GUEST_INIT) runs up to and including
@@ -334,7 +335,7 @@ def verdicts(out):
 
 def test_verdicts():
     """The verdict on every scenario, every format, from the scenario's truth."""
-    for name, k, s, f in each_dump():
+    for name, k, s, f in each_dump(VERDICT_SCENARIOS):
         def case(k=k, s=s, f=f):
             out = dump(k, s, f)
             v = verdicts(out)
@@ -367,6 +368,16 @@ def test_verdicts():
                 assert all(x["next"] == "buddyfrag" for x in v)
             elif s == "vmalloc-leak":
                 assert kinds == ["vmalloc"] and "vleaky_alloc_one" in text, text
+            elif s in ("oom", "oom-panic"):
+                # memhog is inside out_of_memory(): the OOM first, the hog behind it
+                assert kinds[0] == "oom" and v[0]["next"] == "oomstate", text
+                assert v[0]["text"].startswith("an OOM was in progress: a struct oom_control on pid "), text
+                assert "(memhog)" in v[0]["text"] and "broken" not in v[0]["text"], text
+                assert "user" in kinds and "(memhog) holds" in text, text
+            elif s == "oom-null-chosen":
+                # the seed's oom_control: chosen NULL with chosen_points LONG_MIN
+                assert kinds == ["oom"] and v[0]["next"] == "oomstate", text
+                assert "and it is broken: chosen is NULL while chosen_points is LONG_MIN" in v[0]["text"], text
         yield name, case
 
 
