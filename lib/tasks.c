@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "list.h"
 #include "tasks.h"
 
 #define MAX_TASKS (1u << 22)	/* PID_MAX_LIMIT: more means a cycle */
@@ -243,84 +244,61 @@ static struct md_error *add_task(struct walk *w, uint64_t address)
 	return NULL;
 }
 
-/* One step along a list_head, next or prev, checked against the back
- * pointer of where it leads. */
-static struct md_error *list_step(struct md_session *s, uint64_t node, bool backward, uint64_t *ret)
+/* A list's bad links as errors of the task list, named by what: "task
+ * list", "pid 1 (init): thread list". */
+static void list_problems(struct md_tasks *t, struct md_list *list, const char *what)
 {
-	uint64_t back;
-	struct md_error *err;
+	if (list->broken)
+		md_messages_add_error(&t->errors, &t->nr_errors,
+				      md_error_wrap(list->broken, "%s at 0x%" PRIx64, what, list->broken_at));
+	if (list->broken_back)
+		md_messages_add_error(&t->errors, &t->nr_errors,
+				      md_error_wrap(list->broken_back, "%s, walked from its other end: the "
+						    "entries between the two breaks are lost", what));
+	list->broken = list->broken_back = NULL;
+}
 
-	if ((err = md_read_u64(s, node + (backward ? 8 : 0), ret)))
+/* A task that could not be added is reported and skipped; only running
+ * out of memory ends the walk. */
+static struct md_error *add_or_report(struct walk *w, uint64_t task)
+{
+	struct md_error *err = add_task(w, task);
+
+	if (!err || md_error_root_code(err) == MD_ERR_NOMEM)
 		return err;
-	if ((err = md_read_u64(s, *ret + (backward ? 0 : 8), &back)))
-		return md_error_wrap(err, "%s 0x%" PRIx64, backward ? "prev" : "next", *ret);
-	if (back != node)
-		return md_error_create(MD_ERR_CORRUPT, "%s 0x%" PRIx64 " points back to 0x%" PRIx64
-				       ", not here", backward ? "prev" : "next", *ret, back);
+	md_messages_add_error(&w->tasks->errors, &w->tasks->nr_errors, err);
 	return NULL;
 }
 
-/* The threads of the group whose leader was just added, after it. */
-static void add_threads(struct walk *w, size_t leader_index)
+/* The threads of the group whose leader was just added, after it
+ * (for_each_thread(): signal->thread_head, linked through thread_node). */
+static struct md_error *add_threads(struct walk *w, size_t leader_index)
 {
 	const struct md_task leader = w->tasks->tasks[leader_index];
-	uint64_t head = leader.signal + w->l->signal_thread_head;
-	uint64_t node = head, next;
-	struct md_error *err = NULL;
-	unsigned int n = 0;
-
-	while (!(err = list_step(w->s, node, false, &next)) && next != head) {
-		uint64_t task = next - w->l->thread_node;
-
-		if (++n > MAX_TASKS) {
-			err = md_error_create(MD_ERR_CORRUPT, "more than %u threads", MAX_TASKS);
-			break;
-		}
-		if (task != leader.address && (err = add_task(w, task)))
-			break;
-		node = next;
-		if (md_interrupted(w->s))
-			return;
-	}
-	if (err)
-		md_messages_add_error(&w->tasks->errors, &w->tasks->nr_errors,
-				      md_error_wrap(err, "pid %d (%s): thread list at 0x%" PRIx64,
-						    leader.pid, leader.comm, node));
-}
-
-/* The nodes of the process list from head, forward (as for_each_process()
- * goes) or backward, up to head or stop; false if a link was broken. */
-static bool walk_links(struct walk *w, uint64_t head, bool backward, uint64_t stop,
-		       uint64_t **nodes, size_t *n, size_t *cap)
-{
-	uint64_t node = head, next;
+	struct md_list threads;
+	char what[64];
 	struct md_error *err;
 
-	for (;;) {
-		if ((err = list_step(w->s, node, backward, &next))) {
-			md_messages_add_error(&w->tasks->errors, &w->tasks->nr_errors,
-					      md_error_wrap(err, "task list at 0x%" PRIx64, node));
-			return false;
-		}
-		if (next == head || next == stop)
-			return true;
-		if (*n >= MAX_TASKS) {
-			md_messages_add(&w->tasks->errors, &w->tasks->nr_errors,
-					"task list: more than %u tasks, stopped", MAX_TASKS);
-			return true;
-		}
-		if (!md_array_reserve(nodes, cap, *n, sizeof(**nodes), 256))
-			return false;
-		(*nodes)[(*n)++] = node = next;
+	if ((err = md_list_walk(w->s, leader.signal + w->l->signal_thread_head, MAX_TASKS, &threads)))
+		return err;
+	snprintf(what, sizeof(what), "pid %d (%s): thread list", leader.pid, leader.comm);
+	list_problems(w->tasks, &threads, what);
+	for (size_t i = 0; !err && i < threads.nr; i++) {
+		uint64_t task = threads.nodes[i] - w->l->thread_node;
+
+		if (task != leader.address)
+			err = add_or_report(w, task);
 	}
+	md_list_release(&threads);
+	return err;
 }
 
 struct md_error *md_tasks_get(struct md_session *s, struct md_tasks **ret)
 {
 	struct tasks_layout l = { 0 };
 	struct walk w = { .s = s, .l = &l };
-	uint64_t init_task, head, *nodes = NULL;
-	size_t nr_forward = 0, n, cap = 0;
+	struct md_list processes = { 0 };
+	uint64_t init_task;
 	struct md_error *err;
 
 	if (s->tasks) {
@@ -333,44 +311,23 @@ struct md_error *md_tasks_get(struct md_session *s, struct md_tasks **ret)
 		free(w.tasks);
 		return md_error_nomem();
 	}
-	/* init_task (the idle task of CPU 0) heads the list.  Where a link is
-	 * broken (a task_struct page missing from a filtered dump, or
-	 * corrupt), the tasks after it are found from the other end. */
-	head = init_task + l.tasks;
-	if (!walk_links(&w, head, false, 0, &nodes, &nr_forward, &cap)) {
-		size_t before = nr_forward;
-
-		n = nr_forward;
-		walk_links(&w, head, true, nr_forward ? nodes[nr_forward - 1] : head, &nodes, &n, &cap);
-		for (size_t i = before, k = n - 1; i < k; i++, k--) {
-			uint64_t t = nodes[i];
-
-			nodes[i] = nodes[k];
-			nodes[k] = t;
-		}
-		nr_forward = n;
-	}
+	/* init_task (the idle task of CPU 0) heads the list (for_each_process()). */
+	if ((err = md_list_walk(s, init_task + l.tasks, MAX_TASKS, &processes)))
+		goto out;
+	list_problems(w.tasks, &processes, "task list");
 	err = add_task(&w, init_task);
 	if (!err)
-		add_threads(&w, 0);
-	for (size_t i = 0; !err && i < nr_forward; i++) {
-		struct md_error *e;
+		err = add_threads(&w, 0);
+	for (size_t i = 0; !err && i < processes.nr; i++) {
+		size_t before = w.tasks->nr_tasks;
 
-		if (md_interrupted(s)) {
+		if (md_interrupted(s))
 			err = md_error_create(MD_ERR_INTERRUPTED, "interrupted");
-			break;
-		}
-		if ((e = add_task(&w, nodes[i] - l.tasks))) {
-			if (md_error_root_code(e) == MD_ERR_NOMEM) {
-				err = e;
-				break;
-			}
-			md_messages_add_error(&w.tasks->errors, &w.tasks->nr_errors, e);
-			continue;
-		}
-		add_threads(&w, w.tasks->nr_tasks - 1);
+		else if (!(err = add_or_report(&w, processes.nodes[i] - l.tasks)) && w.tasks->nr_tasks > before)
+			err = add_threads(&w, w.tasks->nr_tasks - 1);
 	}
-	free(nodes);
+out:
+	md_list_release(&processes);
 	free(w.buf);
 	if (err) {
 		md_tasks_destroy(w.tasks);

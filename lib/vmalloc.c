@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "list.h"
 #include "vmalloc.h"
 
 #define MAX_AREAS 10000000	/* more than any kernel has: a cycle */
@@ -100,52 +101,6 @@ static struct md_error *keep_area(struct md_vmalloc *v, size_t *cap, const char 
 	return add_area(v, cap, a);
 }
 
-/* Follow the list from head in one direction (link: offset of next or
- * prev in a list_head) until it comes back or breaks; *broken gets the
- * entry that could not be read, 0 if none.  stop_at: an entry known to be
- * unreadable, where a backward walk ends. */
-static struct md_error *follow(struct md_session *s, const struct vmalloc_layout *l, uint64_t head,
-			       unsigned int link, uint64_t stop_at, const char *name,
-			       struct md_vmalloc *v, size_t *cap, uint64_t *broken, size_t *found)
-{
-	uint64_t next;
-	size_t seen = 0;
-	struct md_error *err;
-
-	*broken = 0;
-	if ((err = md_read_u64(s, head + link, &next))) {
-		*broken = head;
-		md_error_destroy(err);
-		return NULL;
-	}
-	while (next != head && next != stop_at) {
-		uint64_t va = next - l->va_list;
-		struct md_vmap_area a;
-
-		if (md_interrupted(s))
-			return md_error_create(MD_ERR_INTERRUPTED, "interrupted");
-		if (++seen > MAX_AREAS) {
-			md_messages_add(&v->errors, &v->nr_errors, "%s: more than %d areas, a cycle? "
-					"stopped there", name, MAX_AREAS);
-			break;
-		}
-		if ((err = read_area(s, l, va, v, &a)) || (err = md_read_u64(s, next + link, &next))) {
-			if (!stop_at)
-				md_messages_add_error(&v->errors, &v->nr_errors,
-						      md_error_wrap(err, "%s: vmap_area 0x%" PRIx64 ", areas "
-								    "after it are missing", name, va));
-			else
-				md_error_destroy(err);
-			*broken = va + l->va_list;
-			break;
-		}
-		if ((err = keep_area(v, cap, name, va, &a)))
-			return err;
-		++*found;
-	}
-	return NULL;
-}
-
 /* The busy tree (rb_node in each vmap_area), for the areas a broken list
  * hides: a node that cannot be read costs its subtree only. */
 static struct md_error *walk_tree(struct md_session *s, const struct vmalloc_layout *l, uint64_t node,
@@ -172,31 +127,57 @@ static struct md_error *walk_tree(struct md_session *s, const struct vmalloc_lay
 }
 
 /* One list of busy areas (list_head at head, linked through vmap_area.list),
- * and, if it breaks, what its other end and the tree rooted at root still
- * reach.  Areas found twice are merged once sorted. */
+ * and, if it breaks, what the tree rooted at root still reaches.  Areas
+ * found twice are merged once sorted. */
 static struct md_error *walk_list(struct md_session *s, const struct vmalloc_layout *l,
 				  uint64_t head, uint64_t root, const char *name, struct md_vmalloc *v,
 				  size_t *cap)
 {
-	uint64_t broken, ignored, node;
-	size_t found = 0, before;
+	struct md_list list;
+	struct md_vmap_area a;
+	uint64_t node;
+	size_t before;
 	struct md_error *err;
 
-	if ((err = follow(s, l, head, 0, 0, name, v, cap, &broken, &found)))
+	if ((err = md_list_walk(s, head, MAX_AREAS, &list)))
 		return err;
-	if (broken == head) {
-		md_messages_add(&v->errors, &v->nr_errors, "%s: list head 0x%" PRIx64 " unreadable", name, head);
+	for (size_t i = 0; i < list.nr; i++) {
+		uint64_t va = list.nodes[i] - l->va_list;
+
+		if (md_interrupted(s)) {
+			err = md_error_create(MD_ERR_INTERRUPTED, "interrupted");
+			goto out;
+		}
+		if ((err = read_area(s, l, va, v, &a)))
+			md_messages_add_error(&v->errors, &v->nr_errors,
+					      md_error_wrap(err, "%s: vmap_area 0x%" PRIx64, name, va));
+		else if ((err = keep_area(v, cap, name, va, &a)))
+			goto out;
 	}
-	if (!broken)
-		return NULL;
+	err = NULL;
+	if (!list.broken)
+		goto out;
+	if (list.broken_at == head)
+		md_messages_add_error(&v->errors, &v->nr_errors,
+				      md_error_wrap(list.broken, "%s: list head 0x%" PRIx64, name, head));
+	else
+		md_messages_add_error(&v->errors, &v->nr_errors,
+				      md_error_wrap(list.broken, "%s: the list breaks after vmap_area 0x%"
+						    PRIx64, name, list.broken_at - l->va_list));
+	if (list.broken_back)
+		md_messages_add_error(&v->errors, &v->nr_errors,
+				      md_error_wrap(list.broken_back, "%s, walked from its other end: the "
+						    "areas between the two breaks are lost", name));
+	list.broken = list.broken_back = NULL;
 	before = v->nr_areas;
-	if (broken != head && (err = follow(s, l, head, 8, broken, name, v, cap, &ignored, &found)))
-		return err;
 	if (root && !md_read_u64(s, root, &node) && (err = walk_tree(s, l, node, 0, name, v, cap)))
-		return err;
-	md_messages_add(&v->errors, &v->nr_errors, "%s: %zu more area entries read from the list's "
-			"other end and the busy tree (duplicates merged)", name, v->nr_areas - before);
-	return NULL;
+		goto out;
+	md_messages_add(&v->errors, &v->nr_errors, "%s: %zu areas read from the list's other end, "
+			"%zu from the busy tree (duplicates merged)", name, list.nr - list.nr_forward,
+			v->nr_areas - before);
+out:
+	md_list_release(&list);
+	return err;
 }
 
 static int compare_area(const void *a, const void *b)

@@ -19,6 +19,7 @@ import subprocess
 
 from lab import (DIRECT_MAP, FORMATS, KERNELS, REPO, crash_extension, crash_outputs, dump, meminfo,
                  patched_copy, proc)
+from test_oom import member_offset
 from test_slab import build, memdiag
 
 SCENARIOS = ("baseline", "leak-tracked", "leak-untracked", "dentry-flood", "frag", "userhog", "vmalloc-leak")
@@ -466,13 +467,16 @@ def test_broken_vmap_list_is_reported_and_recovered():
     out = dump("6.1", "vmalloc-leak", "elf")
     text = crash_outputs(out, ["p vmap_area_list"])[0]
     first = int(re.search(r"next = (0x[0-9a-f]+)", text).group(1), 16)
+    list_off = member_offset(out, "struct vmap_area", "list")
     bad = patched_copy(out, "vmap-list", [(first, struct.pack("<Q", 0x4242424242424242))])
     clean = vmalloc_json(out)
     for label, binary in binaries():
         kw = {"binary": binary} if binary else {}
         p = memdiag(bad, "vmalloc", **kw)
-        assert re.search(r"^  ! vmap_area_list: vmap_area 0x[0-9a-f]+, areas after it are missing: ", p.stdout, re.M), p.stdout
-        assert "more area entries read from the list's other end and the busy tree" in p.stdout, p.stdout
+        assert re.search(r"^  ! vmap_area_list: the list breaks after vmap_area 0x%x: next "
+                         r"0x4242424242424242: " % (first - list_off), p.stdout, re.M), p.stdout
+        assert re.search(r"^  ! vmap_area_list: [1-9][0-9]* areas read from the list's other end, "
+                         r"[0-9]+ from the busy tree", p.stdout, re.M), p.stdout
         doc = json.loads(memdiag(bad, "--json", "vmalloc", **kw).stdout)
         assert doc["callers"] == clean["callers"], label
         s = memdiag(bad, **kw).stdout
