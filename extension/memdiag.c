@@ -348,10 +348,30 @@ static void pending_free(void)
 	npending = 0;
 }
 
+/* A look-up gdb gave no answer to: gdb could not be asked (the output pipe
+ * closed, an interrupt), or there is no such name. */
+static struct md_error *no_such(const char *what, const char *name)
+{
+	struct md_error *err = gdb_usable();
+
+	return err ? err : md_error_create(MD_ERR_LOOKUP, "no %s %s", what, name);
+}
+
 static struct md_error *gdb_failed_error(const char *what, const char *name)
 {
 	return md_error_create(MD_ERR_FORMAT, "crash's gdb crashed looking up %s %s: "
 			       "this crash cannot read this vmlinux's types", what, name);
+}
+
+/* Why a cached look-up has no answer, or NULL when it has one: gdb crashed
+ * on it, or the name is not there (what: "type", "member", "enumerator"). */
+static struct md_error *cache_no_answer(const struct cache_entry *e, const char *what, const char *name)
+{
+	if (e->gdb_failed)
+		return gdb_failed_error(what, name);
+	if (!e->found)
+		return md_error_create(MD_ERR_LOOKUP, "no %s %s", what, name);
+	return NULL;
 }
 
 static void layout_free(struct layout *l)
@@ -870,10 +890,8 @@ static struct md_error *t_type_size(void *priv, const char *type, uint64_t *ret)
 	e->u.size = size;
 	cache_add(e);
 answer:
-	if (e->gdb_failed)
-		return gdb_failed_error("type", type);
-	if (!e->found)
-		return md_error_create(MD_ERR_LOOKUP, "no type %s", type);
+	if ((err = cache_no_answer(e, "type", type)))
+		return err;
 	*ret = e->u.size;
 	return NULL;
 }
@@ -960,11 +978,8 @@ static struct md_error *resolve_member(const char *kind, const char *bare, const
 	off = dt_member(bare, comp, NULL);
 	if (off < 0)
 		off = anon_member(bare, comp, false);
-	if (off < 0) {
-		if ((err = gdb_usable()))
-			return err;
-		return md_error_create(MD_ERR_LOOKUP, "no member %s", comp);
-	}
+	if (off < 0)
+		return no_such("member", comp);
 	code = dt_member(bare, comp, MEMBER_TYPE_REQUEST);
 
 	if (!rest) {
@@ -977,11 +992,8 @@ static struct md_error *resolve_member(const char *kind, const char *bare, const
 		size = dt_member(bare, comp, MEMBER_SIZE_REQUEST);
 		if (size < 0)
 			size = anon_member(bare, comp, true);
-		if (size < 0) {
-			if ((err = gdb_usable()))
-				return err;
-			return md_error_create(MD_ERR_LOOKUP, "no size for member %s", comp);
-		}
+		if (size < 0)
+			return no_such("size for member", comp);
 		ret->bit_offset = base_bits + (uint64_t)off * 8;
 		ret->bit_size = 0;
 		ret->size = size;
@@ -1009,11 +1021,8 @@ static struct md_error *resolve_member(const char *kind, const char *bare, const
 		return NULL;
 	off = anon_member(bare, path, false);
 	size = off >= 0 ? anon_member(bare, path, true) : -1;
-	if (off < 0 || size < 0) {
-		if ((err = gdb_usable()))
-			return err;
-		return md_error_create(MD_ERR_LOOKUP, "no member %s", path);
-	}
+	if (off < 0 || size < 0)
+		return no_such("member", path);
 	ret->bit_offset = base_bits + (uint64_t)off * 8;
 	ret->bit_size = 0;
 	ret->size = size;
@@ -1053,10 +1062,8 @@ static struct md_error *t_member(void *priv, const char *type, const char *membe
 	cache_add(e);
 	md_error_destroy(err);
 answer:
-	if (e->gdb_failed)
-		return gdb_failed_error("member", member);
-	if (!e->found)
-		return md_error_create(MD_ERR_LOOKUP, "%s has no member %s", type, member);
+	if ((err = cache_no_answer(e, "member", member)))
+		return md_error_wrap(err, "%s", type);
 	*ret = e->u.member;
 	return NULL;
 }
@@ -1093,10 +1100,8 @@ static struct md_error *t_enumerator(void *priv, const char *name, int64_t *ret)
 	e->u.value = value;
 	cache_add(e);
 answer:
-	if (e->gdb_failed)
-		return gdb_failed_error("enumerator", name);
-	if (!e->found)
-		return md_error_create(MD_ERR_LOOKUP, "no enumerator %s", name);
+	if ((err = cache_no_answer(e, "enumerator", name)))
+		return err;
 	*ret = e->u.value;
 	return NULL;
 }
