@@ -55,6 +55,14 @@ struct kdump_target {
 	 * page makedumpfile left out (see kt_read()).  NULL for ELF. */
 	unsigned char *dumped;
 	uint64_t dumped_pfns, dumped_page_size;	/* the header's block_size */
+	/* A file cut short in its page data (an incomplete copy): the pages
+	 * past its end, a bit per pfn of cut_page_size, so that a read of one
+	 * says so instead of reading past the end.  NULL if the file is whole;
+	 * a file cut in its headers is refused. */
+	unsigned char *cut;
+	uint64_t cut_pfns, cut_page_size, cut_pages;
+	uint64_t file_size, file_need;
+	char *truncation;	/* the warning, for md_kdump_target_truncation() */
 	addrxlat_ctx_t *xlat_ctx;
 	addrxlat_sys_t *xlat_sys;
 	char *vmcoreinfo;	/* raw text, NULL if the dump has none */
@@ -385,25 +393,36 @@ static struct md_error *read_error(struct kdump_target *kt, kdump_status st,
  * .data page by page after a read that met an excluded page), or fail with
  * a bogus "Decompression failed".  So each page is looked up in the
  * file's own bitmap first, as crash and makedumpfile do. */
-static size_t dumped_prefix(struct kdump_target *kt, enum md_addr_space space, uint64_t addr,
-			    size_t len, bool *excluded)
+static bool bit_set(const unsigned char *bits, uint64_t nbits, uint64_t i)
 {
-	const uint64_t page = kt->dumped_page_size;	/* a bit of the bitmap each */
+	return i < nbits && bits[i / 8] & (1 << (i % 8));
+}
+
+/* How much of [addr, addr + len) the file holds; where it stops, *missing
+ * says why (NULL when kdump_read() is left to say it: not mapped). */
+static size_t present_prefix(struct kdump_target *kt, enum md_addr_space space, uint64_t addr,
+			     size_t len, const char **missing)
+{
+	/* the smaller of the two bitmaps' pages, so each piece is in one page of both */
+	const uint64_t page = kt->dumped && (!kt->cut || kt->dumped_page_size < kt->cut_page_size) ?
+			      kt->dumped_page_size : kt->cut_page_size;
 	size_t done = 0;
 
-	*excluded = false;
+	*missing = NULL;
 	while (done < len) {
 		addrxlat_fulladdr_t fa = {
 			addr + done, space == MD_PHYSADDR ? ADDRXLAT_KPHYSADDR : ADDRXLAT_KVADDR };
 		size_t piece = page - ((addr + done) & (page - 1));
-		uint64_t pfn;
 
 		if (space != MD_PHYSADDR &&
 		    addrxlat_fulladdr_conv(&fa, ADDRXLAT_KPHYSADDR, kt->xlat_ctx, kt->xlat_sys) != ADDRXLAT_OK)
 			break;	/* not mapped: kdump_read() says so itself */
-		pfn = fa.addr / page;
-		if (pfn >= kt->dumped_pfns || !(kt->dumped[pfn / 8] & (1 << (pfn % 8)))) {
-			*excluded = true;
+		if (kt->cut && bit_set(kt->cut, kt->cut_pfns, fa.addr / kt->cut_page_size)) {
+			*missing = "past the end of the truncated file";
+			break;
+		}
+		if (kt->dumped && !bit_set(kt->dumped, kt->dumped_pfns, fa.addr / kt->dumped_page_size)) {
+			*missing = "excluded by makedumpfile";
 			break;
 		}
 		done += piece < len - done ? piece : len - done;
@@ -416,24 +435,24 @@ static struct md_error *kt_read(void *priv, enum md_addr_space space, uint64_t a
 {
 	struct kdump_target *kt = priv;
 	kdump_addrspace_t as = space == MD_PHYSADDR ? KDUMP_KPHYSADDR : KDUMP_KVADDR;
-	size_t got = len, dumped;
-	bool excluded;
+	size_t got = len, present;
+	const char *missing;
 	kdump_status st;
 
 	if (len == 0)
 		return NULL;
-	if (kt->dumped && (dumped = dumped_prefix(kt, space, addr, len, &excluded)) < len &&
-	    excluded) {
+	if ((kt->dumped || kt->cut) && (present = present_prefix(kt, space, addr, len, &missing)) < len &&
+	    missing) {
 		struct md_error *err;
 
-		if (dumped && (err = kt_read(priv, space, addr, buf, dumped)))
+		if (present && (err = kt_read(priv, space, addr, buf, present)))
 			return err;
-		if (dumped)
+		if (present)
 			return md_error_create(MD_ERR_FAULT, "reading 0x%" PRIx64 " (%s): at 0x%" PRIx64
-					       ": page not in the dump: excluded by makedumpfile",
-					       addr, space_name(space), addr + dumped);
+					       ": page not in the dump: %s",
+					       addr, space_name(space), addr + present, missing);
 		return md_error_create(MD_ERR_FAULT, "reading 0x%" PRIx64 " (%s): page not in the "
-				       "dump: excluded by makedumpfile", addr, space_name(space));
+				       "dump: %s", addr, space_name(space), missing);
 	}
 	st = kdump_read(kt->kd, as, addr, buf, &got);
 	if (st == KDUMP_OK && got == len)
@@ -483,24 +502,76 @@ static struct md_error *truncated(struct kdump_target *kt, uint64_t have, uint64
 			       kt->vmcore_path, have, need);
 }
 
+/* A page past the end of a truncated file (cut_page_size pages). */
+static void mark_cut(struct kdump_target *kt, uint64_t pfn)
+{
+	if (pfn < kt->cut_pfns && !bit_set(kt->cut, kt->cut_pfns, pfn)) {
+		kt->cut[pfn / 8] |= 1 << (pfn % 8);
+		kt->cut_pages++;
+	}
+}
+
+static struct md_error *new_cut_bitmap(struct kdump_target *kt, uint64_t pfns, uint64_t page_size,
+				       uint64_t fsize, uint64_t need)
+{
+	if (!(kt->cut = calloc(pfns / 8 + 1, 1)))
+		return nomem();
+	kt->cut_pfns = pfns;
+	kt->cut_page_size = page_size;
+	kt->file_size = fsize;
+	kt->file_need = need;
+	return NULL;
+}
+
+/* The page size of an ELF dump's segments: x86-64's, the only
+ * architecture memdiag reads. */
+#define ELF_DUMP_PAGE 4096
+
 /* libkdumpfile opens a cut-off ELF dump and fails later, obscurely:
- * compare what the program headers promise with the file. */
+ * compare what the program headers promise with the file.  Cut in its
+ * notes, it is refused; cut in its page data, the pages past the end are
+ * marked and the rest is read. */
 static struct md_error *check_elf_length(struct kdump_target *kt, uint64_t fsize)
 {
 	Elf *elf = elf_begin(kt->vmcore_fd, ELF_C_READ_MMAP, NULL);
-	uint64_t need = 0;
-	size_t n;
+	uint64_t need = 0, notes = 0, top = 0;
+	struct md_error *err = NULL;
+	GElf_Phdr ph;
+	size_t n = 0;
 
-	if (elf && !elf_getphdrnum(elf, &n)) {
-		for (size_t i = 0; i < n; i++) {
-			GElf_Phdr ph;
-
-			if (gelf_getphdr(elf, i, &ph) && ph.p_offset + ph.p_filesz > need)
-				need = ph.p_offset + ph.p_filesz;
-		}
+	if (!elf || elf_getphdrnum(elf, &n))
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!gelf_getphdr(elf, i, &ph))
+			continue;
+		need = ph.p_offset + ph.p_filesz > need ? ph.p_offset + ph.p_filesz : need;
+		if (ph.p_type == PT_NOTE && ph.p_offset + ph.p_filesz > notes)
+			notes = ph.p_offset + ph.p_filesz;
+		if (ph.p_type == PT_LOAD && ph.p_paddr + ph.p_memsz > top)
+			top = ph.p_paddr + ph.p_memsz;
 	}
+	if (need <= fsize)
+		goto out;
+	if (notes > fsize) {
+		err = truncated(kt, fsize, need);
+		goto out;
+	}
+	if ((err = new_cut_bitmap(kt, top / ELF_DUMP_PAGE + 1, ELF_DUMP_PAGE, fsize, need)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t first;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || ph.p_offset + ph.p_filesz <= fsize)
+			continue;
+		/* from the page that holds the file's end to the segment's */
+		first = fsize > ph.p_offset ? ph.p_paddr + (fsize - ph.p_offset) : ph.p_paddr;
+		for (uint64_t pa = first & ~(uint64_t)(ELF_DUMP_PAGE - 1); pa < ph.p_paddr + ph.p_filesz;
+		     pa += ELF_DUMP_PAGE)
+			mark_cut(kt, pa / ELF_DUMP_PAGE);
+	}
+out:
 	elf_end(elf);
-	return need > fsize ? truncated(kt, fsize, need) : NULL;
+	return err;
 }
 
 /* makedumpfile's kdump-compressed layout (its diskdump_mod.h), as far as
@@ -576,6 +647,45 @@ static struct md_error *load_dumped_bitmap(struct kdump_target *kt, uint64_t off
 	return NULL;
 }
 
+/* A kdump-compressed file cut in its page data: every dumped page whose
+ * data is past the end is marked.  The descriptors follow the dumped
+ * pages in pfn order.  (Its page tables are usually among the last pages
+ * written, allocated top-down at boot: then libkdumpfile cannot set up
+ * the translation, and libkdumpfile 0.5.1 leaks 104 bytes doing so.) */
+static struct md_error *mark_cut_pages(struct kdump_target *kt, uint64_t descs, uint64_t npages,
+				       uint64_t fsize)
+{
+	unsigned char buf[2048 * DD_DESC_SIZE];
+	uint64_t pfn = 0, i = 0, need = descs + npages * DD_DESC_SIZE;
+	struct md_error *err;
+
+	if ((err = new_cut_bitmap(kt, kt->dumped_pfns, kt->dumped_page_size, fsize, need)))
+		return err;
+	while (i < npages) {
+		uint64_t n = npages - i < 2048 ? npages - i : 2048;
+		ssize_t got = pread(kt->vmcore_fd, buf, n * DD_DESC_SIZE, descs + i * DD_DESC_SIZE);
+		uint64_t whole = got > 0 ? (uint64_t)got / DD_DESC_SIZE : 0;
+
+		for (uint64_t k = 0; k < n; k++, i++, pfn++) {
+			uint64_t off;
+
+			while (pfn < kt->dumped_pfns && !bit_set(kt->dumped, kt->dumped_pfns, pfn))
+				pfn++;
+			if (k >= whole) {
+				mark_cut(kt, pfn);
+				continue;
+			}
+			memcpy(&off, buf + k * DD_DESC_SIZE, sizeof(off));
+			off = kdump_d64toh(kt->kd, off) + dd_u32(kt, buf + k * DD_DESC_SIZE + 8);
+			if (off > fsize)
+				mark_cut(kt, pfn);
+			if (off > kt->file_need)
+				kt->file_need = off;
+		}
+	}
+	return NULL;
+}
+
 static struct md_error *check_diskdump_length(struct kdump_target *kt, uint64_t fsize)
 {
 	unsigned char h[DD_HEADER_END], split[4];
@@ -602,10 +712,11 @@ static struct md_error *check_diskdump_length(struct kdump_target *kt, uint64_t 
 		return truncated(kt, fsize, descs);
 	if ((err = load_dumped_bitmap(kt, bitmap + bitmap_len / 2, bitmap_len / 2, block)))
 		return err;
+	/* Cut in its descriptors, nothing past the cut can be found. */
 	if (descs + npages * DD_DESC_SIZE > fsize)
 		return truncated(kt, fsize, descs + npages * DD_DESC_SIZE);
 	end = data_end(kt, descs, npages);
-	return end > fsize ? truncated(kt, fsize, end) : NULL;
+	return end > fsize ? mark_cut_pages(kt, descs, npages, fsize) : NULL;
 }
 
 static struct md_error *check_dump_length(struct kdump_target *kt)
@@ -700,7 +811,7 @@ static struct md_error *open_dump(struct kdump_target *kt)
 	    (err = read_vmcoreinfo(kt)))
 		return err;
 	/* For the dumped-page check: translation as set up above. */
-	if (kt->dumped && kdump_get_addrxlat(kt->kd, &kt->xlat_ctx, &kt->xlat_sys) != KDUMP_OK)
+	if ((kt->dumped || kt->cut) && kdump_get_addrxlat(kt->kd, &kt->xlat_ctx, &kt->xlat_sys) != KDUMP_OK)
 		return dump_error(kt, "no address translation");
 	return NULL;
 }
@@ -886,6 +997,21 @@ static const struct md_target_ops kdump_target_ops = {
 /* ------------------------------------------------------------------------ */
 /* Open and close                                                           */
 
+/* The warning for a file cut in its page data. */
+static struct md_error *describe_truncation(struct kdump_target *kt)
+{
+	if (!kt->cut || !kt->cut_pages)
+		return NULL;
+	if (asprintf(&kt->truncation, "%s: truncated dump: the file has %" PRIu64 " bytes of the "
+		     "%" PRIu64 " it needs (an incomplete copy?); %" PRIu64 " pages (%" PRIu64 " MiB) "
+		     "past its end are missing, the rest is read", kt->vmcore_path, kt->file_size,
+		     kt->file_need, kt->cut_pages, (kt->cut_pages * kt->cut_page_size) >> 20) < 0) {
+		kt->truncation = NULL;
+		return nomem();
+	}
+	return NULL;
+}
+
 struct md_error *md_kdump_target_open(const char *vmlinux, const char *vmcore,
 				      struct md_target **ret)
 {
@@ -900,12 +1026,27 @@ struct md_error *md_kdump_target_open(const char *vmlinux, const char *vmcore,
 	kt->vmcore_path = vmcore;
 	kt->vmlinux_fd = kt->vmcore_fd = -1;
 	if ((err = open_vmlinux(kt)) || (err = open_dump(kt)) || (err = compare_release(kt)) ||
-	    (err = compare_banner(kt))) {
+	    (err = compare_banner(kt)) || (err = describe_truncation(kt))) {
+		if (kt->cut_pages && md_error_root_code(err) != MD_ERR_NOMEM) {
+			/* libkdumpfile's own complaint ("Decompression failed")
+			 * would hide the cause: the page tables or the banner
+			 * are past the end. */
+			md_error_destroy(err);
+			err = md_error_create(MD_ERR_FORMAT, "%s: truncated dump: the file has %" PRIu64
+					      " bytes of the %" PRIu64 " it needs, and the pages needed "
+					      "to open it (page tables, linux_banner) are past its end "
+					      "(an incomplete copy?)", vmcore, kt->file_size, kt->file_need);
+		}
 		md_kdump_target_close(&kt->target);
 		return err;
 	}
 	*ret = &kt->target;
 	return NULL;
+}
+
+const char *md_kdump_target_truncation(const struct md_target *t)
+{
+	return ((const struct kdump_target *)t->priv)->truncation;
 }
 
 void md_kdump_target_close(struct md_target *t)
@@ -917,6 +1058,8 @@ void md_kdump_target_close(struct md_target *t)
 	kt = t->priv;
 	free(kt->vmcoreinfo);
 	free(kt->dumped);
+	free(kt->cut);
+	free(kt->truncation);
 	if (kt->xlat_ctx)
 		addrxlat_ctx_decref(kt->xlat_ctx);
 	if (kt->xlat_sys)

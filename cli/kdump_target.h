@@ -15,10 +15,16 @@
 
 /* Open VMCORE (ELF, kdump-compressed or makedumpfile-filtered) with the
  * VMLINUX it was taken from.  Errors: MD_ERR_OS (cannot open a file),
- * MD_ERR_FORMAT (not a dump, truncated, not a vmlinux, no BTF),
+ * MD_ERR_FORMAT (not a dump, truncated in its headers or before the
+ * kernel's banner, not a vmlinux, no BTF),
  * MD_ERR_MISMATCH (different builds). */
 struct md_error *md_kdump_target_open(const char *vmlinux, const char *vmcore,
 				      struct md_target **ret);
+
+/* A file cut short in its page data is opened: the pages past its end
+ * read as missing (MD_ERR_FAULT, "past the end of the truncated file").
+ * Then this says so, for a warning; NULL for a whole file. */
+const char *md_kdump_target_truncation(const struct md_target *t);
 
 /* Frees everything; NULL is ignored. */
 void md_kdump_target_close(struct md_target *t);

@@ -106,6 +106,8 @@ int main(int argc, char **argv)
 	md_kdump_target_set_interrupt_flag(&interrupted);
 	if ((err = md_kdump_target_open(argv[first], argv[first + 1], &target)))
 		return fail("", err);
+	if (md_kdump_target_truncation(target))
+		fprintf(stderr, "memdiag: warning: %s\n", md_kdump_target_truncation(target));
 	if ((err = md_session_create(target, &session))) {
 		status = fail(argv[first + 1], err);
 		goto out;

@@ -546,23 +546,31 @@ static void compute(struct calc *c)
 	struct value buffers = blockdev_pages(c);
 	struct value available, cached, swap_total, swap_free, x;
 	struct hstates h;
-	int64_t wmark_low = 0;
+	struct value wmarks = known(0);
 
 	if (!swapcache.ok && !swapcache.why[0])
 		swapcache = known(0);
 
 	/* si_mem_available(): for_each_zone() sums low_wmark_pages() */
-	for (size_t i = 0; i < c->v->nr_zones; i++)
-		wmark_low += c->v->zones[i].wmark_low;
-	available = depends(depends(sub(free, reserve), add(active_file, inactive_file)),
-			    add(sreclaimable, misc));
+	for (size_t i = 0; i < c->v->nr_zones && wmarks.ok; i++) {
+		const struct md_vmstat_zone *z = &c->v->zones[i];
+
+		if (z->read)
+			wmarks.v += z->wmark_low;
+		else
+			wmarks = unknown("node %u zone %u unreadable: its low watermark is unknown", z->nid,
+					 z->index);
+	}
+	available = depends(depends(depends(sub(free, reserve), add(active_file, inactive_file)),
+				    add(sreclaimable, misc)), wmarks);
 	if (available.ok) {
 		/* unsigned long arithmetic, as in the kernel */
 		uint64_t pagecache = active_file.v + inactive_file.v;
 		uint64_t reclaimable = sreclaimable.v + misc.v;
+		uint64_t wmark_low = wmarks.v;
 
-		pagecache -= pagecache / 2 < (uint64_t)wmark_low ? pagecache / 2 : (uint64_t)wmark_low;
-		reclaimable -= reclaimable / 2 < (uint64_t)wmark_low ? reclaimable / 2 : (uint64_t)wmark_low;
+		pagecache -= pagecache / 2 < wmark_low ? pagecache / 2 : wmark_low;
+		reclaimable -= reclaimable / 2 < wmark_low ? reclaimable / 2 : wmark_low;
 		available.v += pagecache + reclaimable;
 		if (available.v < 0)
 			available.v = 0;

@@ -168,6 +168,7 @@ static struct md_error *read_zone(struct md_session *s, struct md_vmstat *v,
 				      md_error_wrap(err, "node %u zone %u", z->nid, z->index));
 		return NULL;
 	}
+	z->read = true;
 	z->populated = md_get_u64(buf, l->zone_present) != 0;
 	z->managed = md_get_u64(buf, l->zone_managed);
 	/* include/linux/mmzone.h low_wmark_pages(): the watermark plus its boost */

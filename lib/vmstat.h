@@ -14,6 +14,7 @@ struct md_vmstat_zone {
 	unsigned int nid, index;
 	char name[32];
 	uint64_t address;		/* struct zone */
+	bool read;			/* the struct zone was read: the fields below hold */
 	bool populated;			/* present_pages != 0 */
 	uint64_t managed;		/* managed_pages */
 	uint64_t wmark_low;		/* low_wmark_pages(): _watermark[WMARK_LOW] + boost */
