@@ -403,9 +403,8 @@ static bool bit_set(const unsigned char *bits, uint64_t nbits, uint64_t i)
 static size_t present_prefix(struct kdump_target *kt, enum md_addr_space space, uint64_t addr,
 			     size_t len, const char **missing)
 {
-	/* the smaller of the two bitmaps' pages, so each piece is in one page of both */
-	const uint64_t page = kt->dumped && (!kt->cut || kt->dumped_page_size < kt->cut_page_size) ?
-			      kt->dumped_page_size : kt->cut_page_size;
+	/* when both bitmaps exist (a cut kdump file) their pages are the same */
+	const uint64_t page = kt->cut ? kt->cut_page_size : kt->dumped_page_size;
 	size_t done = 0;
 
 	*missing = NULL;
@@ -647,19 +646,20 @@ static struct md_error *load_dumped_bitmap(struct kdump_target *kt, uint64_t off
 	return NULL;
 }
 
-/* A kdump-compressed file cut in its page data: every dumped page whose
- * data is past the end is marked.  The descriptors follow the dumped
+/* A kdump-compressed file cut in its page data (end: where the data
+ * should end, data_end()): every dumped page whose data is past the end
+ * is marked.  The descriptors follow the dumped
  * pages in pfn order.  (Its page tables are usually among the last pages
  * written, allocated top-down at boot: then libkdumpfile cannot set up
  * the translation, and libkdumpfile 0.5.1 leaks 104 bytes doing so.) */
 static struct md_error *mark_cut_pages(struct kdump_target *kt, uint64_t descs, uint64_t npages,
-				       uint64_t fsize)
+				       uint64_t fsize, uint64_t end)
 {
 	unsigned char buf[2048 * DD_DESC_SIZE];
-	uint64_t pfn = 0, i = 0, need = descs + npages * DD_DESC_SIZE;
+	uint64_t pfn = 0, i = 0;
 	struct md_error *err;
 
-	if ((err = new_cut_bitmap(kt, kt->dumped_pfns, kt->dumped_page_size, fsize, need)))
+	if ((err = new_cut_bitmap(kt, kt->dumped_pfns, kt->dumped_page_size, fsize, end)))
 		return err;
 	while (i < npages) {
 		uint64_t n = npages - i < 2048 ? npages - i : 2048;
@@ -679,8 +679,6 @@ static struct md_error *mark_cut_pages(struct kdump_target *kt, uint64_t descs, 
 			off = kdump_d64toh(kt->kd, off) + dd_u32(kt, buf + k * DD_DESC_SIZE + 8);
 			if (off > fsize)
 				mark_cut(kt, pfn);
-			if (off > kt->file_need)
-				kt->file_need = off;
 		}
 	}
 	return NULL;
@@ -716,7 +714,7 @@ static struct md_error *check_diskdump_length(struct kdump_target *kt, uint64_t 
 	if (descs + npages * DD_DESC_SIZE > fsize)
 		return truncated(kt, fsize, descs + npages * DD_DESC_SIZE);
 	end = data_end(kt, descs, npages);
-	return end > fsize ? mark_cut_pages(kt, descs, npages, fsize) : NULL;
+	return end > fsize ? mark_cut_pages(kt, descs, npages, fsize, end) : NULL;
 }
 
 static struct md_error *check_dump_length(struct kdump_target *kt)
