@@ -29,8 +29,9 @@
  *   - pc->cmd_cleanup is set: if crash longjmps out anyway, restore_sanity()
  *     calls it, and it puts the signals back and abandons the session (it
  *     may be half-updated, so it is leaked rather than freed).
- * crash 8.0.2's gdb segfaults on some look-ups (on Debian's 6.12 vmlinux,
- * any name that is not a struct or union tag: `ptype int`, `p PG_slab`).
+ * crash 8.0.2's gdb can segfault in a look-up: opening a 6.2+ kernel's dump,
+ * crash corrupts its own heap (an 8 KiB NMI stack read into a malloc(0)
+ * IRQ stack buffer in x86_64_init()), and gdb meets the damage first.
  * crash survives that by the same longjmp; the look-up it died in is then
  * remembered as failed, so the next command gets an error, not a segfault.
  */
@@ -770,8 +771,8 @@ static const struct bitfield *layout_find(const struct layout *l, const char *pa
 /* ------------------------------------------------------------------------ */
 /* Types from the vmlinux's BTF, when it has one                            */
 
-/* crash 8.0.2's gdb cannot read Debian 6.12's DWARF (it segfaults on nearly
- * every look-up), and each gdb answer costs milliseconds.  The vmlinux crash
+/* Each gdb answer costs milliseconds, and crash 8.0.2's gdb segfaults on
+ * nearly every look-up on a 6.2+ kernel's dump (see the top).  The vmlinux crash
  * loaded carries the same types as BTF (CONFIG_DEBUG_INFO_BTF), which the
  * standalone program reads too: use it, and gdb only for a vmlinux without
  * or when the environment says MEMDIAG_TYPES=gdb. */

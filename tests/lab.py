@@ -1,5 +1,6 @@
 """Helpers shared by the tests: lab dumps and the peer tools run on them."""
 
+import functools
 import json
 import os
 import re
@@ -67,12 +68,27 @@ def drop_started(text):
     return text
 
 
+@functools.lru_cache(None)
+def crash_malloc0():
+    """tests/crash_malloc0.c built: crash 8.0.2 runs with it preloaded."""
+    so = os.path.join(REPO, "build", "tests", "crash_malloc0.so")
+    os.makedirs(os.path.dirname(so), exist_ok=True)
+    p = subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", so, os.path.join(REPO, "tests", "crash_malloc0.c")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert p.returncode == 0, "building crash_malloc0.so failed:\n" + p.stdout
+    return so
+
+
 def crash(outdir, commands, env=None):
     """Run crash 8.0.2 in batch mode on a lab dump; returns its output.
     env: extra environment variables (e.g. MEMDIAG_TYPES=gdb).
 
     crash 8.0.2 cannot load 6.12's module list ("invalid structure member
     offset: module_core_size", the layout changed in 6.4): --no_modules there.
+    It runs with tests/crash_malloc0.c preloaded: on 6.12 it otherwise reads
+    8 KiB NMI stacks into a malloc(0) block at start-up and goes on with a
+    corrupt heap.  When crash ends on a signal, the output ends with a line
+    saying so (its buffered output is lost then).
     """
     # crash's own `eval` of STARTED, run first, shows that crash got through
     # its start-up; its 4 lines are taken out of what is returned.
@@ -80,20 +96,16 @@ def crash(outdir, commands, env=None):
         f.write("eval %#x\n" % STARTED + "\n".join(commands) + "\nquit\n")
     try:
         extra = [] if info(outdir)["kernel_release"].startswith("6.1.") else ["--no_modules"]
-        for _ in range(4):
-            p = subprocess.run(["crash", "-s"] + extra + ["-i", f.name, os.path.join(outdir, "vmlinux"),
-                               os.path.join(outdir, "vmcore")], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=300,
-                               env=dict(os.environ, **(env or {})))
-            # crash 8.0.2 corrupts its own heap at start-up on some 6.12 dumps
-            # ("malloc(): unsorted double linked list corrupted", "corrupted
-            # double-linked list", or a silent end before any command ran), with
-            # no extension loaded: try again.
-            started = re.search(r"^hexadecimal: %x\b" % STARTED, p.stdout, re.M)
-            if started and p.returncode != -6 and \
-                    not re.search(r"malloc\(\): |corrupted double-linked list", p.stdout):
-                break
-        return drop_started(p.stdout)
+        p = subprocess.run(["crash", "-s"] + extra + ["-i", f.name, os.path.join(outdir, "vmlinux"),
+                           os.path.join(outdir, "vmcore")], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=300,
+                           env=dict(os.environ, LD_PRELOAD=crash_malloc0(), **(env or {})))
+        out = drop_started(p.stdout)
+        if p.returncode < 0:
+            out += "\n[crash ended on signal %d%s]\n" % (
+                -p.returncode, "" if re.search(r"^hexadecimal: %x\b" % STARTED, p.stdout, re.M)
+                else ", before it got through its start-up")
+        return out
     finally:
         os.unlink(f.name)
 

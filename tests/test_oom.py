@@ -201,20 +201,20 @@ def test_no_false_anomalies_and_the_hog_first():
 
 
 def test_extension_prints_the_same():
-    """crash with memdiag.so prints the standalone program's lines (on 6.12 ELF
-    only: crash 8.0.2 corrupts its heap opening 6.12's compressed dumps)."""
+    """crash with memdiag.so prints the standalone program's lines, on the ELF
+    and kdump dumps of both kernels."""
     for k in KERNELS:
-        for s in ("oom", "oom-null-chosen"):
-            def case(k=k, s=s):
+        for s, f in [(s, f) for s in ("oom", "oom-null-chosen") for f in ("elf", "kdump")]:
+            def case(k=k, s=s, f=f):
                 build("build/memdiag.so")
-                out = dump(k, s, "elf")
+                out = dump(k, s, f)
                 ours = memdiag(out, "oomstate").stdout.splitlines()
                 text, session = crash_extension(out, "oomstate")
                 theirs = text.splitlines()
                 assert len(ours) > 20
                 missing = [l for l in ours if l not in theirs]
                 assert not missing, "lines missing in crash: %s\ncrash printed:\n%s" % (missing[:5], session[-3000:])
-            yield "%s/%s" % (k, s), case
+            yield "%s/%s/%s" % (k, s, f), case
 
 
 def member_offset(out, type_, member):
