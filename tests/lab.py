@@ -59,15 +59,6 @@ def slabinfo(outdir):
 STARTED = 0x4d4453
 
 
-def drop_started(text):
-    """text without the 4 lines of `eval STARTED` (hexadecimal .. binary)."""
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if re.match(r"^hexadecimal: %x\b" % STARTED, line):
-            return "\n".join(lines[:i] + lines[i + 4:])
-    return text
-
-
 @functools.lru_cache(None)
 def crash_malloc0():
     """tests/crash_malloc0.c built: crash 8.0.2 runs with it preloaded."""
@@ -100,11 +91,13 @@ def crash(outdir, commands, env=None):
                            os.path.join(outdir, "vmcore")], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=300,
                            env=dict(os.environ, LD_PRELOAD=crash_malloc0(), **(env or {})))
-        out = drop_started(p.stdout)
+        # The marker prints 4 lines: hexadecimal, decimal, octal, binary.
+        lines = p.stdout.split("\n")
+        at = next((i for i, l in enumerate(lines) if re.match(r"^hexadecimal: %x\b" % STARTED, l)), None)
+        out = p.stdout if at is None else "\n".join(lines[:at] + lines[at + 4:])
         if p.returncode < 0:
             out += "\n[crash ended on signal %d%s]\n" % (
-                -p.returncode, "" if re.search(r"^hexadecimal: %x\b" % STARTED, p.stdout, re.M)
-                else ", before it got through its start-up")
+                -p.returncode, "" if at is not None else ", before it got through its start-up")
         return out
     finally:
         os.unlink(f.name)
