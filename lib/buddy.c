@@ -13,6 +13,7 @@
 #include "array.h"
 #include "buddy.h"
 #include "output.h"
+#include "vmstat.h"
 
 struct buddy_layout {
 	uint64_t zone_size, node_zones, nr_node_zones;
@@ -20,7 +21,7 @@ struct buddy_layout {
 	uint64_t pageset, start_pfn, managed, spanned, present, name, free_area, vm_stat;
 	uint64_t free_area_size, free_list, nr_free;
 	uint64_t page_lru, page_private;
-	uint64_t pcp_count;
+	uint64_t pcp_count;		/* from the per-CPU pointer pageset; MD_NO_OFFSET: unknown */
 	int64_t nr_free_pages_item, nr_free_cma_item;	/* -1 if absent */
 };
 
@@ -30,7 +31,7 @@ static struct md_error *resolve_layout(struct md_session *s, struct buddy_layout
 				       struct md_buddy *b)
 {
 	struct md_member free_area, node_zones, free_list, lowmem;
-	uint64_t highatomic_free = MD_NO_OFFSET;
+	uint64_t highatomic_free = MD_NO_OFFSET, old_pageset = MD_NO_OFFSET, old_pcp = MD_NO_OFFSET;
 	int64_t nr_types;
 	struct md_error *err;
 
@@ -42,7 +43,12 @@ static struct md_error *resolve_layout(struct md_session *s, struct buddy_layout
 		 * "fix over-subtraction of highatomic reserve"): the watermark
 		 * check subtracts those, not the whole reserve. */
 		{ "struct zone", "nr_free_highatomic", &highatomic_free, 1 },
-		{ "struct zone", "per_cpu_pageset", &l->pageset },
+		{ "struct zone", "per_cpu_pageset", &l->pageset, 1 },
+		/* Linux kernel commit 28f836b6777b ("mm/page_alloc: split per
+		 * cpu page lists and zone stats") (in v5.14): before it the
+		 * per-CPU lists were zone->pageset->pcp. */
+		{ "struct zone", "pageset", &old_pageset, 1 },
+		{ "struct per_cpu_pageset", "pcp", &old_pcp, 1 },
 		{ "struct zone", "zone_start_pfn", &l->start_pfn },
 		{ "struct zone", "managed_pages", &l->managed },
 		{ "struct zone", "spanned_pages", &l->spanned },
@@ -66,6 +72,12 @@ static struct md_error *resolve_layout(struct md_session *s, struct buddy_layout
 		return err;
 	if (highatomic_free != MD_NO_OFFSET)
 		l->highatomic = highatomic_free;
+	if (l->pageset == MD_NO_OFFSET && old_pageset != MD_NO_OFFSET && old_pcp != MD_NO_OFFSET) {
+		l->pageset = old_pageset;
+		l->pcp_count += old_pcp;
+	} else if (l->pageset == MD_NO_OFFSET) {
+		l->pcp_count = MD_NO_OFFSET;
+	}
 	l->free_area = free_area.bit_offset / 8;
 	l->free_list = free_list.bit_offset / 8;
 	l->lowmem_reserve = lowmem.bit_offset / 8;
@@ -202,8 +214,13 @@ static void read_pcp(struct md_session *s, const struct buddy_layout *l, const u
 		     struct md_buddy_zone *z)
 {
 	const struct md_kernel *k = &s->kernel;
-	uint64_t pageset = md_get_u64(zone, l->pageset);
+	uint64_t pageset;
 
+	if (l->pcp_count == MD_NO_OFFSET) {
+		zone_error(z, "per-CPU page lists not counted: struct zone has neither per_cpu_pageset nor pageset");
+		return;
+	}
+	pageset = md_get_u64(zone, l->pageset);
 	z->pcp_known = true;
 	for (unsigned int cpu = 0; cpu < k->nr_cpus; cpu++) {
 		uint32_t count;
@@ -295,6 +312,35 @@ static struct md_error *read_nodes(struct walk *w, struct md_buddy *b, unsigned 
 	return NULL;
 }
 
+/* NR_FREE_PAGES with the per-CPU deltas not yet folded, as
+ * zone_page_state_snapshot() (mm/vmstat.c) adds them: only that sum equals
+ * the pages on the lists at an arbitrary instant.  lib/vmstat.c reads them. */
+static void read_free_deltas(struct md_session *s, const struct buddy_layout *l, struct md_buddy *b)
+{
+	struct md_vmstat *v;
+	struct md_error *err = md_vmstat_read(s, &v);
+
+	if (err) {
+		md_messages_add_error(&b->errors, &b->nr_errors,
+				      md_error_wrap(err, "NR_FREE_PAGES's per-CPU deltas not read"));
+		return;
+	}
+	for (size_t i = 0; i < b->nr_zones; i++) {
+		struct md_buddy_zone *z = &b->zones[i];
+
+		for (size_t j = 0; j < v->nr_zones; j++) {
+			const struct md_vmstat_zone *vz = &v->zones[j];
+
+			if (vz->address != z->address || !vz->pcpu || l->nr_free_pages_item < 0 ||
+			    l->nr_free_pages_item >= (int64_t)v->nr_zone_items)
+				continue;
+			z->nr_free_pages_pcpu = vz->pcpu[l->nr_free_pages_item];
+			z->nr_free_pages_pcpu_known = true;
+		}
+	}
+	md_vmstat_destroy(v);
+}
+
 struct md_error *md_buddy_read(struct md_session *s, bool keep_blocks, struct md_buddy **ret)
 {
 	struct buddy_layout l;
@@ -318,6 +364,7 @@ struct md_error *md_buddy_read(struct md_session *s, bool keep_blocks, struct md
 	}
 	if ((err = read_nodes(&w, b, zone)))
 		goto fail;
+	read_free_deltas(s, &l, b);
 	free(w.seen);
 	free(zone);
 	*ret = b;
@@ -513,6 +560,7 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 {
 	char h1[32], h2[32];
 	bool nr_free_ok = true;
+	int64_t exact_free = z->nr_free_pages + (z->nr_free_pages_pcpu_known ? z->nr_free_pages_pcpu : 0);
 	char *verdict;
 
 	md_printf(out, "\nNODE %u  ZONE %s  (struct zone 0x%016" PRIx64 ", pfn 0x%" PRIx64 "-0x%" PRIx64
@@ -539,14 +587,17 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 			  PRIu64 "\n", o, order_blocks(b, z, o), z->nr_free[o]);
 	}
 	md_printf(out, "  free pages: %" PRIu64 " (%s) on the lists; nr_free per order: %s; "
-		  "NR_FREE_PAGES %" PRId64 ": %s\n", z->free_pages,
+		  "NR_FREE_PAGES %" PRId64, z->free_pages,
 		  md_human_bytes(z->free_pages * s->kernel.page_size, h1),
-		  nr_free_ok ? "verified" : "differs (above)", z->nr_free_pages,
-		  (int64_t)z->free_pages == z->nr_free_pages ? "verified" : "differs");
-	if ((int64_t)z->free_pages != z->nr_free_pages)
-		md_printf(out, "  ! the lists hold %" PRId64 " pages %s than NR_FREE_PAGES\n",
-			  (int64_t)z->free_pages - z->nr_free_pages,
-			  (int64_t)z->free_pages > z->nr_free_pages ? "more" : "fewer");
+		  nr_free_ok ? "verified" : "differs (above)", z->nr_free_pages);
+	if (z->nr_free_pages_pcpu_known)
+		md_printf(out, " %+" PRId64 " per-CPU", z->nr_free_pages_pcpu);
+	md_printf(out, ": %s\n", (int64_t)z->free_pages == exact_free ? "verified" : "differs");
+	if ((int64_t)z->free_pages != exact_free)
+		md_printf(out, "  ! the lists hold %" PRId64 " pages %s than NR_FREE_PAGES%s\n",
+			  (int64_t)z->free_pages - exact_free,
+			  (int64_t)z->free_pages > exact_free ? "more" : "fewer",
+			  z->nr_free_pages_pcpu_known ? " with its per-CPU deltas" : "");
 	if (z->pcp_known)
 		md_printf(out, "  per-CPU lists: %" PRIu64 " pages (%s), not counted as free above\n",
 			  z->pcp_pages, md_human_bytes(z->pcp_pages * s->kernel.page_size, h2));
@@ -614,6 +665,8 @@ static struct json_object *zone_json(struct md_session *s, const struct md_buddy
 	json_object_object_add(o, "nr_free", u64_array(z->nr_free, b->nr_orders));
 	json_object_object_add(o, "free_pages", json_object_new_int64(z->free_pages));
 	json_object_object_add(o, "nr_free_pages_counter", json_object_new_int64(z->nr_free_pages));
+	json_object_object_add(o, "nr_free_pages_pcpu_delta", z->nr_free_pages_pcpu_known ?
+			       json_object_new_int64(z->nr_free_pages_pcpu) : NULL);
 	json_object_object_add(o, "pcp_pages", z->pcp_known ? json_object_new_int64(z->pcp_pages) : NULL);
 	json_object_object_add(o, "watermark_min", json_object_new_int64(z->wmark[0]));
 	json_object_object_add(o, "watermark_low", json_object_new_int64(z->wmark[1]));

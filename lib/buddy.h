@@ -29,6 +29,8 @@ struct md_buddy_zone {
 	bool list_broken[MD_BUDDY_MAX_ORDERS][MD_BUDDY_MAX_TYPES];
 	uint64_t free_pages;			/* walked: sum of blocks << order */
 	int64_t nr_free_pages;			/* vm_stat[NR_FREE_PAGES] */
+	int64_t nr_free_pages_pcpu;		/* its per-CPU deltas not yet folded */
+	bool nr_free_pages_pcpu_known;
 	int64_t nr_free_cma;			/* vm_stat[NR_FREE_CMA_PAGES], 0 without CMA */
 	uint64_t pcp_pages;			/* pages on the per-CPU lists */
 	bool pcp_known;

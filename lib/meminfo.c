@@ -612,7 +612,10 @@ static void compute(struct calc *c)
 	add_line(c, "KernelStack", counter(c, MD_VMSTAT_NODE, "NR_KERNEL_STACK_KB", false, 1), true, true);
 	/* CONFIG_SHADOW_CALL_STACK, also in kB */
 	add_line(c, "ShadowCallStack", counter(c, MD_VMSTAT_NODE, "NR_KERNEL_SCS_KB", true, 1), true, true);
-	pages_line(c, "PageTables", node_pages(c, "NR_PAGETABLE"));
+	/* Linux kernel commit f0c0c115fb81 ("mm: memcontrol: account
+	 * pagetables per node") (in v5.11) made it a node item. */
+	pages_line(c, "PageTables", counter(c, md_vmstat_kind_of(c->v, "nr_page_table_pages", MD_VMSTAT_NODE),
+					    "NR_PAGETABLE", false, c->page_kb));
 	/* 6.0 "mm: add NR_SECONDARY_PAGETABLE to count secondary page table uses" */
 	pages_line(c, "SecPageTables", counter(c, MD_VMSTAT_NODE, "NR_SECONDARY_PAGETABLE", true, c->page_kb));
 	add_line(c, "NFS_Unstable", known(0), true, false);
@@ -621,11 +624,9 @@ static void compute(struct calc *c)
 	pages_line_exact(c, "CommitLimit", commit_limit(c, totalram, &h, swap_total));
 	pages_line_exact(c, "Committed_AS", committed(c));
 
-	/* x86-64 VMALLOC_TOTAL: VMALLOC_END - VMALLOC_START, 32 TiB (12800 TiB
-	 * with 5-level paging) less one byte */
-	x = variable(c, "__pgtable_l5_enabled", 4, false);
-	add_line(c, "VmallocTotal", known((((x.ok && x.v) ? 12800ULL << 40 : MD_VMALLOC_SIZE) - 1) >> 10),
-		 true, false);
+	/* x86-64 VMALLOC_TOTAL: VMALLOC_END - VMALLOC_START, one byte less
+	 * than the vmalloc area */
+	add_line(c, "VmallocTotal", known((c->s->kernel.vmalloc_size - 1) >> 10), true, false);
 	{
 		int64_t n;
 		struct md_error *err = md_vmalloc_nr_pages(c->s, &n);

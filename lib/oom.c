@@ -422,7 +422,7 @@ static bool direct_map_or_null(const struct md_session *s, uint64_t v)
  * (NULL for a memcg OOM), every other field in its range.  struct
  * alloc_context also starts with a zonelist, but its third word points
  * into the pgdat, where no memcg is. */
-static bool well_formed(const struct oom_ctx *c, const unsigned char *buf)
+static bool well_formed(struct oom_ctx *c, const unsigned char *buf)
 {
 	const struct oom_layout *l = &c->l;
 	uint64_t zonelist = md_get_u64(buf, l->oc_zonelist), memcg = md_get_u64(buf, l->oc_memcg);
@@ -444,8 +444,24 @@ static bool well_formed(const struct oom_ctx *c, const unsigned char *buf)
 	/* order -1 with no gfp_mask: a sysrq-triggered OOM. */
 	if (order < -1 || order >= (int32_t)l->nr_orders || (!gfp && order != -1))
 		return false;
-	return constraint >= 0 && constraint < l->nr_constraints &&
-	       total <= c->o->totalram + c->o->total_swap;
+	if (constraint < 0 || constraint >= l->nr_constraints || total > c->o->totalram + c->o->total_swap)
+		return false;
+	if (!zonelist) {
+		/* mm/memcontrol.c mem_cgroup_out_of_memory(): no nodemask, a
+		 * real mem_cgroup; once constrained_alloc() has set totalpages,
+		 * the constraint is CONSTRAINT_MEMCG (the last enumerator).
+		 * Stack words that look like the rest are common on 7.2. */
+		uint64_t max;
+		struct md_error *err;
+
+		if (md_get_u64(buf, l->oc_nodemask) || (total && constraint != l->nr_constraints - 1))
+			return false;
+		if ((err = memcg_totalpages(c, memcg, &max))) {
+			md_error_destroy(err);	/* not a mem_cgroup: not an oom_control */
+			return false;
+		}
+	}
+	return true;
 }
 
 static const char *constraint_name(int32_t constraint)
@@ -787,6 +803,21 @@ bool md_oom_in_progress(const struct md_oom *o, char *why, size_t len)
 	}
 	if (owner) {
 		snprintf(why, len, "oom_lock held by pid %d (%s)", owner->pid, owner->comm);
+		return true;
+	}
+	if (o->oom_lock_owner) {
+		/* The holder's task_struct is missing (a filtered dump can lose
+		 * its slab page): the log's last report names who invoked it. */
+		const char *h = o->report ? o->report->header : NULL;
+		const char *end = h ? strstr(h, " invoked oom-killer") : NULL;
+
+		if (end)
+			snprintf(why, len, "oom_lock held by task 0x%" PRIx64 " (not among the tasks read from the dump); the "
+				 "log's last OOM report: %.*s invoked oom-killer", o->oom_lock_owner,
+				 (int)(end - h), h);
+		else
+			snprintf(why, len, "oom_lock held by task 0x%" PRIx64 " (not among the tasks read from the dump)",
+				 o->oom_lock_owner);
 		return true;
 	}
 	if ((v = victim(o, &i))) {

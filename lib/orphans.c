@@ -93,10 +93,22 @@ static void resolve_page_layout(struct md_session *s, struct page_layout *l)
 	struct md_error *err;
 
 	if ((err = md_member_offset(s, "struct page", "flags", &l->flags)) ||
-	    (err = md_member_offset(s, "struct page", "compound_head", &l->compound_head)) ||
 	    (err = md_enumerator(s, "PG_head", &bit))) {
 		md_error_destroy(err);
 		return;
+	}
+	/* Linux kernel commit d50569612c29 ("mm: rename the 'compound_head'
+	 * field in the 'struct page' to 'compound_info'") (in v7.1). */
+	if ((err = md_member_offset(s, "struct page", "compound_head", &l->compound_head))) {
+		if (md_error_root_code(err) != MD_ERR_LOOKUP) {
+			md_error_destroy(err);
+			return;
+		}
+		md_error_destroy(err);
+		if ((err = md_member_offset(s, "struct page", "compound_info", &l->compound_head))) {
+			md_error_destroy(err);
+			return;
+		}
 	}
 	l->pg_head = 1ULL << bit;
 	if (!(err = md_member_offset(s, "struct folio", "_folio_order", &l->order))) {
@@ -134,8 +146,12 @@ static void page_extent(struct scan *sc, uint64_t pfn, uint64_t *first, uint64_t
 	if (!sc->page.known || !read_ok(sc->s, page + sc->page.compound_head, &head, 8) ||
 	    !read_ok(sc->s, page + sc->page.flags, &flags, 8))
 		return;
-	if (head & 1) {		/* a tail page: compound_head is the head | 1 */
-		page = head - 1;
+	if (head & 1) {
+		/* A tail page: compound_head is the head | 1.  7.1's
+		 * compound_info may instead hold a mask for the tail's own
+		 * address, all high bits set (include/linux/page-flags.h
+		 * _compound_head()): seen in Debian 7.2's dumps. */
+		page = head - 1 >= k->vmemmap && head - 1 < MD_MODULES_VADDR ? head - 1 : page & head;
 		if (page < k->vmemmap || !read_ok(sc->s, page + sc->page.flags, &flags, 8))
 			return;
 	}
@@ -178,7 +194,7 @@ static struct md_error *follow(struct scan *sc, uint64_t v)
 		return push(sc, NODE_PAGE, k->page_offset + (first << k->page_shift),
 			    count << k->page_shift);
 	}
-	if (sc->vmalloc && v >= k->vmalloc_start && v < k->vmalloc_start + MD_VMALLOC_SIZE) {
+	if (sc->vmalloc && v >= k->vmalloc_start && v - k->vmalloc_start < k->vmalloc_size) {
 		const struct md_vmap_area *a = md_vmalloc_find(sc->vmalloc, v);
 
 		if (!a || sc->area_reached[a - sc->vmalloc->areas]++)

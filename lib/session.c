@@ -160,6 +160,27 @@ static struct md_error *read_variable(struct md_session *s, const char *name, ui
 	return err ? md_error_wrap(err, "reading %s", name) : NULL;
 }
 
+/* arch/x86/include/asm/pgtable_64_types.h VMALLOC_SIZE_TB: 32 TiB with
+ * 4-level page tables, 12800 TiB with 5-level ones (__pgtable_l5_enabled,
+ * CONFIG_X86_5LEVEL; a kernel without the variable has 4 levels). */
+static struct md_error *read_vmalloc_size(struct md_session *s)
+{
+	uint64_t addr;
+	uint32_t l5 = 0;
+	struct md_error *err = md_symbol(s, "__pgtable_l5_enabled", &addr);
+
+	if (err && md_error_root_code(err) == MD_ERR_LOOKUP) {
+		md_error_destroy(err);
+		err = NULL;
+	} else if (!err && (err = md_read_u32(s, addr, &l5))) {
+		return md_error_wrap(err, "reading __pgtable_l5_enabled");
+	}
+	if (err)
+		return err;
+	s->kernel.vmalloc_size = (l5 ? 12800ULL : 32ULL) << 40;
+	return NULL;
+}
+
 static struct md_error *read_cpus(struct md_session *s)
 {
 	struct md_kernel *k = &s->kernel;
@@ -271,7 +292,8 @@ static struct md_error *read_kernel_facts(struct md_session *s)
 		return err;
 	/* x86-64 VMALLOC_START without KASLR of the memory layout. */
 	if ((err = read_variable(s, "vmalloc_base", 0xffffc90000000000ULL, &k->vmalloc_start)) ||
-	    (err = read_variable(s, "max_pfn", 0, &k->max_pfn)))
+	    (err = read_variable(s, "max_pfn", 0, &k->max_pfn)) ||
+	    (err = read_vmalloc_size(s)))
 		return err;
 	read_hz(s);
 	return NULL;

@@ -14,7 +14,6 @@
 #define MD_KERNEL_IMAGE_START 0xffffffff80000000ULL	/* __START_KERNEL_map */
 #define MD_MODULES_VADDR 0xffffffffc0000000ULL		/* image start + KERNEL_IMAGE_SIZE (1 GiB) */
 #define MD_MODULES_END 0xffffffffff000000ULL
-#define MD_VMALLOC_SIZE (32ULL << 40)			/* 4-level paging */
 #define MD_USER_END 0x0000800000000000ULL
 
 struct md_slab_state;
@@ -36,6 +35,7 @@ struct md_kernel {
 	uint64_t *per_cpu_offset;	/* __per_cpu_offset[cpu] */
 	uint64_t max_pfn;		/* end of the direct map, in pages */
 	uint64_t vmalloc_start;		/* VMALLOC_START */
+	uint64_t vmalloc_size;		/* VMALLOC_END + 1 - VMALLOC_START */
 	unsigned int hz;		/* jiffies per second, 0 if unknown */
 	unsigned int nr_nodes;		/* entries of node_data[] */
 	uint64_t *node_pgdat;		/* node_data[nid], 0 when offline */

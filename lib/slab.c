@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "list.h"
 #include "output.h"
 #include "slab.h"
 
@@ -33,10 +34,17 @@ struct slab_layout {
 	/* struct kmem_cache */
 	uint64_t kc_list, kc_name, kc_flags, kc_size, kc_object_size, kc_offset, kc_inuse;
 	uint64_t kc_red_left_pad, kc_random, kc_oo, kc_min, kc_cpu_slab, kc_node;
-	/* struct kmem_cache_cpu */
+	uint64_t kc_cpu_sheaves, kc_sheaf_capacity, kc_per_node;
+	/* struct kmem_cache_cpu, MD_NO_OFFSET since 7.0 */
 	uint64_t cpu_freelist, cpu_slab, cpu_page, cpu_partial;
 	/* struct kmem_cache_node */
-	uint64_t node_nr_partial, node_partial, node_nr_slabs, node_total_objects, node_full;
+	uint64_t node_nr_partial, node_partial, node_nr_slabs, node_total_objects, node_full, node_barn;
+	/* node i's kmem_cache_node and barn pointers: at kc_node + i * node_stride
+	 * (+ pn_node, + pn_barn) */
+	uint64_t node_stride, pn_node, pn_barn;
+	/* sheaves: struct slub_percpu_sheaves, struct slab_sheaf, struct node_barn */
+	uint64_t pcs_main, pcs_spare, pcs_rcu_free, sheaf_size, sheaf_objects, sheaf_barn_list;
+	uint64_t barn_full, barn_nr_full;
 	/* struct slab, or struct page before it was split out */
 	const char *slab_type;
 	uint64_t slab_cache, slab_freelist, slab_list, slab_next;
@@ -95,7 +103,7 @@ static struct md_error *slab_mark(struct md_session *s, struct slab_layout *l)
 
 static struct md_error *resolve_layout(struct md_session *s, struct slab_layout *l)
 {
-	uint64_t size;
+	uint64_t size, compound_info = MD_NO_OFFSET;
 	struct md_error *err;
 
 	/* 5.17 split struct slab out of struct page ("mm: Split slab into its own type"). */
@@ -116,9 +124,30 @@ static struct md_error *resolve_layout(struct md_session *s, struct slab_layout 
 		{ "struct kmem_cache", "random", &l->kc_random, 1 },	/* SLAB_FREELIST_HARDENED */
 		{ "struct kmem_cache", "oo", &l->kc_oo },
 		{ "struct kmem_cache", "min", &l->kc_min },
-		{ "struct kmem_cache", "cpu_slab", &l->kc_cpu_slab },
-		{ "struct kmem_cache", "node", &l->kc_node },
-		{ "struct kmem_cache_cpu", "freelist", &l->cpu_freelist },
+		/* Linux kernel commit 32c894c7274b ("slab: remove struct
+		 * kmem_cache_cpu") (in v7.0): no per-CPU slabs any more. */
+		{ "struct kmem_cache", "cpu_slab", &l->kc_cpu_slab, 1 },
+		/* Linux kernel commit 2d517aa09bbc ("slab: add opt-in caching
+		 * layer of percpu sheaves") (in v6.18): per-CPU sheaves of free
+		 * objects, refilled from and flushed to per-node barns. */
+		{ "struct kmem_cache", "cpu_sheaves", &l->kc_cpu_sheaves, 1 },
+		{ "struct kmem_cache", "sheaf_capacity", &l->kc_sheaf_capacity, 1 },
+		{ "struct slub_percpu_sheaves", "main", &l->pcs_main, 1 },
+		{ "struct slub_percpu_sheaves", "spare", &l->pcs_spare, 1 },
+		{ "struct slub_percpu_sheaves", "rcu_free", &l->pcs_rcu_free, 1 },
+		{ "struct slab_sheaf", "size", &l->sheaf_size, 1 },
+		{ "struct slab_sheaf", "objects", &l->sheaf_objects, 1 },
+		{ "struct slab_sheaf", "barn_list", &l->sheaf_barn_list, 1 },
+		{ "struct node_barn", "sheaves_full", &l->barn_full, 1 },
+		{ "struct node_barn", "nr_full", &l->barn_nr_full, 1 },
+		{ "struct kmem_cache_node", "barn", &l->node_barn, 1 },	/* 6.18 to 7.0 */
+		{ "struct kmem_cache", "node", &l->kc_node, 1 },
+		/* Linux kernel commit 5ba6bc27b1f9 ("slab: decouple pointer to
+		 * barn from kmem_cache_node") (in v7.1): node[] became per_node[]. */
+		{ "struct kmem_cache", "per_node", &l->kc_per_node, 1 },
+		{ "struct kmem_cache_per_node_ptrs", "node", &l->pn_node, 1 },
+		{ "struct kmem_cache_per_node_ptrs", "barn", &l->pn_barn, 1 },
+		{ "struct kmem_cache_cpu", "freelist", &l->cpu_freelist, 1 },
 		/* 5.17 renamed kmem_cache_cpu.page to .slab */
 		{ "struct kmem_cache_cpu", "slab", &l->cpu_slab, 1 },
 		{ "struct kmem_cache_cpu", "page", &l->cpu_page, 1 },
@@ -134,14 +163,43 @@ static struct md_error *resolve_layout(struct md_session *s, struct slab_layout 
 		{ l->slab_type, "slab_list", &l->slab_list },
 		{ l->slab_type, "next", &l->slab_next, 1 },
 		{ "struct page", "flags", &l->page_flags },
-		{ "struct page", "compound_head", &l->page_compound_head },
+		{ "struct page", "compound_head", &l->page_compound_head, 1 },
+		/* Linux kernel commit d50569612c29 ("mm: rename the
+		 * 'compound_head' field in the 'struct page' to 'compound_info'")
+		 * (in v7.1); bit 0 still marks a tail page. */
+		{ "struct page", "compound_info", &compound_info, 1 },
 	};
 	if ((err = md_resolve_fields(s, fields, sizeof(fields) / sizeof(fields[0]))))
 		return err;
+	if (l->page_compound_head == MD_NO_OFFSET)
+		l->page_compound_head = compound_info;
+	if (l->page_compound_head == MD_NO_OFFSET)
+		return md_error_create(MD_ERR_LOOKUP, "struct page has neither compound_head nor compound_info");
 	if (l->cpu_slab == MD_NO_OFFSET)
 		l->cpu_slab = l->cpu_page;
-	if (l->cpu_slab == MD_NO_OFFSET)
+	if (l->kc_cpu_slab != MD_NO_OFFSET && (l->cpu_slab == MD_NO_OFFSET || l->cpu_freelist == MD_NO_OFFSET))
 		return md_error_create(MD_ERR_LOOKUP, "this kernel lacks kmem_cache_cpu.slab and .page");
+	if (l->kc_cpu_slab == MD_NO_OFFSET && l->kc_cpu_sheaves == MD_NO_OFFSET)
+		return md_error_create(MD_ERR_LOOKUP, "struct kmem_cache has neither cpu_slab nor cpu_sheaves");
+	if (l->kc_cpu_sheaves != MD_NO_OFFSET &&
+	    (l->pcs_main == MD_NO_OFFSET || l->pcs_spare == MD_NO_OFFSET || l->sheaf_size == MD_NO_OFFSET ||
+	     l->sheaf_objects == MD_NO_OFFSET || l->sheaf_barn_list == MD_NO_OFFSET ||
+	     l->barn_full == MD_NO_OFFSET || l->kc_sheaf_capacity == MD_NO_OFFSET))
+		return md_error_create(MD_ERR_LOOKUP, "struct kmem_cache has cpu_sheaves, but the sheaf "
+				       "types lack a member memdiag reads (slub_percpu_sheaves.main/spare, "
+				       "slab_sheaf.size/objects/barn_list, node_barn.sheaves_full)");
+	if (l->kc_per_node != MD_NO_OFFSET) {
+		if (l->pn_node == MD_NO_OFFSET ||
+		    (err = md_type_size(s, "struct kmem_cache_per_node_ptrs", &l->node_stride)))
+			return err ? err : md_error_create(MD_ERR_LOOKUP, "kmem_cache_per_node_ptrs has no node");
+		l->kc_node = l->kc_per_node;
+	} else if (l->kc_node != MD_NO_OFFSET) {
+		l->node_stride = 8;
+		l->pn_node = 0;
+		l->pn_barn = MD_NO_OFFSET;
+	} else {
+		return md_error_create(MD_ERR_LOOKUP, "struct kmem_cache has neither node nor per_node");
+	}
 	const struct { const char *name; struct md_member *m; } bits[] = {
 		{ "inuse", &l->slab_inuse }, { "objects", &l->slab_objects }, { "frozen", &l->slab_frozen },
 	};
@@ -369,7 +427,9 @@ static struct md_error *read_cache(struct md_session *s, const struct slab_layou
 	c->oo_objects = md_get_u32(buf, l->kc_oo) & 0xffff;
 	c->min_order = md_get_u32(buf, l->kc_min) >> 16;
 	c->min_objects = md_get_u32(buf, l->kc_min) & 0xffff;
-	c->cpu_slab = md_get_u64(buf, l->kc_cpu_slab);
+	c->cpu_slab = l->kc_cpu_slab == MD_NO_OFFSET ? 0 : md_get_u64(buf, l->kc_cpu_slab);
+	c->cpu_sheaves = l->kc_cpu_sheaves == MD_NO_OFFSET ? 0 : md_get_u64(buf, l->kc_cpu_sheaves);
+	c->sheaf_capacity = l->kc_cpu_sheaves == MD_NO_OFFSET ? 0 : md_get_u32(buf, l->kc_sheaf_capacity);
 	c->reclaimable = c->flags & l->flag_reclaim;
 	c->store_user = c->flags & l->flag_store_user;
 	name = md_get_u64(buf, l->kc_name);
@@ -493,7 +553,7 @@ static void walk_nodes(struct md_session *s, const struct slab_layout *l, struct
 		uint64_t node, nr_partial, walked, v;
 		struct md_error *err;
 
-		if ((err = md_read_u64(s, c->address + l->kc_node + nid * 8, &node))) {
+		if ((err = md_read_u64(s, c->address + l->kc_node + nid * l->node_stride + l->pn_node, &node))) {
 			cache_error_obj(c, md_error_wrap(err, "node %u", nid));
 			continue;
 		}
@@ -584,6 +644,128 @@ static void walk_cpus(struct md_session *s, const struct slab_layout *l, struct 
 	}
 }
 
+/* A sheaf's objects (mm/slub.c struct slab_sheaf: size, then objects[size]),
+ * added to the cache's list of objects sitting in sheaves. */
+static void add_sheaf(struct md_session *s, const struct slab_layout *l, struct md_slab_cache *c,
+		      uint64_t sheaf, const char *what, unsigned int where, uint64_t *counter)
+{
+	uint32_t size;
+	uint64_t *objects;
+	struct md_error *err;
+
+	if ((err = md_read_u32(s, sheaf + l->sheaf_size, &size))) {
+		cache_error_obj(c, md_error_wrap(err, "%s %u: sheaf 0x%" PRIx64, what, where, sheaf));
+		return;
+	}
+	if (!size)
+		return;
+	/* The per-CPU and barn sheaves are never larger than the cache's
+	 * capacity (only prefilled ones handed to callers can be). */
+	if (size > c->sheaf_capacity) {
+		cache_error(c, "%s %u: sheaf 0x%" PRIx64 " holds %u objects, more than the cache's "
+			    "sheaf_capacity %u: corrupt, not counted", what, where, sheaf, size, c->sheaf_capacity);
+		return;
+	}
+	if (!md_array_reserve(&c->sheaf_objects, &c->sheaf_objects_cap, c->nr_sheaf_objects + size,
+			      sizeof(*c->sheaf_objects), 256)) {
+		cache_error(c, "out of memory");
+		return;
+	}
+	objects = c->sheaf_objects + c->nr_sheaf_objects;
+	if ((err = md_read(s, sheaf + l->sheaf_objects, objects, (size_t)size * 8))) {
+		cache_error_obj(c, md_error_wrap(err, "%s %u: objects of sheaf 0x%" PRIx64, what, where, sheaf));
+		return;
+	}
+	c->nr_sheaf_objects += size;
+	*counter += size;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The objects SLUB keeps free outside the slabs' freelists, for a cache
+ * with sheaves (mm/slub.c): each CPU's main and spare sheaves, its rcu_free
+ * sheaf (objects kfree_rcu() freed, waiting for a grace period), and each
+ * node's barn of full sheaves (empty ones hold none).  Their slabs count
+ * them in inuse; they are free all the same. */
+static void walk_sheaves(struct md_session *s, const struct slab_layout *l, struct md_slab_cache *c)
+{
+	const struct { uint64_t off; const char *what; bool rcu; } per_cpu[] = {
+		{ l->pcs_main, "cpu", false }, { l->pcs_spare, "cpu", false },
+		{ l->pcs_rcu_free, "cpu", true },
+	};
+
+	if (!c->cpu_sheaves || !c->sheaf_capacity)
+		return;
+	for (unsigned int cpu = 0; cpu < s->kernel.nr_cpus; cpu++) {
+		uint64_t pcs = c->cpu_sheaves + s->kernel.per_cpu_offset[cpu];
+
+		if (!md_cpu_possible(&s->kernel, cpu))
+			continue;
+		for (size_t i = 0; i < sizeof(per_cpu) / sizeof(per_cpu[0]); i++) {
+			uint64_t sheaf;
+			struct md_error *err;
+
+			if (per_cpu[i].off == MD_NO_OFFSET)
+				continue;
+			if ((err = md_read_u64(s, pcs + per_cpu[i].off, &sheaf))) {
+				cache_error_obj(c, md_error_wrap(err, "cpu %u sheaves", cpu));
+				break;
+			}
+			if (sheaf)
+				add_sheaf(s, l, c, sheaf, per_cpu[i].what, cpu,
+					  per_cpu[i].rcu ? &c->sheaf_rcu_objects : &c->sheaf_cpu_objects);
+		}
+	}
+	for (unsigned int nid = 0; nid < s->kernel.nr_nodes; nid++) {
+		uint64_t barn = 0, node, nr_full;
+		struct md_list full;
+		struct md_error *err = NULL;
+
+		/* 7.1+: per_node[nid].barn; 6.18 to 7.0: kmem_cache_node.barn */
+		if (l->pn_barn != MD_NO_OFFSET)
+			err = md_read_u64(s, c->address + l->kc_node + nid * l->node_stride + l->pn_barn, &barn);
+		else if (l->node_barn != MD_NO_OFFSET &&
+			 !(err = md_read_u64(s, c->address + l->kc_node + nid * l->node_stride, &node)) && node)
+			err = md_read_u64(s, node + l->node_barn, &barn);
+		if (!err && barn && l->barn_nr_full != MD_NO_OFFSET)
+			err = md_read_u64(s, barn + l->barn_nr_full, &nr_full);
+		if (err) {
+			cache_error_obj(c, md_error_wrap(err, "node %u barn", nid));
+			continue;
+		}
+		if (!barn)
+			continue;
+		nr_full &= 0xffffffff;	/* unsigned int */
+		if ((err = md_list_walk(s, barn + l->barn_full, 1024, &full))) {
+			cache_error_obj(c, md_error_wrap(err, "node %u barn", nid));
+			continue;
+		}
+		if (full.broken) {
+			cache_error_obj(c, md_error_wrap(full.broken, "node %u barn: its list of full "
+							 "sheaves is broken (%zu sheaves reached)", nid, full.nr));
+			full.broken = NULL;
+		}
+		if (full.broken_back) {
+			cache_error_obj(c, md_error_wrap(full.broken_back, "node %u barn, walked from its "
+							 "other end: the sheaves between the breaks are lost", nid));
+			full.broken_back = NULL;
+		}
+		for (size_t i = 0; i < full.nr; i++)
+			add_sheaf(s, l, c, full.nodes[i] - l->sheaf_barn_list, "node barn", nid,
+				  &c->sheaf_barn_objects);
+		if (l->barn_nr_full != MD_NO_OFFSET && full.nr != nr_full)
+			cache_error(c, "node %u barn: nr_full is %" PRIu64 " but %zu sheaves are on its "
+				    "full list", nid, nr_full, full.nr);
+		md_list_release(&full);
+	}
+	qsort(c->sheaf_objects, c->nr_sheaf_objects, sizeof(*c->sheaf_objects), compare_u64);
+}
+
 static unsigned int slab_order(const struct md_session *s, const struct md_slab_cache *c,
 			       const struct md_slab *slab)
 {
@@ -657,18 +839,68 @@ static struct md_error *walk_freelist(const struct md_slab_cache *c, const unsig
 	return NULL;
 }
 
+/* The first sheaf object at or above addr. */
+static size_t sheaf_lower_bound(const struct md_slab_cache *c, uint64_t addr)
+{
+	size_t lo = 0, hi = c->nr_sheaf_objects;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->sheaf_objects[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Marks the objects of the slab at base that sit in sheaves; one that is
+ * also on a freelist is an error (freed twice). */
+static struct md_error *mark_sheaf_objects(const struct md_slab_cache *c, uint64_t base, uint64_t bytes,
+					   uint32_t objects, uint64_t *free_map, uint32_t *ret)
+{
+	uint32_t n = 0;
+
+	for (size_t i = sheaf_lower_bound(c, base); i < c->nr_sheaf_objects && c->sheaf_objects[i] < base + bytes; i++) {
+		uint64_t p = c->sheaf_objects[i], idx;
+
+		if (!valid_object(c, base, objects, p))
+			return md_error_create(MD_ERR_CORRUPT, "sheaf object 0x%" PRIx64 " is not an object "
+					       "of slab 0x%" PRIx64, p, base);
+		idx = (p - base - c->red_left_pad) / c->size;
+		if (free_map[idx / 64] & (1ULL << (idx % 64)))
+			return md_error_create(MD_ERR_CORRUPT, "object 0x%" PRIx64 " of slab 0x%" PRIx64
+					       " is in a sheaf and free in the slab, or in two sheaves",
+					       p, base);
+		free_map[idx / 64] |= 1ULL << (idx % 64);
+		n++;
+	}
+	*ret = n;
+	return NULL;
+}
+
+/* Whether any sheaf object lies in [base, base + bytes). */
+static bool sheaf_objects_in(const struct md_slab_cache *c, uint64_t base, uint64_t bytes)
+{
+	size_t i = sheaf_lower_bound(c, base);
+
+	return i < c->nr_sheaf_objects && c->sheaf_objects[i] < base + bytes;
+}
+
 /* The slab's bytes and which of its objects are free: the slab's own
  * freelist and, for a CPU's active slab, that CPU's lockless freelist.
  * *bytes_ret is the slab's size; mem is grown as needed. */
 static struct md_error *slab_free_map(struct md_session *s, struct md_slab_cache *c,
 				      const struct md_slab *slab, unsigned char **mem, size_t *mem_size,
-				      uint64_t *free_map, uint32_t *nr_free)
+				      uint64_t *free_map, uint32_t *nr_free, uint32_t *nr_sheaf)
 {
 	uint64_t bytes = md_slab_bytes(s, c, slab);
 	uint64_t base = md_page_to_virt(&s->kernel, slab->page);
 	struct md_error *err;
 	uint32_t n = 0, m = 0;
 
+	*nr_sheaf = 0;
 	memset(free_map, 0, (slab->objects + 63) / 64 * 8);
 	if (bytes > *mem_size) {
 		unsigned char *grown = realloc(*mem, bytes);
@@ -686,6 +918,8 @@ static struct md_error *slab_free_map(struct md_session *s, struct md_slab_cache
 	if (!err && (slab->where & MD_SLAB_ON_CPU))
 		err = walk_freelist(c, *mem, base, slab->objects, slab->cpu_freelist,
 				    &c->freeptr_mode, free_map, &m);
+	if (!err && c->nr_sheaf_objects)
+		err = mark_sheaf_objects(c, base, bytes, slab->objects, free_map, nr_sheaf);
 	*nr_free = n + m;
 	return err;
 }
@@ -705,7 +939,7 @@ static void count_objects(struct md_session *s, struct md_slab_cache *c)
 {
 	unsigned char *mem = NULL;
 	size_t mem_size = 0;
-	uint64_t mismatched = 0, *free_map = calloc((max_objects(c) + 63) / 64, 8);
+	uint64_t mismatched = 0, in_sheaves_total = 0, *free_map = calloc((max_objects(c) + 63) / 64, 8);
 
 	if (!free_map) {
 		cache_error(c, "out of memory");
@@ -713,28 +947,34 @@ static void count_objects(struct md_session *s, struct md_slab_cache *c)
 	}
 	for (size_t i = 0; i < c->nr_slabs; i++) {
 		const struct md_slab *slab = &c->slabs[i];
-		uint32_t free_objects;
+		uint32_t free_objects, in_sheaves;
 		struct md_error *err;
 
 		c->total += slab->objects;
 		c->bytes += md_slab_bytes(s, c, slab);
-		if (!slab->freelist && !(slab->cpu_freelist && (slab->where & MD_SLAB_ON_CPU))) {
+		if (!slab->freelist && !(slab->cpu_freelist && (slab->where & MD_SLAB_ON_CPU)) &&
+		    !sheaf_objects_in(c, md_page_to_virt(&s->kernel, slab->page), md_slab_bytes(s, c, slab))) {
 			c->allocated += slab->objects;
 			continue;
 		}
-		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &free_objects))) {
+		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &free_objects, &in_sheaves))) {
 			/* Fall back on the kernel's own count for this slab. */
 			cache_error_obj(c, err);
 			c->allocated += slab->inuse;
 			continue;
 		}
-		/* Off a CPU, a slab's inuse counter is exact (mm/slub.c __slab_free). */
+		/* Off a CPU, a slab's inuse counter is exact (mm/slub.c
+		 * __slab_free()); it counts the objects in sheaves as in use. */
 		if (!(slab->where & MD_SLAB_ON_CPU) && slab->inuse + free_objects != slab->objects)
 			mismatched++;
-		c->allocated += slab->objects - free_objects;
+		c->allocated += slab->objects - free_objects - in_sheaves;
+		in_sheaves_total += in_sheaves;
 	}
 	if (mismatched)
 		cache_error(c, "%" PRIu64 " slabs' inuse counters disagree with their freelists", mismatched);
+	if (in_sheaves_total != c->nr_sheaf_objects)
+		cache_error(c, "%zu objects in its sheaves, %" PRIu64 " of them in its slabs",
+			    c->nr_sheaf_objects, in_sheaves_total);
 	free(free_map);
 	free(mem);
 }
@@ -752,7 +992,7 @@ struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_ca
 	for (size_t i = 0; i < c->nr_slabs && !err; i++) {
 		const struct md_slab *slab = &c->slabs[i];
 		uint64_t base = md_page_to_virt(&s->kernel, slab->page);
-		uint32_t nr_free;
+		uint32_t nr_free, nr_sheaf;
 
 		if (c->unreadable)
 			break;
@@ -760,7 +1000,7 @@ struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_ca
 			err = md_error_create(MD_ERR_INTERRUPTED, "interrupted");
 			break;
 		}
-		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &nr_free))) {
+		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &nr_free, &nr_sheaf))) {
 			/* Already reported by the walk; skip this slab's objects. */
 			if (md_error_root_code(err) == MD_ERR_NOMEM)
 				break;
@@ -809,7 +1049,9 @@ static void walk_cache(struct md_session *s, const struct slab_layout *l, struct
 		cache_error(c, "counted from the slabs' inuse counters only");
 		return;
 	}
-	walk_cpus(s, l, c);
+	if (c->cpu_slab)
+		walk_cpus(s, l, c);
+	walk_sheaves(s, l, c);
 	walk_nodes(s, l, c);
 	count_objects(s, c);
 	if (c->have_kernel_counters && c->kernel_nr_slabs != c->nr_slabs)
@@ -863,6 +1105,7 @@ void md_slab_state_destroy(struct md_slab_state *st)
 	index_destroy(st->index);
 	for (size_t i = 0; i < st->nr_caches; i++) {
 		free(st->caches[i].slabs);
+		free(st->caches[i].sheaf_objects);
 		md_messages_free(st->caches[i].errors, st->caches[i].nr_errors);
 	}
 	free(st->caches);

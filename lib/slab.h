@@ -43,7 +43,9 @@ struct md_slab_cache {
 	uint32_t red_left_pad;
 	uint64_t random;	/* CONFIG_SLAB_FREELIST_HARDENED */
 	unsigned int oo_order, oo_objects, min_order, min_objects;
-	uint64_t cpu_slab;	/* __percpu struct kmem_cache_cpu * */
+	uint64_t cpu_slab;	/* __percpu struct kmem_cache_cpu *, 0 since 7.0 */
+	uint64_t cpu_sheaves;	/* __percpu struct slub_percpu_sheaves *, 0 before 6.18 */
+	uint32_t sheaf_capacity;	/* 0: this cache has no sheaves */
 	bool reclaimable;
 	bool store_user;	/* SLAB_STORE_USER: struct track after each object */
 	bool unreadable;	/* its kmem_cache could not be read or makes no sense */
@@ -55,6 +57,11 @@ struct md_slab_cache {
 	/* Results of the walk. */
 	uint64_t allocated, total, bytes;
 	uint64_t cpu_slabs, cpu_partial_slabs, node_partial_slabs, node_full_slabs;
+	/* Objects in sheaves (6.18+): free, though their slabs count them in
+	 * inuse.  Sorted addresses, and how many sat where. */
+	uint64_t *sheaf_objects;
+	size_t nr_sheaf_objects, sheaf_objects_cap;
+	uint64_t sheaf_cpu_objects, sheaf_rcu_objects, sheaf_barn_objects;
 	bool have_kernel_counters;
 	uint64_t kernel_nr_slabs, kernel_total_objects;	/* sum of kmem_cache_node counters */
 	char **errors;

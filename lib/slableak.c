@@ -345,7 +345,7 @@ static const char *word_class(struct analysis *a, uint64_t v, char *buf, size_t 
 	}
 	if (v >= k->vmemmap && v < k->vmemmap + k->max_pfn * k->page_struct_size)
 		return "struct-page";
-	if (v >= k->vmalloc_start && v < k->vmalloc_start + MD_VMALLOC_SIZE)
+	if (v >= k->vmalloc_start && v - k->vmalloc_start < k->vmalloc_size)
 		return "vmalloc";
 	if (printable_word(v))
 		return "text";
@@ -655,6 +655,15 @@ static struct json_object *cache_json(const struct md_session *s, const struct m
 	json_object_object_add(o, "slab_size", json_object_new_int64(slab_size(s, c)));
 	json_object_object_add(o, "bytes", json_object_new_int64(c->bytes));
 	json_object_object_add(o, "reclaimable", json_object_new_boolean(c->reclaimable));
+	if (c->cpu_sheaves) {
+		struct json_object *sh = json_object_new_object();
+
+		json_object_object_add(sh, "capacity", json_object_new_int64(c->sheaf_capacity));
+		json_object_object_add(sh, "cpu", json_object_new_int64(c->sheaf_cpu_objects));
+		json_object_object_add(sh, "rcu_free", json_object_new_int64(c->sheaf_rcu_objects));
+		json_object_object_add(sh, "barn", json_object_new_int64(c->sheaf_barn_objects));
+		json_object_object_add(o, "free_in_sheaves", sh);
+	}
 	for (size_t i = 0; i < c->nr_errors; i++)
 		json_object_array_add(errors, json_object_new_string(c->errors[i]));
 	json_object_object_add(o, "errors", errors);
@@ -685,6 +694,11 @@ static void cache_accounting_text(struct md_session *s, const struct md_slab_cac
 		  c->cpu_slabs, c->cpu_partial_slabs, c->node_partial_slabs, c->node_full_slabs,
 		  c->nr_slabs - c->cpu_slabs - c->cpu_partial_slabs - c->node_partial_slabs -
 		  c->node_full_slabs);
+	if (c->cpu_sheaves && c->sheaf_capacity)
+		md_printf(out, "  free objects in sheaves (capacity %u): %" PRIu64 " in CPUs' main and spare, %"
+			  PRIu64 " in CPUs' rcu_free (freed by kfree_rcu(), waiting for a grace period), %"
+			  PRIu64 " in the barns' full sheaves\n", c->sheaf_capacity, c->sheaf_cpu_objects,
+			  c->sheaf_rcu_objects, c->sheaf_barn_objects);
 	for (unsigned int nid = 0; nid < s->kernel.nr_nodes; nid++) {
 		uint64_t slabs = 0, partial = 0, full = 0;
 

@@ -39,6 +39,7 @@ static struct md_error *resolve_layout(struct md_session *s, struct tasks_layout
 		[MD_RSS_SWAP] = "MM_SWAPENTS", [MD_RSS_SHMEM] = "MM_SHMEMPAGES",
 	};
 	int64_t nr_counters;
+	uint64_t old_cpu = MD_NO_OFFSET;
 	struct md_error *err;
 
 	const struct md_field fields[] = {
@@ -55,10 +56,11 @@ static struct md_error *resolve_layout(struct md_session *s, struct tasks_layout
 		{ "struct task_struct", "thread_node", &l->thread_node },
 		{ "struct task_struct", "cred", &l->cred },
 		{ "struct task_struct", "on_cpu", &l->on_cpu, 1 },	/* CONFIG_SMP */
-		/* 5.16 moved cpu from thread_info into task_struct
-		 * (bcf9033e5449 "sched: move CPU field back into thread_info
-		 * if THREAD_INFO_IN_TASK"). */
-		{ "struct task_struct", "cpu", &l->cpu, 1 },
+		/* Linux kernel commit bcf9033e5449 ("sched: move CPU field back
+		 * into thread_info if THREAD_INFO_IN_TASK") (in v5.16): before
+		 * it, task_struct.cpu. */
+		{ "struct task_struct", "thread_info.cpu", &l->cpu, 1 },
+		{ "struct task_struct", "cpu", &old_cpu, 1 },
 		{ "struct signal_struct", "thread_head", &l->signal_thread_head },
 		{ "struct signal_struct", "oom_score_adj", &l->oom_score_adj },
 		{ "struct signal_struct", "oom_mm", &l->oom_mm },
@@ -72,6 +74,8 @@ static struct md_error *resolve_layout(struct md_session *s, struct tasks_layout
 	    (err = md_type_size(s, "struct task_struct", &l->task_size)) ||
 	    (err = md_enumerator(s, "NR_MM_COUNTERS", &nr_counters)))
 		return err;
+	if (l->cpu == MD_NO_OFFSET)
+		l->cpu = old_cpu;
 	l->nr_mm_counters = nr_counters;
 	for (int i = 0; i < MD_RSS_NR; i++)
 		if ((err = md_enumerator(s, items[i], &l->rss_item[i])))

@@ -203,7 +203,7 @@ static struct json_object *flags_json(uint64_t flags)
 static bool vpages(const struct md_session *s, const struct md_vmap_area *a)
 {
 	/* is_vmalloc_addr(v->pages): the page array was itself vmalloc'ed */
-	return a->pages >= s->kernel.vmalloc_start && a->pages - s->kernel.vmalloc_start < MD_VMALLOC_SIZE;
+	return a->pages >= s->kernel.vmalloc_start && a->pages - s->kernel.vmalloc_start < s->kernel.vmalloc_size;
 }
 
 /* One area as /proc/vmallocinfo prints it (without the N<node>= counts). */

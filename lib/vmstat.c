@@ -35,11 +35,9 @@ static struct md_error *resolve_layout(struct md_session *s, struct vmstat_layou
 {
 	struct md_member node_zones;
 	struct md_error *err;
+	uint64_t old_pageset = MD_NO_OFFSET, old_diff = MD_NO_OFFSET;
 	const struct md_field fields[] = {
 		{ "struct zone", "vm_stat", &l->zone_vm_stat },
-		/* 5.14 "mm/page_alloc: split per cpu page lists and zone stats"
-		 * moved the deltas out of per_cpu_pageset; older kernels' deltas
-		 * are not read. */
 		{ "struct zone", "per_cpu_zonestats", &l->zone_pcp_stats, 1 },
 		{ "struct zone", "_watermark", &l->zone_wmark },
 		{ "struct zone", "watermark_boost", &l->zone_boost },
@@ -51,6 +49,11 @@ static struct md_error *resolve_layout(struct md_session *s, struct vmstat_layou
 		/* !CONFIG_SMP keeps no per-CPU deltas. */
 		{ "struct per_cpu_zonestat", "vm_stat_diff", &l->pcp_zone_diff, 1 },
 		{ "struct per_cpu_zonestat", "vm_numa_event", &l->pcp_zone_numa, 1 },
+		/* Linux kernel commit 28f836b6777b ("mm/page_alloc: split per
+		 * cpu page lists and zone stats") (in v5.14) moved the zone
+		 * deltas out of zone->pageset (struct per_cpu_pageset). */
+		{ "struct zone", "pageset", &old_pageset, 1 },
+		{ "struct per_cpu_pageset", "vm_stat_diff", &old_diff, 1 },
 		{ "struct per_cpu_nodestat", "vm_node_stat_diff", &l->pcp_node_diff, 1 },
 		/* !CONFIG_VM_EVENT_COUNTERS: no events. */
 		{ "struct vm_event_state", "event", &l->event, 1 },
@@ -61,6 +64,10 @@ static struct md_error *resolve_layout(struct md_session *s, struct vmstat_layou
 	    (err = md_member(s, "struct pglist_data", "node_zones", &node_zones)) ||
 	    (err = md_enumerator(s, "WMARK_LOW", &l->wmark_low)))
 		return err;
+	if (l->zone_pcp_stats == MD_NO_OFFSET && old_pageset != MD_NO_OFFSET && old_diff != MD_NO_OFFSET) {
+		l->zone_pcp_stats = old_pageset;
+		l->pcp_zone_diff = old_diff;
+	}
 	l->node_zones = node_zones.bit_offset / 8;
 	l->nr_node_zones = l->zone_size ? node_zones.size / l->zone_size : 0;
 	if (!l->nr_node_zones || l->nr_node_zones > 16 || l->wmark_low < 0 || l->wmark_low > 8)
@@ -94,8 +101,12 @@ static struct md_error *resolve_counts(struct md_session *s, struct md_vmstat *v
 
 	if ((err = item_count(s, "NR_VM_ZONE_STAT_ITEMS", false, &v->nr_zone_items)) ||
 	    (err = item_count(s, "NR_VM_NODE_STAT_ITEMS", false, &v->nr_node_items)) ||
-	    /* CONFIG_NUMA */
+	    /* CONFIG_NUMA.  Linux kernel commit f19298b9516c ("mm/vmstat:
+	     * convert NUMA statistics to basic NUMA counters") (in v5.14):
+	     * before it they were NR_VM_NUMA_STAT_ITEMS of vm_numa_stat[]. */
 	    (err = item_count(s, "NR_VM_NUMA_EVENT_ITEMS", true, &v->nr_numa_items)) ||
+	    (!(v->numa_symbol = v->nr_numa_items ? "vm_numa_event" : "vm_numa_stat")) ||
+	    (!v->nr_numa_items && (err = item_count(s, "NR_VM_NUMA_STAT_ITEMS", true, &v->nr_numa_items))) ||
 	    /* CONFIG_VM_EVENT_COUNTERS */
 	    (err = item_count(s, "NR_VM_EVENT_ITEMS", true, &v->nr_event_items)))
 		return err;
@@ -339,7 +350,7 @@ struct md_error *md_vmstat_read(struct md_session *s, struct md_vmstat **ret)
 	v->zone = read_global(s, v, "vm_zone_stat", v->nr_zone_items);
 	v->node = read_global(s, v, "vm_node_stat", v->nr_node_items);
 	if (v->nr_numa_items)
-		v->numa = (uint64_t *)read_global(s, v, "vm_numa_event", v->nr_numa_items);
+		v->numa = (uint64_t *)read_global(s, v, v->numa_symbol, v->nr_numa_items);
 	v->zone_pcpu = calloc(v->nr_zone_items + 1, sizeof(int64_t));
 	v->node_pcpu = calloc(v->nr_node_items + 1, sizeof(int64_t));
 	if (!v->zone_pcpu || !v->node_pcpu) {
@@ -400,6 +411,21 @@ struct md_error *md_vmstat_item(struct md_session *s, const struct md_vmstat *v,
 				       name, i, n, kind == MD_VMSTAT_ZONE ? "zone" : "node");
 	*ret = i;
 	return NULL;
+}
+
+enum md_vmstat_kind md_vmstat_kind_of(const struct md_vmstat *v, const char *name,
+				      enum md_vmstat_kind fallback)
+{
+	for (size_t i = 0; i < v->nr_names; i++) {
+		if (!v->names[i] || strcmp(v->names[i], name))
+			continue;
+		if (i < v->nr_zone_items)
+			return MD_VMSTAT_ZONE;
+		if (i >= v->nr_zone_items + v->nr_numa_items &&
+		    i < v->nr_zone_items + v->nr_numa_items + v->nr_node_items)
+			return MD_VMSTAT_NODE;
+	}
+	return fallback;
 }
 
 const char *md_vmstat_name(const struct md_vmstat *v, enum md_vmstat_kind kind, unsigned int item)

@@ -36,6 +36,7 @@ struct md_vmstat {
 	unsigned int nr_zone_items;	/* NR_VM_ZONE_STAT_ITEMS */
 	unsigned int nr_node_items;	/* NR_VM_NODE_STAT_ITEMS */
 	unsigned int nr_numa_items;	/* NR_VM_NUMA_EVENT_ITEMS, 0 without NUMA */
+	const char *numa_symbol;	/* their global array: vm_numa_event, or vm_numa_stat before 5.14 */
 	unsigned int nr_event_items;	/* NR_VM_EVENT_ITEMS, 0 without VM_EVENT_COUNTERS */
 	unsigned int nr_writeback_items;	/* the items /proc/vmstat prints between nodes and events */
 
@@ -70,6 +71,11 @@ void md_vmstat_destroy(struct md_vmstat *v);
  * array. */
 struct md_error *md_vmstat_item(struct md_session *s, const struct md_vmstat *v,
 				enum md_vmstat_kind kind, const char *name, unsigned int *ret);
+
+/* Whether this kernel keeps the item /proc/vmstat calls NAME per zone or
+ * per node (items move between the two); fallback if it has no such name. */
+enum md_vmstat_kind md_vmstat_kind_of(const struct md_vmstat *v, const char *name,
+				      enum md_vmstat_kind fallback);
 
 /* /proc/vmstat's name of an item, or NULL. */
 const char *md_vmstat_name(const struct md_vmstat *v, enum md_vmstat_kind kind, unsigned int item);
