@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Lab: QEMU, busybox guest, Kbuild for scenario modules (gcc-12 is what Debian
 # builds its kernels with; dwarves' pahole makes 6.12 module BTF), the peers.
-DEB_PACKAGES := qemu-system-x86 busybox-static cpio gzip xz-utils zstd python3 \
+DEB_PACKAGES := qemu-system-x86 busybox-static cpio gzip xz-utils zstd python3 debootstrap \
 	gcc-12 gcc make libc6-dev dwarves crash makedumpfile \
 	time libkdumpfile-dev libdw-dev libelf-dev libbpf-dev elfutils libjson-c-dev pkg-config
 
@@ -38,7 +38,7 @@ PREFIX ?= /usr/local
 # crash looks for a bare `extend NAME.so` in its extensions directory.
 CRASH_EXTDIR ?= /usr/lib/crash/extensions
 
-LAB_KERNELS := 6.1 6.12
+LAB_KERNELS := 5.10 6.1 6.12
 LAB_SCENARIOS := baseline leak-tracked leak-untracked dentry-flood frag oom oom-panic oom-null-chosen userhog vmalloc-leak
 LAB_FORMATS := elf kdump filtered
 
@@ -88,7 +88,7 @@ asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/memdiag build/asan/target_probe
 
 check: deps lab all asan
-	@tests/run
+	@MEMDIAG_LAB_KERNELS="$(LAB_KERNELS)" tests/run
 
 clean:
 	rm -rf build

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 
-from lab import FORMATS, KERNELS, LEAK_N, crash, crash_kmem_s, crash_stopped_on_excluded_page, dump, info, meminfo, mkvmcore, parse_kmem_s, proc, slabinfo
+from lab import FORMATS, KERNELS, LEAK_N, crash, crash_kmem_s, crash_stopped_on_excluded_page, dump, frozen, info, meminfo, mkvmcore, parse_kmem_s, proc, slabinfo
 
 SCENARIOS = ("baseline", "leak-tracked")
 
@@ -79,6 +79,34 @@ def test_proc_captures_are_the_guests():
             else:
                 assert active < LEAK_N // 10
         yield name, case
+
+
+TYPE_ROW = re.compile(r"^Node\s+(\d+), zone\s+(\S+), type\s+(\S+)((?:\s+\d+)+)\s*$", re.M)
+ZONE_ROW = re.compile(r"^Node (\d+), zone\s+(\S+)((?:\s+\d+)+)\s*$", re.M)
+
+
+def test_frozen_views_are_the_kernels():
+    """frozen/ (mdfreeze, printed with every CPU stopped at the dumped instant)
+    has the kernel's own layout: the zones of /proc/buddyinfo and the
+    migratetypes of /proc/pagetypeinfo, in their order, and per order the
+    blocks of all types add up to the zone's nr_free, as they must when
+    nothing moves."""
+    for k in KERNELS:
+        for s in SCENARIOS + ("frag",):
+            def case(k=k, s=s):
+                out = dump(k, s, "elf")
+                zones = [(m.group(1), m.group(2)) for m in ZONE_ROW.finditer(frozen(out, "buddyinfo"))]
+                assert zones == [(m.group(1), m.group(2)) for m in ZONE_ROW.finditer(proc(out, "buddyinfo"))], zones
+                types = [m.group(1, 2, 3) for m in TYPE_ROW.finditer(frozen(out, "pagetypeinfo"))]
+                assert types == [m.group(1, 2, 3) for m in TYPE_ROW.finditer(proc(out, "pagetypeinfo"))], types
+                per_type = {}
+                for m in TYPE_ROW.finditer(frozen(out, "pagetypeinfo")):
+                    counts = [int(x) for x in m.group(4).split()]
+                    acc = per_type.setdefault(m.group(1, 2), [0] * len(counts))
+                    per_type[m.group(1, 2)] = [a + c for a, c in zip(acc, counts)]
+                for m in ZONE_ROW.finditer(frozen(out, "buddyinfo")):
+                    assert per_type[m.group(1, 2)] == [int(x) for x in m.group(3).split()], m.group(0)
+            yield "%s/%s" % (k, s), case
 
 
 def test_dump_formats():

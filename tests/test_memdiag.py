@@ -17,8 +17,8 @@ import re
 import struct
 import subprocess
 
-from lab import (DIRECT_MAP, FORMATS, KERNELS, REPO, crash_extension, crash_outputs, dump, meminfo,
-                 patched_copy, proc)
+from lab import (DIRECT_MAP, FORMATS, KERNELS, REPO, crash_extension, crash_outputs, dump, excluded_copy,
+                 meminfo, patched_copy, proc, task_lost_to_the_filter)
 from test_oom import member_offset
 from test_slab import build, memdiag
 
@@ -26,11 +26,20 @@ SCENARIOS = ("baseline", "leak-tracked", "leak-untracked", "dentry-flood", "frag
 VERDICT_SCENARIOS = SCENARIOS + ("oom", "oom-panic", "oom-null-chosen")
 ASAN = os.path.join(REPO, "build", "asan", "memdiag")
 THREAD_SIZE_KB = 16      # x86-64 kernel stack (THREAD_SIZE without KASAN)
-# Processes the capture (scripts/mkvmcore GUEST_INIT) runs up to and including
-# the cat of /proc/vmallocinfo: tar and base64 of out/, dmesg, cat; then one cat
-# for each other file captured with cat, before /proc/meminfo.
-BEFORE_VMALLOCINFO = 4
-BEFORE_MEMINFO = BEFORE_VMALLOCINFO + 4
+
+
+def before_vmallocinfo(out):
+    """Processes the capture (scripts/mkvmcore GUEST_INIT) runs up to and
+    including the read of /proc/vmallocinfo it keeps: tar and base64 of out/,
+    dmesg, a cat for each of the 4 other files captured with cat, then a cat
+    per read of vmallocinfo (N, in proc/vmallocinfo-reads) with a cmp after
+    each but the first and the last.  One more (the last cmp) runs before
+    /proc/meminfo, and none after it."""
+    n = int(proc(out, "vmallocinfo-reads"))
+    return 3 + 4 + n + (n - 2)
+
+
+AFTER_VMALLOCINFO = 1   # the last cmp: its stack may be new at the dump
 
 
 def summary(out, *args, **kw):
@@ -100,14 +109,15 @@ def meminfo_bounds(out):
     return b
 
 
-def check_vmalloc_used(ours, guest):
+def check_vmalloc_used(out, ours, guest):
     """nr_vmalloc_pages is exact (an atomic, no per-CPU part), but the stacks of
     the capture's processes could still be allocated when /proc/meminfo was
     read: kernel/fork.c free_thread_stack() hands them to vfree_atomic(),
     which frees them from a work item later.  So the dump may hold up to one
     THREAD_SIZE per such process less, and never more."""
     diff = ours - guest
-    assert diff <= 0 and diff % THREAD_SIZE_KB == 0 and -diff <= BEFORE_MEMINFO * THREAD_SIZE_KB, (ours, guest)
+    bound = (before_vmallocinfo(out) + AFTER_VMALLOCINFO) * THREAD_SIZE_KB
+    assert diff <= 0 and diff % THREAD_SIZE_KB == 0 and -diff <= bound, (ours, guest)
 
 
 def test_meminfo_equals_the_guests():
@@ -124,7 +134,7 @@ def test_meminfo_equals_the_guests():
             wrong = []
             for field, value in ours.items():
                 if field == "VmallocUsed":
-                    check_vmalloc_used(value, guest[field])
+                    check_vmalloc_used(out, value, guest[field])
                 elif abs(value - guest[field]) > bounds.get(field, 0):
                     wrong.append("%s: memdiag %d, guest %d (bound %d)" % (field, value, guest[field],
                                                                          bounds.get(field, 0)))
@@ -186,6 +196,8 @@ def test_task_rss_equals_the_guests_status():
             out = dump(k, "userhog", f)
             status = dict(re.findall(r"^(\w+):\s+(\d+)", open(os.path.join(out, "out", "status")).read(), re.M))
             doc = summary(out)
+            if task_lost_to_the_filter(out, oomstate(out), int(truth(out)["pid"])):
+                return
             top = doc["tasks"][0]
             assert (top["pid"], top["comm"]) == (int(truth(out)["pid"]), truth(out)["comm"]), top
             assert top["rss_kb"] == int(status["VmRSS"]), (top, status["VmRSS"])
@@ -259,9 +271,10 @@ def test_vmalloc_callers_equal_vmallocinfo():
     """Per caller: areas, size (guard pages included) and pages equal the guest's
     /proc/vmallocinfo.  kernel_clone (task stacks) may have fewer areas, one
     for each process of the capture up to the cat that printed the file
-    (BEFORE_VMALLOCINFO): their stacks were allocated or waiting for their
+    (before_vmallocinfo()): their stacks were allocated or waiting for their
     deferred vfree then, and gone at the dump unless the kernel kept them in
-    its per-CPU stack cache.  6.12's filtered dumps lack the slab pages of
+    its per-CPU stack cache; or one more, for the one process that ran after
+    it (AFTER_VMALLOCINFO), whose stack may be a new area the kernel kept.  6.12's filtered dumps lack the slab pages of
     some vmap_areas (makedumpfile 1.7.2, see README): there memdiag must say
     so, and every caller it lists must be no larger."""
     for name, k, s, f in each_dump(("baseline", "vmalloc-leak", "userhog")):
@@ -284,7 +297,7 @@ def test_vmalloc_callers_equal_vmallocinfo():
             for caller, row in guest.items():
                 if caller.startswith("kernel_clone+") and row != ours[caller]:
                     n = row[0] - ours[caller][0]
-                    assert 0 < n <= BEFORE_VMALLOCINFO, (row, ours[caller])
+                    assert -AFTER_VMALLOCINFO <= n <= before_vmallocinfo(out), (row, ours[caller])
                     assert [a - b for a, b in zip(row, ours[caller])] == [n, n * 5 * 4096, n * 4], (row, ours[caller])
                 else:
                     assert ours[caller] == row, (caller, ours[caller], row)
@@ -316,7 +329,7 @@ def test_vmalloc_all_areas_as_vmallocinfo():
     """vmalloc -a lists the areas as /proc/vmallocinfo prints them (callers without
     /size, no N<node>= counts): the same lines, as sets (6.12 keeps a list per
     vmap node; memdiag sorts by address), but for the capture's stacks
-    (test_vmalloc_callers_equal_vmallocinfo)."""
+    (test_vmalloc_callers_equal_vmallocinfo, both ways)."""
     for k in KERNELS:
         def case(k=k):
             out = dump(k, "baseline", "elf")
@@ -324,9 +337,9 @@ def test_vmalloc_all_areas_as_vmallocinfo():
             ours = set(text.splitlines())
             guest = set(re.sub(r" N\d+=\d+", "", re.sub(r"(\+0x[0-9a-f]+)/0x[0-9a-f]+", r"\1", l))
                         for l in proc(out, "vmallocinfo").splitlines() if "unpurged" not in l)
-            missing = guest - ours
-            assert ours <= guest, ours - guest
-            assert len(missing) <= BEFORE_VMALLOCINFO and all(" kernel_clone+" in l for l in missing), missing
+            missing, new = guest - ours, ours - guest
+            assert len(new) <= AFTER_VMALLOCINFO and all(" kernel_clone+" in l for l in new), new
+            assert len(missing) <= before_vmallocinfo(out) and all(" kernel_clone+" in l for l in missing), missing
         yield k, case
 
 
@@ -355,14 +368,23 @@ def test_verdicts():
             elif s == "userhog":
                 t = truth(out)
                 assert kinds == ["user"], text
+                if task_lost_to_the_filter(out, oomstate(out), int(t["pid"])):
+                    # the hog is unreadable: the verdict stands on AnonPages
+                    assert v[0]["text"].startswith("user space: user memory (AnonPages + Shmem) "), text
+                    return
                 assert v[0]["text"].startswith("user space: pid %s (%s) holds " % (t["pid"], t["comm"])), text
             elif s == "dentry-flood":
                 # dentries are reclaimable; the tmpfs inodes behind 100,000 files are
-                # counted in SUnreclaim (README) and called growth, never a leak
-                assert kinds == ["reclaimable-slab", "slab-growth"], text
-                assert v[0]["text"].startswith("reclaimable slab (dentry) ") and "not a leak" in v[0]["text"], text
-                assert "largest shmem_inode_cache" in v[1]["text"] and "leak" not in v[1]["text"], text
-                assert v[0]["next"] == "slableak dentry"
+                # counted in SUnreclaim (README) and called growth, never a leak.  The
+                # 600,000 negative sysfs dentries make SReclaimable >= 10% of RAM on
+                # 6.x, not on 5.10 (5.4%): the guest's own meminfo says which.
+                g = meminfo(out)
+                big = g["SReclaimable"] >= 0.10 * g["MemTotal"]
+                assert kinds == (["reclaimable-slab"] if big else []) + ["slab-growth"], text
+                if big:
+                    assert v[0]["text"].startswith("reclaimable slab (dentry) ") and "not a leak" in v[0]["text"], text
+                    assert v[0]["next"] == "slableak dentry"
+                assert "largest shmem_inode_cache" in v[-1]["text"] and "leak" not in v[-1]["text"], text
             elif s == "frag":
                 assert set(kinds) == {"fragmentation"}, text
                 assert any(re.match(r"^fragmentation: order >= 4 unavailable in DMA32 ", x["text"]) for x in v), text
@@ -372,6 +394,11 @@ def test_verdicts():
             elif s in ("oom", "oom-panic"):
                 # memhog is inside out_of_memory(): the OOM first, the hog behind it
                 assert kinds[0] == "oom" and v[0]["next"] == "oomstate", text
+                if not memhog_readable(out):
+                    # makedumpfile 1.7.2 left memhog's task_struct out of this
+                    # 6.12 filtered dump (it happens on some boots)
+                    assert_oom_from_lock_and_log(out, v[0]["text"])
+                    return
                 assert v[0]["text"].startswith("an OOM was in progress: a struct oom_control on pid "), text
                 assert "(memhog)" in v[0]["text"] and "broken" not in v[0]["text"], text
                 assert "user" in kinds and "(memhog) holds" in text, text
@@ -380,6 +407,50 @@ def test_verdicts():
                 assert kinds == ["oom"] and v[0]["next"] == "oomstate", text
                 assert "and it is broken: chosen is NULL while chosen_points is LONG_MIN" in v[0]["text"], text
         yield name, case
+
+
+def oomstate(out):
+    return json.loads(memdiag(out, "--json", "oomstate").stdout)
+
+
+def memhog_readable(out):
+    """Whether memhog's task_struct is in the dump; when it is not, memdiag
+    must have named the page makedumpfile left out."""
+    doc = oomstate(out)
+    if any(p["comm"] == "memhog" for p in doc["processes"]):
+        return True
+    assert any("excluded by makedumpfile" in e for e in doc["errors"]), doc["errors"]
+    return False
+
+
+def assert_oom_from_lock_and_log(out, text):
+    """The OOM verdict without the task that holds oom_lock: the lock's owner
+    by address, the invoker named from the log's last OOM report."""
+    owner = oomstate(out)["oom_lock_owner"]
+    assert owner is None, owner
+    m = re.match(r"^an OOM was in progress: oom_lock held by task (0x[0-9a-f]+) \(not among the tasks read "
+                 r"from the dump\); the log's last OOM report: memhog invoked oom-killer$", text)
+    assert m, text
+    return int(m.group(1), 16)
+
+
+def test_oom_verdict_without_the_oom_tasks_struct():
+    """memhog's task_struct left out of a kdump dump (as makedumpfile 1.7.2
+    leaves task_struct slab pages out of 6.12 dumps on some boots): the
+    summary still says an OOM was in progress, from oom_lock's owner, named
+    from the log, and that owner is memhog's task_struct address."""
+    for k in KERNELS:
+        def case(k=k):
+            src = dump(k, "oom-panic", "kdump")
+            hog = [p for p in oomstate(src)["processes"] if p["comm"] == "memhog"]
+            assert len(hog) == 1, hog
+            task = hog[0]["task"]
+            bad = excluded_copy(src, "no-memhog-task-" + k, [task, task + 4096, task + 8192])
+            assert not memhog_readable(bad)
+            v = verdicts(bad)
+            assert v[0]["kind"] == "oom" and v[0]["next"] == "oomstate", v
+            assert assert_oom_from_lock_and_log(bad, v[0]["text"]) == task
+        yield k, case
 
 
 def text_verdicts(text):

@@ -14,7 +14,7 @@ import re
 import struct
 import subprocess
 
-from lab import FORMATS, KERNELS, REPO, crash_extension, dump, patched_copy
+from lab import FORMATS, KERNELS, REPO, crash_extension, dump, patched_copy, task_lost_to_the_filter
 from test_slab import build, memdiag
 
 
@@ -83,6 +83,12 @@ def test_hog_ranks_first_with_the_kernels_figures():
                 assert first["rank"] == 1 and first["pid"] == truth["pid"] and first["comm"] == "memhog", first
                 procs = {p["pid"]: p for p in doc["processes"]}
                 for pid, row in table.items():
+                    if pid not in procs:
+                        # makedumpfile 1.7.2 can leave a task_struct page out of a
+                        # filtered dump (seen on 6.1 and 6.12): memdiag must say so
+                        assert f == "filtered" and any("excluded by makedumpfile" in e
+                                                       for e in doc["errors"]), (pid, doc["errors"])
+                        continue
                     p = procs[pid]
                     for col in ("rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes", "swapents",
                                 "total_vm", "oom_score_adj", "uid", "tgid"):
@@ -191,6 +197,8 @@ def test_no_false_anomalies_and_the_hog_first():
                     truth = dict(kv.split("=") for kv in open(os.path.join(out, "out", "truth")).read().split())
                     status = {m.group(1): int(m.group(2)) for m in
                               re.finditer(r"^(\w+):\s+(\d+)", open(os.path.join(out, "out", "status")).read(), re.M)}
+                    if task_lost_to_the_filter(out, doc, int(truth["pid"])):
+                        return
                     first = doc["processes"][0]
                     assert first["rank"] == 1 and first["pid"] == int(truth["pid"]) and first["comm"] == "userhog"
                     # /proc/PID/status sums the per-CPU counters (6.2+: get_mm_counter_sum()).

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 
-from lab import FORMATS, KERNELS, LAB, REPO, crash, dump, info, mkvmcore
+from lab import FORMATS, KERNELS, LAB, REPO, crash, crash_802_is_an_oracle, dump, info, mkvmcore
 
 PROBE = os.path.join(REPO, "build", "target_probe")
 ASAN_PROBE = os.path.join(REPO, "build", "asan", "target_probe")
@@ -148,7 +148,7 @@ def parse_crash_structs(text):
 def crash_oracle(outdir, extra=()):
     """crash's struct layouts (6.1 only: its gdb crashes on 6.12's) and `sym` lines."""
     cmds = ["sym init_task", "sym runqueues"] + list(extra)
-    if info(outdir)["kernel_release"].startswith("6.1."):
+    if crash_802_is_an_oracle(outdir):
         cmds += ["struct -o " + s for s in STRUCTS]
     out = crash(outdir, cmds)
     syms = {}
