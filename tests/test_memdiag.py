@@ -95,13 +95,19 @@ def meminfo_bounds(out):
     shell did in that moment (the lab saw at most 12 pages move).  A field
     that sums n counters gets n times the bound.  MemFree also moves as the
     per-CPU lists refill and drain.  KernelStack is kept in kB and folds in
-    kB.  Fields not listed must be equal.
+    kB.  Fields not listed must be equal.  (MemAvailable counts the file
+    pages too, within its sum.)
     """
     z = zoneinfo_bounds(out)
     node = z["node_fold"] * 4
     free = (z["fold"] + z["pcp"]) * 4
+    # The file-page counters too: the capture writes two tmpfs files for its
+    # reads of /proc/vmallocinfo before /proc/meminfo, and the deltas its
+    # processes left fold in the second mdfreeze waits before the freeze.
     b = {name: node for name in ("Active(anon)", "Inactive(anon)", "Active(file)", "Inactive(file)",
-                                 "AnonPages", "SReclaimable", "SUnreclaim", "KReclaimable", "PageTables")}
+                                 "AnonPages", "SReclaimable", "SUnreclaim", "KReclaimable", "PageTables",
+                                 "Cached", "Shmem", "Mapped", "SwapCached", "Unevictable", "Mlocked",
+                                 "Dirty", "Writeback")}
     b.update({"Active": 2 * node, "Inactive": 2 * node, "Slab": 2 * node, "KernelStack": z["node_fold"],
               "MemFree": free,
               # si_mem_available(): free pages, file LRU and reclaimable slab

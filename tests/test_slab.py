@@ -120,16 +120,21 @@ def test_leak_is_counted():
 
 
 def test_guest_slabinfo_bounds():
-    """The guest's own /proc/slabinfo num_objs equals our total for every cache it lists.
+    """The guest's own /proc/slabinfo num_objs equals our total for every cache
+    it lists, within two slabs of the cache.
 
     /proc/slabinfo's num_objs is the sum of kmem_cache_node.total_objects,
     which a stopped VM keeps exact; active_objs is not comparable (SLUB counts
     objects on CPU slabs as active).  The guest prints slabinfo a moment
     before the dump and reads the last /proc files after it: seq_file,
     pde_opener and their kmalloc-cg-4k buffers (fs/seq_file.c seq_open(),
-    fs/proc/inode.c proc_reg_open()) can gain a slab in between; one other
-    cache may move with background work."""
-    capture_footprint = {"seq_file", "pde_opener", "kmalloc-cg-4k", "kmalloc-4k"}
+    fs/proc/inode.c proc_reg_open()) can gain a slab in between, and so can
+    every cache a new process touches (task_struct, maple_node, lsm_inode_cache,
+    vmap_area, ...): after slabinfo the capture runs up to 6 more processes
+    (scripts/mkvmcore GUEST_INIT: the other cat views, the reads of
+    /proc/vmallocinfo and their cmp) and writes two tmpfs files.  So each
+    cache may differ by up to two of its slabs, and at most 16 caches may
+    differ at all (a leak of 20,000 objects is hundreds of slabs)."""
     from lab import slabinfo
     for k in KERNELS:
         for s in SCENARIOS:
@@ -137,10 +142,14 @@ def test_guest_slabinfo_bounds():
                 out = dump(k, s, "elf")
                 ours = slableak_json(out)[0]
                 guest = slabinfo(out)
-                wrong = ["%s: guest %d, memdiag %d" % (n, guest[n][1], ours[n]["total"])
-                         for n in ours if n in guest and guest[n][1] != ours[n]["total"]]
-                others = [w for w in wrong if w.split(":")[0] not in capture_footprint]
-                assert len(others) <= 1, "\n".join(wrong)
+                differ = {n: (guest[n][1], ours[n]["total"]) for n in ours
+                          if n in guest and guest[n][1] != ours[n]["total"]}
+                text = "\n".join("%s: guest %d, memdiag %d" % (n, g, o) for n, (g, o) in differ.items())
+                assert len(differ) <= 16, text
+                for n, (g, o) in differ.items():
+                    per_slab = ours[n]["total"] // ours[n]["slabs"] if ours[n]["slabs"] else \
+                        ours[n]["slab_size"] // ours[n]["slot_size"]
+                    assert abs(g - o) <= 2 * per_slab, "%s: more than two slabs apart\n%s" % (n, text)
             yield "%s/%s" % (k, s), case
 
 
