@@ -13,6 +13,12 @@ LAB = os.path.join(REPO, "build", "lab")
 EXTENSION = os.path.join(REPO, "build", "memdiag.so")
 
 
+class KnownGap(Exception):
+    """Raised by a case memdiag cannot pass yet, for the reason given (an
+    open issue): tests/run reports it as a gap, counts it as skipped, never
+    as passed."""
+
+
 def lab_kernels():
     """The kernel lines `make lab` makes dumps of: the Makefile's LAB_KERNELS
     (make check passes it as MEMDIAG_LAB_KERNELS), never a literal here."""

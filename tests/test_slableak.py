@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 
-from lab import FORMATS, KERNELS, LEAK_N, crash, crash_extension, dump
+from lab import FORMATS, KERNELS, LEAK_N, KnownGap, crash, crash_extension, dump, slabinfo
 from test_slab import EXTENSION, build, memdiag
 
 ASAN = os.path.join(os.path.dirname(EXTENSION), "asan", "memdiag")
@@ -47,6 +47,9 @@ def test_callers_name_the_leaking_function():
     for k in KERNELS:
         for f in FORMATS:
             def case(k=k, f=f):
+                if k == "5.10":
+                    raise KnownGap("5.10's struct track keeps the stack in addrs[] (the stack depot "
+                                   "came in 5.17): not read yet, so no callers (issue 12)")
                 out = dump(k, "leak-tracked", f)
                 doc = analyze(out)
                 top = doc["callers"][0]
@@ -127,11 +130,16 @@ def test_only_the_leak_is_flagged():
 
 
 def test_dentry_flood_is_reclaimable():
-    """dentry-flood: hundreds of thousands of dentries: reclaimable slab, not a leak."""
+    """dentry-flood: the 100,000 tmpfs files' dentries and more (the 600,000
+    negative sysfs dentries stay on 6.x, not on 5.10: the guest's own
+    slabinfo says how many): reclaimable slab, not a leak."""
     for k in KERNELS:
         def case(k=k):
-            doc = analyze(dump(k, "dentry-flood", "elf"), "dentry")
-            assert doc["caches"][0]["allocated"] > 500000, doc["caches"][0]
+            out = dump(k, "dentry-flood", "elf")
+            doc = analyze(out, "dentry")
+            active = slabinfo(out)["dentry"][0]
+            assert doc["caches"][0]["allocated"] > 100000, doc["caches"][0]
+            assert abs(doc["caches"][0]["allocated"] - active) <= active // 100, (doc["caches"][0], active)
             assert doc["verdict"]["level"] == "reclaimable", doc["verdict"]
             assert "not a leak" in doc["verdict"]["text"], doc["verdict"]
         yield k, case
