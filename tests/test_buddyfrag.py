@@ -54,19 +54,23 @@ def test_counts_equal_the_kernels_at_the_dump():
         for s in SCENARIOS:
             for f in FORMATS:
                 def case(k=k, s=s, f=f):
-                    out = dump(k, s, f)
-                    doc = buddyfrag(out)
-                    guest, types = buddyinfo(out), pagetypeinfo(out)
-                    assert sorted(z["zone"] for z in doc["zones"]) == sorted(guest), (doc["zones"], guest)
-                    for z in doc["zones"]:
-                        assert z["free_blocks"] == guest[z["zone"]], (z["zone"], z["free_blocks"], guest[z["zone"]])
-                        assert set(z["free_blocks_by_type"]) == {t for (zn, t) in types if zn == z["zone"]}
-                        for t, counts in z["free_blocks_by_type"].items():
-                            assert counts == types[(z["zone"], t)], (z["zone"], t, counts, types[(z["zone"], t)])
-                        assert z["nr_free"] == z["free_blocks"], z["nr_free"]
-                        assert z["free_pages"] == z["nr_free_pages_counter"] + z["nr_free_pages_pcpu_delta"], z
-                        assert z["errors"] == [], z["errors"]
+                    check_counts_against_frozen(dump(k, s, f))
                 yield "%s/%s/%s" % (k, s, f), case
+
+
+def check_counts_against_frozen(out):
+    """buddyfrag's counts of one dump against frozen/ (see above)."""
+    doc = buddyfrag(out)
+    guest, types = buddyinfo(out), pagetypeinfo(out)
+    assert sorted(z["zone"] for z in doc["zones"]) == sorted(guest), (doc["zones"], guest)
+    for z in doc["zones"]:
+        assert z["free_blocks"] == guest[z["zone"]], (z["zone"], z["free_blocks"], guest[z["zone"]])
+        assert set(z["free_blocks_by_type"]) == {t for (zn, t) in types if zn == z["zone"]}
+        for t, counts in z["free_blocks_by_type"].items():
+            assert counts == types[(z["zone"], t)], (z["zone"], t, counts, types[(z["zone"], t)])
+        assert z["nr_free"] == z["free_blocks"], z["nr_free"]
+        assert z["free_pages"] == z["nr_free_pages_counter"] + z["nr_free_pages_pcpu_delta"], z
+        assert z["errors"] == [], z["errors"]
 
 
 def extfrag_index(counts, order):

@@ -13,8 +13,8 @@ import os
 import re
 import subprocess
 
-from lab import LEAK_N, REPO, dump, frozen
-from test_buddyfrag import buddyfrag, buddyinfo, pagetypeinfo
+from lab import LEAK_N, REPO, dump
+from test_buddyfrag import check_counts_against_frozen
 from test_slab import memdiag, slableak_json
 
 NEW_KERNELS = ("7.2", "7.3")
@@ -92,17 +92,7 @@ def test_buddyfrag_equals_the_frozen_free_lists():
     counted at the dumped instant (mdfreeze), with NR_FREE_PAGES verified."""
     for k in NEW_KERNELS:
         def case(k=k):
-            out = dump(k, "baseline", "elf")
-            doc = buddyfrag(out)
-            guest, types = buddyinfo(out), pagetypeinfo(out)
-            assert sorted(z["zone"] for z in doc["zones"]) == sorted(guest)
-            for z in doc["zones"]:
-                assert z["free_blocks"] == guest[z["zone"]], (z["zone"], z["free_blocks"], guest[z["zone"]])
-                for t, counts in z["free_blocks_by_type"].items():
-                    assert counts == types[(z["zone"], t)], (z["zone"], t)
-                assert z["free_pages"] == z["nr_free_pages_counter"] + z["nr_free_pages_pcpu_delta"], z
-                assert z["errors"] == [], z["errors"]
-            assert frozen(out, "buddyinfo")
+            check_counts_against_frozen(dump(k, "baseline", "elf"))
         yield "%s/baseline/elf" % k, case
 
 
