@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # builds its kernels with; dwarves' pahole makes 6.12 module BTF), the peers.
 DEB_PACKAGES := qemu-system-x86 busybox-static cpio gzip xz-utils zstd python3 debootstrap \
 	gcc-12 gcc make libc6-dev dwarves crash makedumpfile \
-	time libkdumpfile-dev libdw-dev libelf-dev libbpf-dev elfutils libjson-c-dev pkg-config
+	time libkdumpfile-dev libdw-dev libelf-dev elfutils pkg-config
 
 CC := gcc
 CFLAGS ?= -O2 -g
@@ -31,18 +31,25 @@ EXT_SRC := $(wildcard extension/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 EXT_OBJ := $(EXT_SRC:%.c=$(BUILD)/%.o)
-CLI_LIBS := -lkdumpfile -laddrxlat -lbpf -ldw -lelf -ljson-c
-EXT_LIBS := -lbpf -lelf -ljson-c
+CLI_LIBS := -lkdumpfile -laddrxlat -lelf
+EXT_LIBS :=
 
 PREFIX ?= /usr/local
 # crash looks for a bare `extend NAME.so` in its extensions directory.
 CRASH_EXTDIR ?= /usr/lib/crash/extensions
 
-LAB_KERNELS := 5.10 6.1 6.12
+LAB_KERNELS := 5.10 6.1 6.12 7.2 7.3
 LAB_SCENARIOS := baseline leak-tracked leak-untracked dentry-flood frag oom oom-panic oom-null-chosen userhog vmalloc-leak
+# A kernel line can take fewer scenarios: LAB_SCENARIOS_<line>.
+LAB_SCENARIOS_7.3 := baseline leak-tracked leak-untracked frag oom
 LAB_FORMATS := elf kdump filtered
+lab_scenarios = $(or $(LAB_SCENARIOS_$(1)),$(LAB_SCENARIOS))
+# What `make check` tells the tests: "LINE:SCENARIO,SCENARIO,... LINE:...".
+comma := ,
+space := $(subst ,, )
+LAB_PLAN := $(foreach k,$(LAB_KERNELS),$(k):$(subst $(space),$(comma),$(strip $(call lab_scenarios,$(k)))))
 
-.PHONY: all asan deps lab check clean install
+.PHONY: all asan deps lab lab-plan check clean install
 
 all: $(BUILD)/memdiag $(BUILD)/memdiag.so
 
@@ -79,16 +86,20 @@ deps:
 	fi
 
 lab: deps
-	@for k in $(LAB_KERNELS); do for s in $(LAB_SCENARIOS); do for f in $(LAB_FORMATS); do \
-	  scripts/mkvmcore --kernel $$k --format $$f $$s build/lab/$$k/$$s/$$f || exit 1; \
-	done; done; done
+	@set -e; $(foreach k,$(LAB_KERNELS),for s in $(call lab_scenarios,$(k)); do for f in $(LAB_FORMATS); do \
+	  scripts/mkvmcore --kernel $(k) --format $$f $$s build/lab/$(k)/$$s/$$f; \
+	done; done;)
+
+# The kernel lines and scenarios of the lab, as the tests read them.
+lab-plan:
+	@echo "$(LAB_PLAN)"
 
 # The same programs built with AddressSanitizer and UBSan; tests run both.
 asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/memdiag build/asan/target_probe
 
 check: deps lab all asan
-	@MEMDIAG_LAB_KERNELS="$(LAB_KERNELS)" tests/run
+	@MEMDIAG_LAB="$(LAB_PLAN)" tests/run
 
 clean:
 	rm -rf build

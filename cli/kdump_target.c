@@ -1,7 +1,7 @@
 /* The standalone program's target (see kdump_target.h).
  *
  * Memory comes from libkdumpfile.  Types come from the vmlinux's .BTF
- * section through libbpf and symbols from its .symtab through libelf: a few
+ * section (lib/btf_types.c) and symbols from its .symtab through libelf: a few
  * MB of a vmlinux of hundreds, so opening never touches DWARF and stays
  * well under a second.
  */

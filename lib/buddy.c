@@ -627,93 +627,93 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 	free(verdict);
 }
 
-static struct json_object *u64_array(const uint64_t *v, size_t n)
+static struct md_json *u64_array(const uint64_t *v, size_t n)
 {
-	struct json_object *a = json_object_new_array();
+	struct md_json *a = md_json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_int64(v[i]));
+		md_json_array_add(a, md_json_int64(v[i]));
 	return a;
 }
 
-static struct json_object *zone_json(struct md_session *s, const struct md_buddy *b,
-				     const struct md_buddy_zone *z, const struct options *opt)
+static struct md_json *zone_json(struct md_session *s, const struct md_buddy *b,
+				 const struct md_buddy_zone *z, const struct options *opt)
 {
-	struct json_object *o = json_object_new_object(), *types = json_object_new_object();
-	struct json_object *orders = json_object_new_array();
-	struct json_object *reserve = json_object_new_array();
+	struct md_json *o = md_json_object(), *types = md_json_object();
+	struct md_json *orders = md_json_array();
+	struct md_json *reserve = md_json_array();
 	uint64_t per_order[MD_BUDDY_MAX_ORDERS], col[MD_BUDDY_MAX_ORDERS];
 	char addr[32], *verdict = zone_verdict(s, b, z);
 	int blocked = first_blocked_order(b, z);
 
 	snprintf(addr, sizeof(addr), "0x%016" PRIx64, z->address);
-	json_object_object_add(o, "node", json_object_new_int(z->nid));
-	json_object_object_add(o, "zone", json_object_new_string(z->name));
-	json_object_object_add(o, "address", json_object_new_string(addr));
-	json_object_object_add(o, "start_pfn", json_object_new_int64(z->start_pfn));
-	json_object_object_add(o, "present_pages", json_object_new_int64(z->present));
-	json_object_object_add(o, "managed_pages", json_object_new_int64(z->managed));
+	md_json_object_add(o, "node", md_json_int64(z->nid));
+	md_json_object_add(o, "zone", md_json_string(z->name));
+	md_json_object_add(o, "address", md_json_string(addr));
+	md_json_object_add(o, "start_pfn", md_json_int64(z->start_pfn));
+	md_json_object_add(o, "present_pages", md_json_int64(z->present));
+	md_json_object_add(o, "managed_pages", md_json_int64(z->managed));
 	for (unsigned int ord = 0; ord < b->nr_orders; ord++)
 		per_order[ord] = order_blocks(b, z, ord);
-	json_object_object_add(o, "free_blocks", u64_array(per_order, b->nr_orders));
+	md_json_object_add(o, "free_blocks", u64_array(per_order, b->nr_orders));
 	for (unsigned int mt = 0; mt < b->nr_types; mt++) {
 		for (unsigned int ord = 0; ord < b->nr_orders; ord++)
 			col[ord] = z->blocks[ord][mt];
-		json_object_object_add(types, b->type_names[mt], u64_array(col, b->nr_orders));
+		md_json_object_add(types, b->type_names[mt], u64_array(col, b->nr_orders));
 	}
-	json_object_object_add(o, "free_blocks_by_type", types);
-	json_object_object_add(o, "nr_free", u64_array(z->nr_free, b->nr_orders));
-	json_object_object_add(o, "free_pages", json_object_new_int64(z->free_pages));
-	json_object_object_add(o, "nr_free_pages_counter", json_object_new_int64(z->nr_free_pages));
-	json_object_object_add(o, "nr_free_pages_pcpu_delta", z->nr_free_pages_pcpu_known ?
-			       json_object_new_int64(z->nr_free_pages_pcpu) : NULL);
-	json_object_object_add(o, "pcp_pages", z->pcp_known ? json_object_new_int64(z->pcp_pages) : NULL);
-	json_object_object_add(o, "watermark_min", json_object_new_int64(z->wmark[0]));
-	json_object_object_add(o, "watermark_low", json_object_new_int64(z->wmark[1]));
-	json_object_object_add(o, "watermark_high", json_object_new_int64(z->wmark[2]));
-	json_object_object_add(o, "watermark_boost", json_object_new_int64(z->boost));
-	json_object_object_add(o, "highatomic_reserve", json_object_new_int64(z->highatomic_reserve));
+	md_json_object_add(o, "free_blocks_by_type", types);
+	md_json_object_add(o, "nr_free", u64_array(z->nr_free, b->nr_orders));
+	md_json_object_add(o, "free_pages", md_json_int64(z->free_pages));
+	md_json_object_add(o, "nr_free_pages_counter", md_json_int64(z->nr_free_pages));
+	md_json_object_add(o, "nr_free_pages_pcpu_delta", z->nr_free_pages_pcpu_known ?
+			   md_json_int64(z->nr_free_pages_pcpu) : NULL);
+	md_json_object_add(o, "pcp_pages", z->pcp_known ? md_json_int64(z->pcp_pages) : NULL);
+	md_json_object_add(o, "watermark_min", md_json_int64(z->wmark[0]));
+	md_json_object_add(o, "watermark_low", md_json_int64(z->wmark[1]));
+	md_json_object_add(o, "watermark_high", md_json_int64(z->wmark[2]));
+	md_json_object_add(o, "watermark_boost", md_json_int64(z->boost));
+	md_json_object_add(o, "highatomic_reserve", md_json_int64(z->highatomic_reserve));
 	for (unsigned int i = 0; i < z->nr_lowmem_reserve; i++)
-		json_object_array_add(reserve, json_object_new_int64(z->lowmem_reserve[i]));
-	json_object_object_add(o, "lowmem_reserve", reserve);
+		md_json_array_add(reserve, md_json_int64(z->lowmem_reserve[i]));
+	md_json_object_add(o, "lowmem_reserve", reserve);
 	for (unsigned int ord = 0; ord < b->nr_orders; ord++) {
-		struct json_object *r = json_object_new_object();
+		struct md_json *r = md_json_object();
 
-		json_object_object_add(r, "order", json_object_new_int(ord));
-		json_object_object_add(r, "extfrag_index",
-				       json_object_new_int(md_buddy_fragmentation_index(b, z, ord)));
-		json_object_object_add(r, "unusable_index",
-				       json_object_new_int(md_buddy_unusable_index(b, z, ord)));
-		json_object_object_add(r, "watermark_ok_min",
-				       json_object_new_boolean(md_buddy_watermark_ok(b, z, ord, 0)));
-		json_object_object_add(r, "watermark_ok_low",
-				       json_object_new_boolean(md_buddy_watermark_ok(b, z, ord, 1)));
-		json_object_object_add(r, "watermark_ok_high",
-				       json_object_new_boolean(md_buddy_watermark_ok(b, z, ord, 2)));
-		json_object_array_add(orders, r);
+		md_json_object_add(r, "order", md_json_int64(ord));
+		md_json_object_add(r, "extfrag_index",
+				   md_json_int64(md_buddy_fragmentation_index(b, z, ord)));
+		md_json_object_add(r, "unusable_index",
+				   md_json_int64(md_buddy_unusable_index(b, z, ord)));
+		md_json_object_add(r, "watermark_ok_min",
+				   md_json_bool(md_buddy_watermark_ok(b, z, ord, 0)));
+		md_json_object_add(r, "watermark_ok_low",
+				   md_json_bool(md_buddy_watermark_ok(b, z, ord, 1)));
+		md_json_object_add(r, "watermark_ok_high",
+				   md_json_bool(md_buddy_watermark_ok(b, z, ord, 2)));
+		md_json_array_add(orders, r);
 	}
-	json_object_object_add(o, "orders", orders);
-	json_object_object_add(o, "largest_free_order", json_object_new_int(largest_free_order(b, z)));
-	json_object_object_add(o, "first_unsatisfiable_order", blocked < 0 ? NULL : json_object_new_int(blocked));
-	json_object_object_add(o, "verdict", json_object_new_string(verdict ? verdict : ""));
+	md_json_object_add(o, "orders", orders);
+	md_json_object_add(o, "largest_free_order", md_json_int64(largest_free_order(b, z)));
+	md_json_object_add(o, "first_unsatisfiable_order", blocked < 0 ? NULL : md_json_int64(blocked));
+	md_json_object_add(o, "verdict", md_json_string(verdict ? verdict : ""));
 	free(verdict);
-	json_object_object_add(o, "errors", md_json_strings(z->errors, z->nr_errors));
+	md_json_object_add(o, "errors", md_json_strings(z->errors, z->nr_errors));
 	if (opt->verbose) {
-		struct json_object *blocks = json_object_new_array();
+		struct md_json *blocks = md_json_array();
 
 		for (size_t i = 0; i < z->nr_free_blocks; i++) {
 			const struct md_buddy_block *blk = &z->free_blocks[i];
-			struct json_object *r;
+			struct md_json *r;
 
 			if (opt->order >= 0 && blk->order != opt->order)
 				continue;
-			r = json_object_new_object();
-			json_object_object_add(r, "pfn", json_object_new_int64(blk->pfn));
-			json_object_object_add(r, "order", json_object_new_int(blk->order));
-			json_object_object_add(r, "type", json_object_new_string(b->type_names[blk->migratetype]));
-			json_object_array_add(blocks, r);
+			r = md_json_object();
+			md_json_object_add(r, "pfn", md_json_int64(blk->pfn));
+			md_json_object_add(r, "order", md_json_int64(blk->order));
+			md_json_object_add(r, "type", md_json_string(b->type_names[blk->migratetype]));
+			md_json_array_add(blocks, r);
 		}
-		json_object_object_add(o, "blocks", blocks);
+		md_json_object_add(o, "blocks", blocks);
 	}
 	return o;
 }
@@ -762,21 +762,21 @@ struct md_error *md_cmd_buddyfrag(struct md_session *s, int argc, char **argv, s
 		return err;
 	}
 	if (md_output_is_json(out)) {
-		struct json_object *doc = md_output_doc(out), *zones = json_object_new_array();
-		struct json_object *types = json_object_new_array();
+		struct md_json *doc = md_output_doc(out), *zones = md_json_array();
+		struct md_json *types = md_json_array();
 
 		for (unsigned int mt = 0; mt < b->nr_types; mt++)
-			json_object_array_add(types, json_object_new_string(b->type_names[mt]));
-		json_object_object_add(doc, "orders", json_object_new_int(b->nr_orders));
-		json_object_object_add(doc, "migratetypes", types);
+			md_json_array_add(types, md_json_string(b->type_names[mt]));
+		md_json_object_add(doc, "orders", md_json_int64(b->nr_orders));
+		md_json_object_add(doc, "migratetypes", types);
 		for (size_t i = 0; i < b->nr_zones; i++) {
 			if (!zone_selected(&opt, &b->zones[i]))
 				continue;
-			json_object_array_add(zones, zone_json(s, b, &b->zones[i], &opt));
+			md_json_array_add(zones, zone_json(s, b, &b->zones[i], &opt));
 			shown++;
 		}
-		json_object_object_add(doc, "zones", zones);
-		json_object_object_add(doc, "errors", md_json_strings(b->errors, b->nr_errors));
+		md_json_object_add(doc, "zones", zones);
+		md_json_object_add(doc, "errors", md_json_strings(b->errors, b->nr_errors));
 	} else {
 		for (size_t i = 0; i < b->nr_zones; i++) {
 			if (!zone_selected(&opt, &b->zones[i]))

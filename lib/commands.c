@@ -255,8 +255,8 @@ static void add_json_error(struct md_output *out, const struct md_error *err)
 	if (!err || !md_output_is_json(out))
 		return;
 	msg = md_error_string(err);
-	json_object_object_add(md_output_doc(out), "error",
-			       json_object_new_string(msg ? msg : "out of memory"));
+	md_json_object_add(md_output_doc(out), "error",
+			   md_json_string(msg ? msg : "out of memory"));
 	free(msg);
 }
 

@@ -176,6 +176,22 @@ static bool have_symbol(struct calc *c, const char *symbol)
 	return !err;
 }
 
+/* An item some kernels dropped, printing 0 in its place. */
+static struct value counter_or_zero(struct calc *c, enum md_vmstat_kind kind, const char *item)
+{
+	unsigned int i;
+	struct md_error *err = md_vmstat_item(c->s, c->v, kind, item, &i);
+
+	if (err && md_error_root_code(err) == MD_ERR_LOOKUP) {
+		md_error_destroy(err);
+		return known(0);
+	}
+	if (err)
+		return from_error(err, item);
+	return counter(c, kind, item, false, c->page_kb);
+}
+
+
 static void add_line(struct calc *c, const char *name, struct value x, bool kb, bool delta)
 {
 	struct md_meminfo *m = c->m;
@@ -215,6 +231,54 @@ static void pages_line_exact(struct calc *c, const char *name, struct value x)
 {
 	x.v *= c->page_kb;
 	add_line(c, name, x, true, false);
+}
+
+/* CONFIG_ZSWAP (mm/zswap.c): Zswap is zswap_total_pages(), the pages of
+ * every pool's zsmalloc pool (zs_get_total_pages()); Zswapped is
+ * zswap_stored_pages, the uncompressed pages stored. */
+static void zswap_lines(struct calc *c)
+{
+	uint64_t head, list_off, zs_off, pages_off, addr, next, zs, n;
+	struct md_error *err;
+	struct value total = known(0);
+	size_t seen = 0;
+
+	if (!have_symbol(c, "zswap_stored_pages"))
+		return;
+	/* Only the form where a pool holds its zs_pool itself (the zpool
+	 * layer gone); zswap_stored_pages is an atomic_long_t there. */
+	const struct md_field fields[] = {
+		{ "struct zswap_pool", "list", &list_off },
+		{ "struct zswap_pool", "zs_pool", &zs_off },
+		{ "struct zs_pool", "pages_allocated", &pages_off },
+	};
+	if ((err = md_resolve_fields(c->s, fields, sizeof(fields) / sizeof(fields[0])))) {
+		total = from_error(err, "zswap pools behind a zpool are not read");
+		add_line(c, "Zswap", total, true, false);
+		add_line(c, "Zswapped", total, true, false);
+		return;
+	}
+	if ((err = md_symbol(c->s, "zswap_pools", &head)) || (err = md_read_u64(c->s, head, &next))) {
+		total = from_error(err, "zswap_pools");
+	} else {
+		while (next != head) {
+			if (++seen > 1024) {
+				total = unknown("zswap_pools: no end after 1024 pools");
+				break;
+			}
+			addr = next - list_off;
+			if ((err = md_read_u64(c->s, addr + zs_off, &zs)) ||
+			    (err = md_read_u64(c->s, zs + pages_off, &n)) ||
+			    (err = md_read_u64(c->s, next, &next))) {
+				total = from_error(err, "zswap_pools");
+				break;
+			}
+			total.v += (int64_t)n;
+		}
+	}
+	pages_line_exact(c, "Zswap", bounded(c, total, c->page_kb, "zswap pool pages"));
+	pages_line_exact(c, "Zswapped", bounded(c, variable(c, "zswap_stored_pages", 8, true),
+						c->page_kb, "zswap_stored_pages"));
 }
 
 /* block/bdev.c nr_blockdev_pages(): the page cache of every block device
@@ -599,6 +663,7 @@ static void compute(struct calc *c)
 	pages_line(c, "Mlocked", zone_pages(c, "NR_MLOCK"));
 	pages_line_exact(c, "SwapTotal", swap_total);
 	pages_line_exact(c, "SwapFree", swap_free);
+	zswap_lines(c);
 	pages_line(c, "Dirty", node_pages(c, "NR_FILE_DIRTY"));
 	pages_line(c, "Writeback", node_pages(c, "NR_WRITEBACK"));
 	pages_line(c, "AnonPages", node_pages(c, "NR_ANON_MAPPED"));
@@ -619,20 +684,29 @@ static void compute(struct calc *c)
 	/* 6.0 "mm: add NR_SECONDARY_PAGETABLE to count secondary page table uses" */
 	pages_line(c, "SecPageTables", counter(c, MD_VMSTAT_NODE, "NR_SECONDARY_PAGETABLE", true, c->page_kb));
 	add_line(c, "NFS_Unstable", known(0), true, false);
-	pages_line(c, "Bounce", zone_pages(c, "NR_BOUNCE"));
-	pages_line(c, "WritebackTmp", node_pages(c, "NR_WRITEBACK_TEMP"));
+	/* Both counters went, and the kernel prints 0: Linux kernel commit
+	 * 194df9f66db8 ("mm: remove NR_BOUNCE zone stat") (in v6.16) and
+	 * "mm, vmstat: remove the NR_WRITEBACK_TEMP node_stat_item counter"
+	 * (in v6.17). */
+	pages_line(c, "Bounce", counter_or_zero(c, MD_VMSTAT_ZONE, "NR_BOUNCE"));
+	pages_line(c, "WritebackTmp", counter_or_zero(c, MD_VMSTAT_NODE, "NR_WRITEBACK_TEMP"));
 	pages_line_exact(c, "CommitLimit", commit_limit(c, totalram, &h, swap_total));
 	pages_line_exact(c, "Committed_AS", committed(c));
 
 	/* x86-64 VMALLOC_TOTAL: VMALLOC_END - VMALLOC_START, one byte less
 	 * than the vmalloc area */
 	add_line(c, "VmallocTotal", known((c->s->kernel.vmalloc_size - 1) >> 10), true, false);
-	{
+	if (have_symbol(c, "nr_vmalloc_pages")) {
 		int64_t n;
 		struct md_error *err = md_vmalloc_nr_pages(c->s, &n);
 
 		x = err ? from_error(err, "VmallocUsed") : known(n);
 		pages_line_exact(c, "VmallocUsed", bounded(c, x, c->page_kb, "nr_vmalloc_pages"));
+	} else {
+		/* "mm: vmalloc: streamline vmalloc memory accounting" (in v7.1)
+		 * made it the node item NR_VMALLOC; meminfo prints the folded
+		 * global value, as for the other node items. */
+		pages_line(c, "VmallocUsed", node_pages(c, "NR_VMALLOC"));
 	}
 	add_line(c, "VmallocChunk", known(0), true, false);
 	pages_line_exact(c, "Percpu", percpu_pages(c));
@@ -654,6 +728,12 @@ static void compute(struct calc *c)
 	}
 	/* CONFIG_UNACCEPTED_MEMORY (6.5) */
 	pages_line(c, "Unaccepted", counter(c, MD_VMSTAT_ZONE, "NR_UNACCEPTED", true, c->page_kb));
+	/* Node items that the kernel prints when it has them: memory given to
+	 * the hypervisor by balloon drivers, and pages of GPU objects and
+	 * pools (drivers/gpu). */
+	pages_line(c, "Balloon", counter(c, MD_VMSTAT_NODE, "NR_BALLOON_PAGES", true, c->page_kb));
+	pages_line(c, "GPUActive", counter(c, MD_VMSTAT_NODE, "NR_GPU_ACTIVE", true, c->page_kb));
+	pages_line(c, "GPUReclaim", counter(c, MD_VMSTAT_NODE, "NR_GPU_RECLAIM", true, c->page_kb));
 	if (h.present) {
 		add_line(c, "HugePages_Total", h.nr, false, false);
 		add_line(c, "HugePages_Free", h.free, false, false);

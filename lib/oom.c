@@ -187,6 +187,45 @@ static bool in_vfork(struct oom_ctx *c, const struct md_task *t)
 	return false;
 }
 
+/* A task's mm counter as this kernel's OOM killer reads it: get_mm_counter(),
+ * or the precise get_mm_counter_sum() since "mm: Fix OOM killer inaccuracy
+ * on large many-core systems" (in v7.0; marked for stable).  That change is
+ * in code only, so decide_counters() tells them apart from the dump. */
+static uint64_t oom_counter(const struct md_oom *o, const struct md_task *t, int item)
+{
+	return o->rss_sums ? t->rss_sum[item] : t->rss[item];
+}
+
+static uint64_t oom_rss(const struct md_oom *o, const struct md_task *t)
+{
+	return oom_counter(o, t, MD_RSS_FILE) + oom_counter(o, t, MD_RSS_ANON) + oom_counter(o, t, MD_RSS_SHMEM);
+}
+
+/* The kernel's own OOM report (dump_task()) printed one of the two: where a
+ * task's two differ, its row says which.  Without such a row: the older. */
+static void decide_counters(struct oom_ctx *c)
+{
+	const struct md_oom_report *r = c->o->report;
+	size_t sums = 0, approx = 0;
+
+	for (size_t i = 0; r && i < r->nr_rows; i++) {
+		const struct md_oom_report_row *row = &r->rows[i];
+		const struct md_task *t = NULL;
+
+		for (size_t j = 0; j < c->o->tasks->nr_tasks && !t; j++)
+			if (c->o->tasks->tasks[j].pid == row->pid && c->o->tasks->tasks[j].mm_read)
+				t = &c->o->tasks->tasks[j];
+		if (!t || md_task_rss(t) == t->rss_sum[MD_RSS_FILE] + t->rss_sum[MD_RSS_ANON] +
+		    t->rss_sum[MD_RSS_SHMEM])
+			continue;
+		c->o->rss_sums = true;
+		sums += (uint64_t)row->rss == oom_rss(c->o, t);
+		c->o->rss_sums = false;
+		approx += (uint64_t)row->rss == oom_rss(c->o, t);
+	}
+	c->o->rss_sums = sums > approx;
+}
+
 /* mm/oom_kill.c oom_badness(): LONG_MIN with the reason, or the points. */
 static int64_t badness(struct oom_ctx *c, const struct md_task *p, uint64_t totalpages,
 		       const struct md_task **mm_task, const char **why_not)
@@ -217,7 +256,7 @@ static int64_t badness(struct oom_ctx *c, const struct md_task *p, uint64_t tota
 		return MD_OOM_POINTS_MIN;
 	}
 	*why_not = NULL;
-	points = md_task_rss(t) + t->rss[MD_RSS_SWAP] + t->pgtables_bytes / c->s->kernel.page_size;
+	points = oom_rss(c->o, t) + oom_counter(c->o, t, MD_RSS_SWAP) + t->pgtables_bytes / c->s->kernel.page_size;
 	return points + adj * (int64_t)(totalpages / 1000);
 }
 
@@ -748,10 +787,11 @@ struct md_error *md_oom_read(struct md_session *s, uint64_t memcg, struct md_oom
 			goto fail;
 	}
 	read_gfp_names(&c);
+	read_report(&c);
+	decide_counters(&c);
 	if ((err = score_tasks(&c)))
 		goto fail;
 	find_controls(&c);
-	read_report(&c);
 	free(c.zonelists);
 	*ret = c.o;
 	return NULL;
@@ -889,7 +929,8 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 		md_printf(out, " %d (%s)", o->reaper_list[i]->pid, o->reaper_list[i]->comm);
 	md_printf(out, "\n\n");
 
-	md_printf(out, "PROCESSES, as select_bad_process() ranks them (pages; POINTS = oom_badness())\n");
+	md_printf(out, "PROCESSES, as select_bad_process() ranks them (pages; POINTS = oom_badness(); counters "
+		  "as %s())\n", o->rss_sums ? "get_mm_counter_sum" : "get_mm_counter");
 	md_printf(out, "%5s %8s %8s %5s %9s %9s %9s %9s %7s %9s %8s %6s %10s  %s\n", "RANK", "PID", "TGID",
 		  "UID", "TOTAL_VM", "RSS", "ANON", "FILE", "SHMEM", "SWAPENTS", "PGTABLES", "ADJ", "POINTS",
 		  "COMM");
@@ -903,8 +944,9 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 		snprintf(buf2, sizeof(buf2), "%u", sc->rank);
 		md_printf(out, "%5s %8d %8d %5u %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %7" PRIu64
 			  " %9" PRIu64 " %8" PRIu64 " %6d %10s  %s%s%s%s\n", sc->rank ? buf2 : "-",
-			  sc->task->pid, sc->task->tgid, sc->task->uid, t->total_vm, md_task_rss(t),
-			  t->rss[MD_RSS_ANON], t->rss[MD_RSS_FILE], t->rss[MD_RSS_SHMEM], t->rss[MD_RSS_SWAP],
+			  sc->task->pid, sc->task->tgid, sc->task->uid, t->total_vm, oom_rss(o, t),
+			  oom_counter(o, t, MD_RSS_ANON), oom_counter(o, t, MD_RSS_FILE),
+			  oom_counter(o, t, MD_RSS_SHMEM), oom_counter(o, t, MD_RSS_SWAP),
 			  t->pgtables_bytes, sc->task->oom_score_adj, buf, sc->task->comm,
 			  sc->why_not ? "  (" : "", sc->why_not ? sc->why_not : "", sc->why_not ? ")" : "");
 	}
@@ -990,132 +1032,133 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 			}
 			md_printf(out, "  %8" PRId64 " %-16s %10" PRId64 " %10" PRIu64 " %14" PRId64 " %14" PRIu64
 				  " %9" PRId64 " %9" PRIu64 " %5" PRId64 " %5s\n", row->pid, row->name, row->rss,
-				  md_task_rss(t), row->pgtables_bytes, t->pgtables_bytes, row->swapents,
-				  t->rss[MD_RSS_SWAP], row->oom_score_adj,
-				  (uint64_t)row->rss == md_task_rss(t) &&
+				  oom_rss(o, t), row->pgtables_bytes, t->pgtables_bytes, row->swapents,
+				  oom_counter(o, t, MD_RSS_SWAP), row->oom_score_adj,
+				  (uint64_t)row->rss == oom_rss(o, t) &&
 				  (uint64_t)row->pgtables_bytes == t->pgtables_bytes &&
-				  (uint64_t)row->swapents == t->rss[MD_RSS_SWAP] ? "yes" : "no");
+				  (uint64_t)row->swapents == oom_counter(o, t, MD_RSS_SWAP) ? "yes" : "no");
 		}
 	}
 	for (size_t i = 0; i < o->nr_errors; i++)
 		md_printf(out, "! %s\n", o->errors[i]);
 }
 
-static struct json_object *task_json(const struct md_task *t)
+static struct md_json *task_json(const struct md_task *t)
 {
-	struct json_object *j = json_object_new_object();
+	struct md_json *j = md_json_object();
 
-	json_object_object_add(j, "pid", json_object_new_int(t->pid));
-	json_object_object_add(j, "comm", json_object_new_string(t->comm));
-	json_object_object_add(j, "task", json_object_new_uint64(t->address));
+	md_json_object_add(j, "pid", md_json_int64(t->pid));
+	md_json_object_add(j, "comm", md_json_string(t->comm));
+	md_json_object_add(j, "task", md_json_uint64(t->address));
 	return j;
 }
 
-static struct json_object *points_json(int64_t points)
+static struct md_json *points_json(int64_t points)
 {
-	return points == MD_OOM_POINTS_MIN ? json_object_new_string("LONG_MIN") :
-	       points == MD_OOM_POINTS_MAX ? json_object_new_string("LONG_MAX") :
-	       json_object_new_int64(points);
+	return points == MD_OOM_POINTS_MIN ? md_json_string("LONG_MIN") :
+	       points == MD_OOM_POINTS_MAX ? md_json_string("LONG_MAX") :
+	       md_json_int64(points);
 }
 
 static void print_json(const struct md_oom *o, struct md_output *out)
 {
-	struct json_object *doc = md_output_doc(out), *a;
+	struct md_json *doc = md_output_doc(out), *a;
 	const struct md_task *owner = o->oom_lock_owner ? md_tasks_find(o->tasks, o->oom_lock_owner) : NULL;
 
-	json_object_object_add(doc, "totalpages", json_object_new_uint64(o->totalpages));
-	json_object_object_add(doc, "memcg", json_object_new_uint64(o->memcg));
-	json_object_object_add(doc, "panic_on_oom", json_object_new_int64(o->panic_on_oom));
-	json_object_object_add(doc, "oom_victims", json_object_new_int64(o->oom_victims));
-	json_object_object_add(doc, "oom_lock_owner", owner ? task_json(owner) : NULL);
-	a = json_object_new_array();
+	md_json_object_add(doc, "totalpages", md_json_uint64(o->totalpages));
+	md_json_object_add(doc, "rss_counters", md_json_string(o->rss_sums ? "get_mm_counter_sum" : "get_mm_counter"));
+	md_json_object_add(doc, "memcg", md_json_uint64(o->memcg));
+	md_json_object_add(doc, "panic_on_oom", md_json_int64(o->panic_on_oom));
+	md_json_object_add(doc, "oom_victims", md_json_int64(o->oom_victims));
+	md_json_object_add(doc, "oom_lock_owner", owner ? task_json(owner) : NULL);
+	a = md_json_array();
 	for (size_t i = 0; i < o->nr_reaper_list; i++)
-		json_object_array_add(a, task_json(o->reaper_list[i]));
-	json_object_object_add(doc, "oom_reaper_list", a);
+		md_json_array_add(a, task_json(o->reaper_list[i]));
+	md_json_object_add(doc, "oom_reaper_list", a);
 
-	a = json_object_new_array();
+	a = md_json_array();
 	for (size_t i = 0; i < o->nr_scores; i++) {
 		const struct md_oom_score *sc = &o->scores[i];
 		const struct md_task *t = sc->mm_task ? sc->mm_task : sc->task;
-		struct json_object *j = task_json(sc->task);
+		struct md_json *j = task_json(sc->task);
 
-		json_object_object_add(j, "rank", sc->rank ? json_object_new_int(sc->rank) : NULL);
-		json_object_object_add(j, "tgid", json_object_new_int(sc->task->tgid));
-		json_object_object_add(j, "uid", json_object_new_int64(sc->task->uid));
-		json_object_object_add(j, "has_mm", json_object_new_boolean(sc->mm_task != NULL));
-		json_object_object_add(j, "total_vm", json_object_new_uint64(t->total_vm));
-		json_object_object_add(j, "rss", json_object_new_uint64(md_task_rss(t)));
-		json_object_object_add(j, "rss_anon", json_object_new_uint64(t->rss[MD_RSS_ANON]));
-		json_object_object_add(j, "rss_file", json_object_new_uint64(t->rss[MD_RSS_FILE]));
-		json_object_object_add(j, "rss_shmem", json_object_new_uint64(t->rss[MD_RSS_SHMEM]));
-		json_object_object_add(j, "swapents", json_object_new_uint64(t->rss[MD_RSS_SWAP]));
-		json_object_object_add(j, "rss_with_percpu", json_object_new_uint64(
+		md_json_object_add(j, "rank", sc->rank ? md_json_int64(sc->rank) : NULL);
+		md_json_object_add(j, "tgid", md_json_int64(sc->task->tgid));
+		md_json_object_add(j, "uid", md_json_int64(sc->task->uid));
+		md_json_object_add(j, "has_mm", md_json_bool(sc->mm_task != NULL));
+		md_json_object_add(j, "total_vm", md_json_uint64(t->total_vm));
+		md_json_object_add(j, "rss", md_json_uint64(oom_rss(o, t)));
+		md_json_object_add(j, "rss_anon", md_json_uint64(oom_counter(o, t, MD_RSS_ANON)));
+		md_json_object_add(j, "rss_file", md_json_uint64(oom_counter(o, t, MD_RSS_FILE)));
+		md_json_object_add(j, "rss_shmem", md_json_uint64(oom_counter(o, t, MD_RSS_SHMEM)));
+		md_json_object_add(j, "swapents", md_json_uint64(oom_counter(o, t, MD_RSS_SWAP)));
+		md_json_object_add(j, "rss_with_percpu", md_json_uint64(
 			t->rss_sum[MD_RSS_FILE] + t->rss_sum[MD_RSS_ANON] + t->rss_sum[MD_RSS_SHMEM]));
-		json_object_object_add(j, "pgtables_bytes", json_object_new_uint64(t->pgtables_bytes));
-		json_object_object_add(j, "oom_score_adj", json_object_new_int(sc->task->oom_score_adj));
-		json_object_object_add(j, "points", points_json(sc->points));
-		json_object_object_add(j, "not_eligible", sc->why_not ? json_object_new_string(sc->why_not) : NULL);
-		json_object_object_add(j, "oom_mm", json_object_new_uint64(sc->task->oom_mm));
-		json_object_object_add(j, "oom_mm_flags", json_object_new_uint64(sc->oom_mm_flags));
-		json_object_object_add(j, "tif_memdie", json_object_new_boolean(sc->tif_memdie));
-		json_object_object_add(j, "mm_flags", json_object_new_uint64(t->mm_flags));
-		json_object_array_add(a, j);
+		md_json_object_add(j, "pgtables_bytes", md_json_uint64(t->pgtables_bytes));
+		md_json_object_add(j, "oom_score_adj", md_json_int64(sc->task->oom_score_adj));
+		md_json_object_add(j, "points", points_json(sc->points));
+		md_json_object_add(j, "not_eligible", sc->why_not ? md_json_string(sc->why_not) : NULL);
+		md_json_object_add(j, "oom_mm", md_json_uint64(sc->task->oom_mm));
+		md_json_object_add(j, "oom_mm_flags", md_json_uint64(sc->oom_mm_flags));
+		md_json_object_add(j, "tif_memdie", md_json_bool(sc->tif_memdie));
+		md_json_object_add(j, "mm_flags", md_json_uint64(t->mm_flags));
+		md_json_array_add(a, j);
 	}
-	json_object_object_add(doc, "processes", a);
+	md_json_object_add(doc, "processes", a);
 
-	a = json_object_new_array();
+	a = md_json_array();
 	for (size_t i = 0; i < o->nr_controls; i++) {
 		const struct md_oom_control *oc = &o->controls[i];
-		struct json_object *j = json_object_new_object();
+		struct md_json *j = md_json_object();
 
-		json_object_object_add(j, "address", json_object_new_uint64(oc->address));
-		json_object_object_add(j, "task", task_json(oc->owner));
-		json_object_object_add(j, "stale", json_object_new_boolean(oc->dead_frame));
-		json_object_object_add(j, "zonelist", json_object_new_uint64(oc->zonelist));
-		json_object_object_add(j, "nodemask", json_object_new_uint64(oc->nodemask));
-		json_object_object_add(j, "memcg", json_object_new_uint64(oc->memcg));
-		json_object_object_add(j, "gfp_mask", json_object_new_int64(oc->gfp_mask));
-		json_object_object_add(j, "gfp_flags", json_object_new_string(oc->gfp_flags));
-		json_object_object_add(j, "order", json_object_new_int(oc->order));
-		json_object_object_add(j, "totalpages", json_object_new_uint64(oc->totalpages));
-		json_object_object_add(j, "chosen", json_object_new_uint64(oc->chosen));
-		json_object_object_add(j, "chosen_task", oc->chosen_task ? task_json(oc->chosen_task) : NULL);
-		json_object_object_add(j, "chosen_points", points_json(oc->chosen_points));
-		json_object_object_add(j, "recomputed_points",
-				       oc->chosen_task ? points_json(oc->chosen_badness) : NULL);
-		json_object_object_add(j, "constraint", json_object_new_string(constraint_name(oc->constraint)));
-		json_object_object_add(j, "notes", md_json_strings(oc->notes, oc->nr_notes));
-		json_object_object_add(j, "anomalies", md_json_strings(oc->anomalies, oc->nr_anomalies));
-		json_object_array_add(a, j);
+		md_json_object_add(j, "address", md_json_uint64(oc->address));
+		md_json_object_add(j, "task", task_json(oc->owner));
+		md_json_object_add(j, "stale", md_json_bool(oc->dead_frame));
+		md_json_object_add(j, "zonelist", md_json_uint64(oc->zonelist));
+		md_json_object_add(j, "nodemask", md_json_uint64(oc->nodemask));
+		md_json_object_add(j, "memcg", md_json_uint64(oc->memcg));
+		md_json_object_add(j, "gfp_mask", md_json_int64(oc->gfp_mask));
+		md_json_object_add(j, "gfp_flags", md_json_string(oc->gfp_flags));
+		md_json_object_add(j, "order", md_json_int64(oc->order));
+		md_json_object_add(j, "totalpages", md_json_uint64(oc->totalpages));
+		md_json_object_add(j, "chosen", md_json_uint64(oc->chosen));
+		md_json_object_add(j, "chosen_task", oc->chosen_task ? task_json(oc->chosen_task) : NULL);
+		md_json_object_add(j, "chosen_points", points_json(oc->chosen_points));
+		md_json_object_add(j, "recomputed_points",
+				   oc->chosen_task ? points_json(oc->chosen_badness) : NULL);
+		md_json_object_add(j, "constraint", md_json_string(constraint_name(oc->constraint)));
+		md_json_object_add(j, "notes", md_json_strings(oc->notes, oc->nr_notes));
+		md_json_object_add(j, "anomalies", md_json_strings(oc->anomalies, oc->nr_anomalies));
+		md_json_array_add(a, j);
 	}
-	json_object_object_add(doc, "oom_controls", a);
+	md_json_object_add(doc, "oom_controls", a);
 
 	if (o->report) {
-		struct json_object *r = json_object_new_object(), *rows = json_object_new_array();
+		struct md_json *r = md_json_object(), *rows = md_json_array();
 
-		json_object_object_add(r, "header", json_object_new_string(o->report->header));
-		json_object_object_add(r, "ts_nsec", json_object_new_uint64(o->report->ts_nsec));
-		json_object_object_add(r, "constraint", o->report->constraint_line ?
-				       json_object_new_string(o->report->constraint_line) : NULL);
-		json_object_object_add(r, "outcome", o->report->outcome ?
-				       json_object_new_string(o->report->outcome) : NULL);
+		md_json_object_add(r, "header", md_json_string(o->report->header));
+		md_json_object_add(r, "ts_nsec", md_json_uint64(o->report->ts_nsec));
+		md_json_object_add(r, "constraint", o->report->constraint_line ?
+				   md_json_string(o->report->constraint_line) : NULL);
+		md_json_object_add(r, "outcome", o->report->outcome ?
+				   md_json_string(o->report->outcome) : NULL);
 		for (size_t i = 0; i < o->report->nr_rows; i++) {
 			struct md_oom_report_row *row = &o->report->rows[i];
-			struct json_object *j = json_object_new_object();
+			struct md_json *j = md_json_object();
 
 			for (size_t k = 0; k < sizeof(report_columns) / sizeof(report_columns[0]); k++)
 				if (*row_field(row, k) >= 0 || !strcmp(report_columns[k], "oom_score_adj"))
-					json_object_object_add(j, report_columns[k],
-							       json_object_new_int64(*row_field(row, k)));
-			json_object_object_add(j, "name", json_object_new_string(row->name));
-			json_object_array_add(rows, j);
+					md_json_object_add(j, report_columns[k],
+							   md_json_int64(*row_field(row, k)));
+			md_json_object_add(j, "name", md_json_string(row->name));
+			md_json_array_add(rows, j);
 		}
-		json_object_object_add(r, "tasks", rows);
-		json_object_object_add(doc, "log_report", r);
+		md_json_object_add(r, "tasks", rows);
+		md_json_object_add(doc, "log_report", r);
 	} else {
-		json_object_object_add(doc, "log_report", NULL);
+		md_json_object_add(doc, "log_report", NULL);
 	}
-	json_object_object_add(doc, "errors", md_json_strings(o->errors, o->nr_errors));
+	md_json_object_add(doc, "errors", md_json_strings(o->errors, o->nr_errors));
 }
 
 static const char usage[] = "usage: oomstate [-m MEMCG] [-a]";

@@ -76,6 +76,7 @@ struct md_oom {
 	struct md_oom_control *controls;
 	size_t nr_controls;
 	struct md_oom_report *report;	/* NULL if the log holds none */
+	bool rss_sums;			/* the OOM killer reads get_mm_counter_sum() (lib/oom.c) */
 	char **errors;			/* problems met; the rest is still shown */
 	size_t nr_errors;
 };

@@ -64,10 +64,10 @@ static void warn_string(struct md_output *out, const char *msg)
 		return;
 	}
 	if (!out->warnings) {
-		out->warnings = json_object_new_array();
-		json_object_object_add(md_output_doc(out), "warnings", out->warnings);
+		out->warnings = md_json_array();
+		md_json_object_add(md_output_doc(out), "warnings", out->warnings);
 	}
-	json_object_array_add(out->warnings, json_object_new_string(msg));
+	md_json_array_add(out->warnings, md_json_string(msg));
 }
 
 void md_warn(struct md_output *out, const char *fmt, ...)
@@ -94,10 +94,10 @@ void md_warn_error(struct md_output *out, struct md_error *err)
 	md_error_destroy(err);
 }
 
-struct json_object *md_output_doc(struct md_output *out)
+struct md_json *md_output_doc(struct md_output *out)
 {
 	if (!out->doc)
-		out->doc = json_object_new_object();
+		out->doc = md_json_object();
 	return out->doc;
 }
 
@@ -105,18 +105,20 @@ void md_output_begin(struct md_output *out, const char *command)
 {
 	md_output_end(out);
 	if (out->json)
-		json_object_object_add(md_output_doc(out), "command", json_object_new_string(command));
+		md_json_object_add(md_output_doc(out), "command", md_json_string(command));
 }
 
 void md_output_end(struct md_output *out)
 {
 	if (out->doc) {
-		const char *text = json_object_to_json_string_ext(out->doc, JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_NOSLASHESCAPE);
+		char *text = md_json_to_string(out->doc, 0);
 
-		out->write(out->priv, text, strlen(text));
-		out->write(out->priv, "\n", 1);
-		json_object_put(out->doc);
+		if (text) {
+			out->write(out->priv, text, strlen(text));
+			out->write(out->priv, "\n", 1);
+		}
+		free(text);
+		md_json_put(out->doc);
 	}
 	out->doc = NULL;
 	out->warnings = NULL;
@@ -189,11 +191,11 @@ void md_progress_done(struct md_output *out)
 	fflush(stderr);
 }
 
-struct json_object *md_json_strings(char **list, size_t n)
+struct md_json *md_json_strings(char **list, size_t n)
 {
-	struct json_object *a = json_object_new_array();
+	struct md_json *a = md_json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(list[i]));
+		md_json_array_add(a, md_json_string(list[i]));
 	return a;
 }

@@ -1,5 +1,5 @@
 /* Output: text through the front end's writer, or one JSON document per
- * command (json-c).  Commands build their results first, then render them
+ * command (lib/json.h).  Commands build their results first, then render them
  * either way; nothing else in the core writes anywhere. */
 #ifndef MEMDIAG_OUTPUT_H
 #define MEMDIAG_OUTPUT_H
@@ -7,16 +7,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <json-c/json.h>
-
+#include "json.h"
 #include "memdiag.h"
 
 struct md_output {
 	bool json;
 	md_write_fn *write;
 	void *priv;
-	struct json_object *doc;	/* the current command's document */
-	struct json_object *warnings;	/* its "warnings" array, made on first use */
+	struct md_json *doc;	/* the current command's document */
+	struct md_json *warnings;	/* its "warnings" array, made on first use */
 	double progress_at;		/* when md_progress() last wrote, 0: never */
 };
 
@@ -32,7 +31,7 @@ void md_warn(struct md_output *out, const char *fmt, ...) __attribute__((format(
 void md_warn_error(struct md_output *out, struct md_error *err);
 
 /* The current command's JSON document (an object with "command"). */
-struct json_object *md_output_doc(struct md_output *out);
+struct md_json *md_output_doc(struct md_output *out);
 
 /* Starts and ends one command's output; md_command_run() calls these. */
 void md_output_begin(struct md_output *out, const char *command);
@@ -46,7 +45,7 @@ void md_progress(struct md_output *out, const char *fmt, ...) __attribute__((for
 void md_progress_done(struct md_output *out);
 
 /* A JSON array of the strings of a message list (lib/error.h). */
-struct json_object *md_json_strings(char **list, size_t n);
+struct md_json *md_json_strings(char **list, size_t n);
 
 /* "12.5 MiB"-style human size for text output. */
 const char *md_human_bytes(uint64_t bytes, char buf[32]);

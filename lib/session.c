@@ -242,8 +242,34 @@ static struct md_error *read_nodes(struct md_session *s)
 	return NULL;
 }
 
-/* HZ is no variable; kernel/time/ntp.c sets tick_nsec to about
- * NSEC_PER_SEC / HZ (exactly, unless adjtimex changed the tick). */
+/* A tick in ns from NTP's tick length (a second over NTP_INTERVAL_FREQ,
+ * which is HZ, shifted by NTP_SCALE_SHIFT 32: kernel/time/ntp.c
+ * ntp_update_frequency()), in tk_ntp_data[0] since "ntp: Introduce struct
+ * ntp_data": tick_length_base, or on 7.3, which has none, tick_length
+ * (adjtimex's change of it is rounded off with HZ).  0 if none is found. */
+static uint64_t ntp_tick_nsec(struct md_session *s)
+{
+	static const char *const members[] = { "tick_length_base", "tick_length" };
+	uint64_t addr, off, length = 0;
+	struct md_error *err = md_symbol(s, "tk_ntp_data", &addr);
+
+	for (size_t i = 0; !err && i < sizeof(members) / sizeof(members[0]); i++) {
+		if (!(err = md_member_offset(s, "struct ntp_data", members[i], &off))) {
+			err = md_read_u64(s, addr + off, &length);
+			break;
+		}
+		if (md_error_root_code(err) == MD_ERR_LOOKUP && i + 1 < sizeof(members) / sizeof(members[0])) {
+			md_error_destroy(err);
+			err = NULL;
+		}
+	}
+	md_error_destroy(err);
+	return length >> 32;
+}
+
+/* HZ is no variable; kernel/time/ntp.c set tick_nsec to about
+ * NSEC_PER_SEC / HZ (exactly, unless adjtimex changed the tick) until Linux
+ * kernel commit a849a0273d0f ("ntp: Remove unused tick_nsec") (in v6.13). */
 static void read_hz(struct md_session *s)
 {
 	uint64_t addr, tick_nsec = 0;
@@ -251,6 +277,8 @@ static void read_hz(struct md_session *s)
 
 	if (!err)
 		err = md_read_u64(s, addr, &tick_nsec);
+	else if (md_error_root_code(err) == MD_ERR_LOOKUP)
+		tick_nsec = ntp_tick_nsec(s);
 	md_error_destroy(err);
 	if (tick_nsec >= 100000 && tick_nsec <= 100000000)	/* HZ 10 .. 10000 */
 		s->kernel.hz = (1000000000ULL + tick_nsec / 2) / tick_nsec;

@@ -701,8 +701,13 @@ static void walk_sheaves(struct md_session *s, const struct slab_layout *l, stru
 
 	if (!c->cpu_sheaves || !c->sheaf_capacity)
 		return;
+	/* Every possible CPU's, an offline one's too: a CPU a panic stopped
+	 * keeps its sheaves' free objects. */
+	if (!(c->sheaf_cpu_objects_by_cpu = calloc(s->kernel.nr_cpus, sizeof(uint64_t))))
+		cache_error(c, "out of memory");
 	for (unsigned int cpu = 0; cpu < s->kernel.nr_cpus; cpu++) {
 		uint64_t pcs = c->cpu_sheaves + s->kernel.per_cpu_offset[cpu];
+		uint64_t before = c->sheaf_cpu_objects;
 
 		if (!md_cpu_possible(&s->kernel, cpu))
 			continue;
@@ -720,6 +725,8 @@ static void walk_sheaves(struct md_session *s, const struct slab_layout *l, stru
 				add_sheaf(s, l, c, sheaf, per_cpu[i].what, cpu,
 					  per_cpu[i].rcu ? &c->sheaf_rcu_objects : &c->sheaf_cpu_objects);
 		}
+		if (c->sheaf_cpu_objects_by_cpu)
+			c->sheaf_cpu_objects_by_cpu[cpu] = c->sheaf_cpu_objects - before;
 	}
 	for (unsigned int nid = 0; nid < s->kernel.nr_nodes; nid++) {
 		uint64_t barn = 0, node, nr_full;
@@ -763,7 +770,8 @@ static void walk_sheaves(struct md_session *s, const struct slab_layout *l, stru
 				    "full list", nid, nr_full, full.nr);
 		md_list_release(&full);
 	}
-	qsort(c->sheaf_objects, c->nr_sheaf_objects, sizeof(*c->sheaf_objects), compare_u64);
+	if (c->nr_sheaf_objects)	/* qsort(NULL, 0) is undefined */
+		qsort(c->sheaf_objects, c->nr_sheaf_objects, sizeof(*c->sheaf_objects), compare_u64);
 }
 
 static unsigned int slab_order(const struct md_session *s, const struct md_slab_cache *c,
@@ -1106,6 +1114,7 @@ void md_slab_state_destroy(struct md_slab_state *st)
 	for (size_t i = 0; i < st->nr_caches; i++) {
 		free(st->caches[i].slabs);
 		free(st->caches[i].sheaf_objects);
+		free(st->caches[i].sheaf_cpu_objects_by_cpu);
 		md_messages_free(st->caches[i].errors, st->caches[i].nr_errors);
 	}
 	free(st->caches);

@@ -62,6 +62,7 @@ struct md_slab_cache {
 	uint64_t *sheaf_objects;
 	size_t nr_sheaf_objects, sheaf_objects_cap;
 	uint64_t sheaf_cpu_objects, sheaf_rcu_objects, sheaf_barn_objects;
+	uint64_t *sheaf_cpu_objects_by_cpu;	/* main + spare per CPU (nr_cpus), or NULL */
 	bool have_kernel_counters;
 	uint64_t kernel_nr_slabs, kernel_total_objects;	/* sum of kmem_cache_node counters */
 	char **errors;

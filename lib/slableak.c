@@ -27,7 +27,7 @@
 #include "stackdepot.h"
 
 #define SIGNATURE_WORDS 8	/* words of an object its signature looks at */
-#define MAX_FRAMES 32
+#define MAX_FRAMES MD_MAX_FRAMES
 #define MAX_ROWS 10		/* suspects printed per kind */
 /* In a generic (kmalloc) cache, a leak worth the name: this many objects
  * from one source ... */
@@ -44,6 +44,8 @@
 struct track_layout {
 	bool present;
 	uint64_t size, addr, handle, pid, when;	/* handle MD_NO_OFFSET without STACKDEPOT */
+	uint64_t addrs;		/* the stack before the stack depot, else MD_NO_OFFSET */
+	size_t nr_addrs;
 };
 
 /* key -> index into the caller's array, open addressing.  A key is a
@@ -197,14 +199,32 @@ static struct md_error *resolve_track(struct md_session *s, struct track_layout 
 
 	const struct md_field fields[] = {
 		{ "struct track", "addr", &t->addr },
-		/* CONFIG_STACKDEPOT (5.17 "mm/slub: use stackdepot to save stack trace in objects") */
+		/* CONFIG_STACKDEPOT: commit 5cf909c553e9 (below) */
 		{ "struct track", "handle", &t->handle, 1 },
 		{ "struct track", "pid", &t->pid },
 		{ "struct track", "when", &t->when },
 	};
+	struct md_member addrs;
+
 	if ((err = md_type_size(s, "struct track", &t->size)) ||
 	    (err = md_resolve_fields(s, fields, sizeof(fields) / sizeof(fields[0]))))
 		return md_error_wrap(err, "SLUB's struct track");
+	/* Before the stack depot, CONFIG_STACKTRACE kept the stack in the
+	 * track itself, zero-terminated when shorter (mm/slub.c set_track()).
+	 * Linux kernel commit 5cf909c553e9 ("mm/slub: use stackdepot to save
+	 * stack trace in objects") (in v5.18) replaced addrs[] by handle. */
+	t->addrs = MD_NO_OFFSET;
+	err = md_member(s, "struct track", "addrs", &addrs);
+	if (!err) {
+		t->addrs = addrs.bit_offset / 8;
+		t->nr_addrs = addrs.size / 8;
+		if (t->nr_addrs > MD_MAX_FRAMES)
+			t->nr_addrs = MD_MAX_FRAMES;
+	} else if (md_error_root_code(err) == MD_ERR_LOOKUP) {
+		md_error_destroy(err);
+	} else {
+		return md_error_wrap(err, "SLUB's struct track");
+	}
 	t->present = true;
 	return NULL;
 }
@@ -249,6 +269,13 @@ static struct md_error *count_caller(struct analysis *a, uint64_t addr, const un
 		x->min_when = x->max_when = when;
 		if (t->handle != MD_NO_OFFSET)
 			x->handle = md_get_u32(track, t->handle);
+		for (size_t i = 0; t->addrs != MD_NO_OFFSET && i < t->nr_addrs; i++) {
+			uint64_t pc = md_get_u64(track, t->addrs + 8 * i);
+
+			if (!pc)
+				break;
+			x->stack[x->nr_stack++] = pc;
+		}
 	}
 	x->objects++;
 	suspect_sample(x, addr);
@@ -639,34 +666,41 @@ static uint64_t slab_size(const struct md_session *s, const struct md_slab_cache
 	return s->kernel.page_size << c->oo_order;
 }
 
-static struct json_object *cache_json(const struct md_session *s, const struct md_slab_cache *c)
+static struct md_json *cache_json(const struct md_session *s, const struct md_slab_cache *c)
 {
-	struct json_object *o = json_object_new_object(), *errors = json_object_new_array();
+	struct md_json *o = md_json_object(), *errors = md_json_array();
 	char addr[32];
 
 	snprintf(addr, sizeof(addr), "0x%016" PRIx64, c->address);
-	json_object_object_add(o, "name", json_object_new_string(c->name));
-	json_object_object_add(o, "address", json_object_new_string(addr));
-	json_object_object_add(o, "object_size", json_object_new_int64(c->object_size));
-	json_object_object_add(o, "slot_size", json_object_new_int64(c->size));
-	json_object_object_add(o, "allocated", json_object_new_int64(c->allocated));
-	json_object_object_add(o, "total", json_object_new_int64(c->total));
-	json_object_object_add(o, "slabs", json_object_new_int64(c->nr_slabs));
-	json_object_object_add(o, "slab_size", json_object_new_int64(slab_size(s, c)));
-	json_object_object_add(o, "bytes", json_object_new_int64(c->bytes));
-	json_object_object_add(o, "reclaimable", json_object_new_boolean(c->reclaimable));
+	md_json_object_add(o, "name", md_json_string(c->name));
+	md_json_object_add(o, "address", md_json_string(addr));
+	md_json_object_add(o, "object_size", md_json_int64(c->object_size));
+	md_json_object_add(o, "slot_size", md_json_int64(c->size));
+	md_json_object_add(o, "allocated", md_json_int64(c->allocated));
+	md_json_object_add(o, "total", md_json_int64(c->total));
+	md_json_object_add(o, "slabs", md_json_int64(c->nr_slabs));
+	md_json_object_add(o, "slab_size", md_json_int64(slab_size(s, c)));
+	md_json_object_add(o, "bytes", md_json_int64(c->bytes));
+	md_json_object_add(o, "reclaimable", md_json_bool(c->reclaimable));
 	if (c->cpu_sheaves) {
-		struct json_object *sh = json_object_new_object();
+		struct md_json *sh = md_json_object();
 
-		json_object_object_add(sh, "capacity", json_object_new_int64(c->sheaf_capacity));
-		json_object_object_add(sh, "cpu", json_object_new_int64(c->sheaf_cpu_objects));
-		json_object_object_add(sh, "rcu_free", json_object_new_int64(c->sheaf_rcu_objects));
-		json_object_object_add(sh, "barn", json_object_new_int64(c->sheaf_barn_objects));
-		json_object_object_add(o, "free_in_sheaves", sh);
+		md_json_object_add(sh, "capacity", md_json_int64(c->sheaf_capacity));
+		md_json_object_add(sh, "cpu", md_json_int64(c->sheaf_cpu_objects));
+		if (c->sheaf_cpu_objects_by_cpu) {
+			struct md_json *by_cpu = md_json_array();
+
+			for (unsigned int cpu = 0; cpu < s->kernel.nr_cpus; cpu++)
+				md_json_array_add(by_cpu, md_json_int64(c->sheaf_cpu_objects_by_cpu[cpu]));
+			md_json_object_add(sh, "cpu_by_cpu", by_cpu);
+		}
+		md_json_object_add(sh, "rcu_free", md_json_int64(c->sheaf_rcu_objects));
+		md_json_object_add(sh, "barn", md_json_int64(c->sheaf_barn_objects));
+		md_json_object_add(o, "free_in_sheaves", sh);
 	}
 	for (size_t i = 0; i < c->nr_errors; i++)
-		json_object_array_add(errors, json_object_new_string(c->errors[i]));
-	json_object_object_add(o, "errors", errors);
+		md_json_array_add(errors, md_json_string(c->errors[i]));
+	md_json_object_add(o, "errors", errors);
 	return o;
 }
 
@@ -742,9 +776,12 @@ static size_t caller_stack(struct md_session *s, const struct md_leak_suspect *x
 	size_t nr = 0;
 
 	*errp = NULL;
-	if (!x->handle)
+	if (x->nr_stack) {
+		nr = x->nr_stack < max ? x->nr_stack : max;
+		memcpy(frames, x->stack, nr * sizeof(frames[0]));
+	} else if (!x->handle) {
 		return 0;
-	if ((*errp = md_stackdepot_get(s, &d)) ||
+	} else if ((*errp = md_stackdepot_get(s, &d)) ||
 	    (*errp = md_stackdepot_fetch(s, d, x->handle, frames, max < MAX_FRAMES ? max : MAX_FRAMES, &nr)))
 		return 0;
 	for (size_t i = 0; i < nr; i++) {
@@ -843,83 +880,83 @@ static void leak_report_text(struct md_session *s, const struct md_leak_report *
 	md_printf(out, "\nverdict: %s\n", r->verdict ? r->verdict : "(out of memory)");
 }
 
-static struct json_object *samples_json(const struct md_leak_suspect *x)
+static struct md_json *samples_json(const struct md_leak_suspect *x)
 {
-	struct json_object *a = json_object_new_array();
+	struct md_json *a = md_json_array();
 	char addr[32];
 
 	for (size_t j = 0; j < x->nr_samples; j++) {
 		snprintf(addr, sizeof(addr), "0x%016" PRIx64, x->samples[j]);
-		json_object_array_add(a, json_object_new_string(addr));
+		md_json_array_add(a, md_json_string(addr));
 	}
 	return a;
 }
 
 static void leak_report_json(struct md_session *s, const struct md_leak_report *r,
-			     struct json_object *doc)
+			     struct md_json *doc)
 {
 	const struct md_slab_cache *c = r->cache;
-	struct json_object *callers = json_object_new_array(), *sigs = json_object_new_array();
-	struct json_object *verdict = json_object_new_object();
+	struct md_json *callers = md_json_array(), *sigs = md_json_array();
+	struct md_json *verdict = md_json_object();
 	char names[MAX_FRAMES][160], addr[32];
 
 	for (size_t i = 0; i < r->nr_callers; i++) {
 		const struct md_leak_suspect *x = &r->callers[i];
-		struct json_object *o = json_object_new_object(), *stack = json_object_new_array();
-		struct json_object *pids = json_object_new_array();
+		struct md_json *o = md_json_object(), *stack = md_json_array();
+		struct md_json *pids = md_json_array();
 		struct md_error *err = NULL;
 		int64_t oldest, youngest;
 		size_t nr = i < MAX_ROWS ? caller_stack(s, x, names, MAX_FRAMES, &err) : 0;
 
 		caller_ages(s, x, &oldest, &youngest);
 		snprintf(addr, sizeof(addr), "0x%016" PRIx64, x->addr);
-		json_object_object_add(o, "caller", json_object_new_string(x->what));
-		json_object_object_add(o, "address", json_object_new_string(addr));
-		json_object_object_add(o, "objects", json_object_new_int64(x->objects));
-		json_object_object_add(o, "bytes", json_object_new_int64(x->objects * c->size));
+		md_json_object_add(o, "caller", md_json_string(x->what));
+		md_json_object_add(o, "address", md_json_string(addr));
+		md_json_object_add(o, "objects", md_json_int64(x->objects));
+		md_json_object_add(o, "bytes", md_json_int64(x->objects * c->size));
 		if (r->orphans_scanned)
-			json_object_object_add(o, "orphans", json_object_new_int64(x->orphans));
+			md_json_object_add(o, "orphans", md_json_int64(x->orphans));
 		for (size_t j = 0; j < x->nr_pids; j++)
-			json_object_array_add(pids, json_object_new_int(x->pids[j]));
-		json_object_object_add(o, "pids", pids);
-		json_object_object_add(o, "more_pids", json_object_new_int64(x->more_pids));
-		json_object_object_add(o, "oldest_s", oldest >= 0 ? json_object_new_int64(oldest) : NULL);
-		json_object_object_add(o, "youngest_s", youngest >= 0 ? json_object_new_int64(youngest) : NULL);
+			md_json_array_add(pids, md_json_int64(x->pids[j]));
+		md_json_object_add(o, "pids", pids);
+		md_json_object_add(o, "more_pids", md_json_int64(x->more_pids));
+		md_json_object_add(o, "oldest_s", oldest >= 0 ? md_json_int64(oldest) : NULL);
+		md_json_object_add(o, "youngest_s", youngest >= 0 ? md_json_int64(youngest) : NULL);
 		for (size_t j = 0; j < nr; j++)
-			json_object_array_add(stack, json_object_new_string(names[j]));
-		json_object_object_add(o, "stack", stack);
+			md_json_array_add(stack, md_json_string(names[j]));
+		md_json_object_add(o, "stack", stack);
 		if (err) {
 			char *msg = md_error_string(err);
 
-			json_object_object_add(o, "stack_error", json_object_new_string(msg ? msg : "?"));
+			md_json_object_add(o, "stack_error", md_json_string(msg ? msg : "?"));
 			free(msg);
 			md_error_destroy(err);
 		}
-		json_object_object_add(o, "samples", samples_json(x));
-		json_object_array_add(callers, o);
+		md_json_object_add(o, "samples", samples_json(x));
+		md_json_array_add(callers, o);
 	}
 	for (size_t i = 0; i < r->nr_signatures; i++) {
 		const struct md_leak_suspect *x = &r->signatures[i];
-		struct json_object *o = json_object_new_object();
+		struct md_json *o = md_json_object();
 
-		json_object_object_add(o, "signature", json_object_new_string(x->what));
-		json_object_object_add(o, "objects", json_object_new_int64(x->objects));
+		md_json_object_add(o, "signature", md_json_string(x->what));
+		md_json_object_add(o, "objects", md_json_int64(x->objects));
 		if (r->orphans_scanned)
-			json_object_object_add(o, "orphans", json_object_new_int64(x->orphans));
-		json_object_object_add(o, "bytes", json_object_new_int64(x->objects * c->size));
-		json_object_object_add(o, "samples", samples_json(x));
-		json_object_array_add(sigs, o);
+			md_json_object_add(o, "orphans", md_json_int64(x->orphans));
+		md_json_object_add(o, "bytes", md_json_int64(x->objects * c->size));
+		md_json_object_add(o, "samples", samples_json(x));
+		md_json_array_add(sigs, o);
 	}
-	json_object_object_add(doc, "tracked", json_object_new_int64(r->tracked));
-	json_object_object_add(doc, "attributed", json_object_new_int64(r->objects));
+	md_json_object_add(doc, "tracked", md_json_int64(r->tracked));
+	md_json_object_add(doc, "attributed", md_json_int64(r->objects));
 	if (r->orphans_scanned)
-		json_object_object_add(doc, "orphans", json_object_new_int64(r->orphans));
-	json_object_object_add(doc, "callers", callers);
-	json_object_object_add(doc, "signatures", sigs);
-	json_object_object_add(verdict, "level", json_object_new_string(md_leak_level_name(r->level)));
-	json_object_object_add(verdict, "text", json_object_new_string(r->verdict ? r->verdict : ""));
-	json_object_object_add(doc, "verdict", verdict);
-	json_object_object_add(doc, "analysis_errors", md_json_strings(r->errors, r->nr_errors));
+		md_json_object_add(doc, "orphans", md_json_int64(r->orphans));
+	md_json_object_add(doc, "callers", callers);
+	md_json_object_add(doc, "signatures", sigs);
+	md_json_object_add(verdict, "level", md_json_string(md_leak_level_name(r->level)));
+	md_json_object_add(verdict, "text", md_json_string(r->verdict ? r->verdict : ""));
+	md_json_object_add(doc, "verdict", verdict);
+	md_json_object_add(doc, "analysis_errors", md_json_strings(r->errors, r->nr_errors));
 }
 
 static int compare_cache_orphans(const void *a, const void *b, void *arg)
@@ -966,28 +1003,28 @@ static void orphans_text(const struct md_orphans *o, struct md_slab_cache *const
 	free(sorted);
 }
 
-static struct json_object *orphans_json(const struct md_orphans *o, struct md_slab_cache **rows,
-					size_t n)
+static struct md_json *orphans_json(const struct md_orphans *o, struct md_slab_cache **rows,
+				    size_t n)
 {
-	struct json_object *doc = json_object_new_object(), *caches = json_object_new_array();
+	struct md_json *doc = md_json_object(), *caches = md_json_array();
 
-	json_object_object_add(doc, "allocated_objects", json_object_new_int64(o->allocated_objects));
-	json_object_object_add(doc, "orphans", json_object_new_int64(o->orphans));
-	json_object_object_add(doc, "root_bytes", json_object_new_int64(o->root_bytes));
-	json_object_object_add(doc, "objects_scanned", json_object_new_int64(o->objects_scanned));
-	json_object_object_add(doc, "areas_scanned", json_object_new_int64(o->areas_scanned));
-	json_object_object_add(doc, "pages_scanned", json_object_new_int64(o->pages_scanned));
-	json_object_object_add(doc, "unreadable_bytes", json_object_new_int64(o->unreadable_bytes));
-	json_object_object_add(doc, "errors", md_json_strings(o->errors, o->nr_errors));
+	md_json_object_add(doc, "allocated_objects", md_json_int64(o->allocated_objects));
+	md_json_object_add(doc, "orphans", md_json_int64(o->orphans));
+	md_json_object_add(doc, "root_bytes", md_json_int64(o->root_bytes));
+	md_json_object_add(doc, "objects_scanned", md_json_int64(o->objects_scanned));
+	md_json_object_add(doc, "areas_scanned", md_json_int64(o->areas_scanned));
+	md_json_object_add(doc, "pages_scanned", md_json_int64(o->pages_scanned));
+	md_json_object_add(doc, "unreadable_bytes", md_json_int64(o->unreadable_bytes));
+	md_json_object_add(doc, "errors", md_json_strings(o->errors, o->nr_errors));
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *c = json_object_new_object();
+		struct md_json *c = md_json_object();
 
-		json_object_object_add(c, "name", json_object_new_string(rows[i]->name));
-		json_object_object_add(c, "orphans",
-				       json_object_new_int64(md_orphans_in_cache(o, rows[i])));
-		json_object_array_add(caches, c);
+		md_json_object_add(c, "name", md_json_string(rows[i]->name));
+		md_json_object_add(c, "orphans",
+				   md_json_int64(md_orphans_in_cache(o, rows[i])));
+		md_json_array_add(caches, c);
 	}
-	json_object_object_add(doc, "caches", caches);
+	md_json_object_add(doc, "caches", caches);
 	return doc;
 }
 
@@ -995,7 +1032,7 @@ static struct json_object *orphans_json(const struct md_orphans *o, struct md_sl
 static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache **rows, size_t n,
 				     const struct md_orphans *orphans, struct md_output *out)
 {
-	struct json_object *list = md_output_is_json(out) ? json_object_new_array() : NULL;
+	struct md_json *list = md_output_is_json(out) ? md_json_array() : NULL;
 	size_t shown = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -1007,20 +1044,20 @@ static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache 
 		if ((err = md_leak_analyze(s, rows[i], orphans, &r))) {
 			if (md_error_root_code(err) == MD_ERR_INTERRUPTED ||
 			    md_error_root_code(err) == MD_ERR_NOMEM) {
-				json_object_put(list);
+				md_json_put(list);
 				return err;
 			}
 			md_warn_error(out, md_error_wrap(err, "%s", rows[i]->name));
 			continue;
 		}
 		if (list) {
-			struct json_object *o = json_object_new_object();
+			struct md_json *o = md_json_object();
 
-			json_object_object_add(o, "cache", json_object_new_string(rows[i]->name));
-			json_object_object_add(o, "level",
-					       json_object_new_string(md_leak_level_name(r->level)));
-			json_object_object_add(o, "text", json_object_new_string(r->verdict ? r->verdict : ""));
-			json_object_array_add(list, o);
+			md_json_object_add(o, "cache", md_json_string(rows[i]->name));
+			md_json_object_add(o, "level",
+					   md_json_string(md_leak_level_name(r->level)));
+			md_json_object_add(o, "text", md_json_string(r->verdict ? r->verdict : ""));
+			md_json_array_add(list, o);
 		} else if (r->level == MD_LEAK_PROBABLE || r->level == MD_LEAK_POSSIBLE ||
 			   (r->level == MD_LEAK_RECLAIMABLE && rows[i]->allocated >= LEAK_MIN_OBJECTS)) {
 			md_printf(out, "%s\n", r->verdict ? r->verdict : rows[i]->name);
@@ -1029,7 +1066,7 @@ static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache 
 		md_leak_report_destroy(r);
 	}
 	if (list)
-		json_object_object_add(md_output_doc(out), "verdicts", list);
+		md_json_object_add(md_output_doc(out), "verdicts", list);
 	else
 		md_printf(out, "%zu of %zu caches with something to say; the others show no sign of a leak\n",
 			  shown, n);
@@ -1111,21 +1148,21 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 	}
 
 	if (md_output_is_json(out)) {
-		struct json_object *doc = md_output_doc(out), *caches = json_object_new_array();
-		struct json_object *errors = json_object_new_array();
+		struct md_json *doc = md_output_doc(out), *caches = md_json_array();
+		struct md_json *errors = md_json_array();
 
 		for (size_t i = 0; i < nr_rows; i++)
-			json_object_array_add(caches, cache_json(s, rows[i]));
-		json_object_object_add(doc, "caches", caches);
+			md_json_array_add(caches, cache_json(s, rows[i]));
+		md_json_object_add(doc, "caches", caches);
 		for (size_t i = 0; i < st->nr_errors; i++)
-			json_object_array_add(errors, json_object_new_string(st->errors[i]));
-		json_object_object_add(doc, "errors", errors);
-		json_object_object_add(doc, "reclaimable_bytes", json_object_new_int64(reclaimable));
-		json_object_object_add(doc, "unreclaimable_bytes", json_object_new_int64(unreclaimable));
+			md_json_array_add(errors, md_json_string(st->errors[i]));
+		md_json_object_add(doc, "errors", errors);
+		md_json_object_add(doc, "reclaimable_bytes", md_json_int64(reclaimable));
+		md_json_object_add(doc, "unreclaimable_bytes", md_json_int64(unreclaimable));
 		if (report)
 			leak_report_json(s, report, doc);
 		if (orphans)
-			json_object_object_add(doc, "orphan_scan", orphans_json(orphans, rows, nr_all));
+			md_json_object_add(doc, "orphan_scan", orphans_json(orphans, rows, nr_all));
 	} else {
 		char a[32], b[32];
 

@@ -6,6 +6,9 @@
 
 #include "slab.h"
 
+/* Frames kept of a caller's stack. */
+#define MD_MAX_FRAMES 32
+
 enum md_leak_level {
 	MD_LEAK_NONE,		/* nothing points at a leak */
 	MD_LEAK_RECLAIMABLE,	/* big, but the kernel frees it under pressure */
@@ -23,6 +26,8 @@ struct md_leak_suspect {
 	/* callers only */
 	uint64_t addr;
 	uint32_t handle;	/* stack depot handle of the first object */
+	uint64_t stack[MD_MAX_FRAMES];	/* or its stack itself, before the depot */
+	size_t nr_stack;
 	uint64_t min_when, max_when;	/* jiffies */
 	int pids[8];
 	size_t nr_pids, more_pids;	/* distinct pids kept, and beyond those */

@@ -21,108 +21,116 @@
 #define SOURCES_PER_CACHE 20	/* callers and signatures kept per cache */
 #define DIFF_ROWS 15
 
-static struct json_object *sources_json(const struct md_leak_suspect *v, size_t n,
-					const char *key)
+static struct md_json *sources_json(const struct md_leak_suspect *v, size_t n,
+				    const char *key)
 {
-	struct json_object *a = json_object_new_array();
+	struct md_json *a = md_json_array();
 
 	for (size_t i = 0; i < n && i < SOURCES_PER_CACHE; i++) {
-		struct json_object *o = json_object_new_object();
+		struct md_json *o = md_json_object();
 
-		json_object_object_add(o, key, json_object_new_string(v[i].what));
-		json_object_object_add(o, "objects", json_object_new_int64(v[i].objects));
-		json_object_array_add(a, o);
+		md_json_object_add(o, key, md_json_string(v[i].what));
+		md_json_object_add(o, "objects", md_json_int64(v[i].objects));
+		md_json_array_add(a, o);
 	}
 	return a;
 }
 
-static struct md_error *take_snapshot(struct md_session *s, struct json_object *doc)
+static struct md_error *take_snapshot(struct md_session *s, struct md_json *doc)
 {
-	struct json_object *caches = json_object_new_array();
+	struct md_json *caches = md_json_array();
 	struct md_slab_state *st;
 	struct md_error *err;
 	char release[128] = "";
 
 	if ((err = md_slab_walk(s, &st))) {
-		json_object_put(caches);
+		md_json_put(caches);
 		return err;
 	}
 	err = s->target.ops->vmcoreinfo(s->target.priv, "OSRELEASE", release, sizeof(release));
 	md_error_destroy(err);
 	for (size_t i = 0; i < st->nr_caches; i++) {
 		struct md_slab_cache *c = &st->caches[i];
-		struct json_object *o = json_object_new_object();
+		struct md_json *o = md_json_object();
 		struct md_leak_report *r = NULL;
 
-		json_object_object_add(o, "name", json_object_new_string(c->name));
-		json_object_object_add(o, "allocated", json_object_new_int64(c->allocated));
-		json_object_object_add(o, "bytes", json_object_new_int64(c->bytes));
-		json_object_object_add(o, "reclaimable", json_object_new_boolean(c->reclaimable));
+		md_json_object_add(o, "name", md_json_string(c->name));
+		md_json_object_add(o, "allocated", md_json_int64(c->allocated));
+		md_json_object_add(o, "bytes", md_json_int64(c->bytes));
+		md_json_object_add(o, "reclaimable", md_json_bool(c->reclaimable));
 		if (!c->unreadable && c->allocated) {
 			err = md_leak_analyze(s, c, NULL, &r);
 			if (err && (md_error_root_code(err) == MD_ERR_INTERRUPTED ||
 				    md_error_root_code(err) == MD_ERR_NOMEM)) {
-				json_object_put(o);
-				json_object_put(caches);
+				md_json_put(o);
+				md_json_put(caches);
 				return err;
 			}
 			md_error_destroy(err);
 		}
 		if (r) {
-			json_object_object_add(o, "callers", sources_json(r->callers, r->nr_callers, "caller"));
-			json_object_object_add(o, "signatures",
-					       sources_json(r->signatures, r->nr_signatures, "signature"));
+			md_json_object_add(o, "callers", sources_json(r->callers, r->nr_callers, "caller"));
+			md_json_object_add(o, "signatures",
+					   sources_json(r->signatures, r->nr_signatures, "signature"));
 			md_leak_report_destroy(r);
 		}
-		json_object_array_add(caches, o);
+		md_json_array_add(caches, o);
 	}
-	json_object_object_add(doc, "format", json_object_new_string(SNAPSHOT_FORMAT));
-	json_object_object_add(doc, "release", json_object_new_string(release));
-	json_object_object_add(doc, "caches", caches);
+	md_json_object_add(doc, "format", md_json_string(SNAPSHOT_FORMAT));
+	md_json_object_add(doc, "release", md_json_string(release));
+	md_json_object_add(doc, "caches", caches);
 	return NULL;
 }
 
 struct md_error *md_cmd_snapshot(struct md_session *s, int argc, char **argv, struct md_output *out)
 {
-	struct json_object *doc;
+	struct md_json *doc;
 	struct md_error *err;
+	char *text;
 
 	if (argc > 1)
 		return md_error_create(MD_ERR_INVALID, "snapshot: takes no arguments");
 	if (md_output_is_json(out))
 		return take_snapshot(s, md_output_doc(out));
 	/* A snapshot is JSON whatever the output mode: it is meant for a file. */
-	doc = json_object_new_object();
-	json_object_object_add(doc, "command", json_object_new_string("snapshot"));
-	if (!(err = take_snapshot(s, doc)))
-		md_printf(out, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY));
-	json_object_put(doc);
+	doc = md_json_object();
+	md_json_object_add(doc, "command", md_json_string("snapshot"));
+	/* '/' escaped as "\/" here (not in --json output): as snapshot files
+	 * have always been written, byte for byte. */
+	if (!(err = take_snapshot(s, doc))) {
+		if ((text = md_json_to_string(doc, MD_JSON_ESCAPE_SLASH)))
+			md_printf(out, "%s\n", text);
+		else
+			err = md_error_create(MD_ERR_NOMEM, "out of memory");
+		free(text);
+	}
+	md_json_put(doc);
 	return err;
 }
 
 /* ------------------------------------------------------------------ diff */
 
-static int64_t get_int(struct json_object *o, const char *key)
+static int64_t get_int(struct md_json *o, const char *key)
 {
-	struct json_object *v;
+	struct md_json *v;
 
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+	return md_json_object_get(o, key, &v) ? md_json_get_int64(v) : 0;
 }
 
-static const char *get_string(struct json_object *o, const char *key)
+static const char *get_string(struct md_json *o, const char *key)
 {
-	struct json_object *v;
+	struct md_json *v;
 
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
-	       json_object_get_string(v) : NULL;
+	return md_json_object_get(o, key, &v) && md_json_type(v) == MD_JSON_STRING ?
+	       md_json_get_string(v) : NULL;
 }
 
-static struct json_object *find_named(struct json_object *array, const char *key, const char *name)
+static struct md_json *find_named(struct md_json *array, const char *key, const char *name)
 {
-	size_t n = array ? json_object_array_length(array) : 0;
+	size_t n = array ? md_json_array_length(array) : 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_array_get_idx(array, i);
+		struct md_json *o = md_json_array_get(array, i);
 		const char *v = get_string(o, key);
 
 		if (v && !strcmp(v, name))
@@ -131,11 +139,11 @@ static struct json_object *find_named(struct json_object *array, const char *key
 	return NULL;
 }
 
-static struct json_object *get_array(struct json_object *o, const char *key)
+static struct md_json *get_array(struct md_json *o, const char *key)
 {
-	struct json_object *v;
+	struct md_json *v;
 
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ?
+	return md_json_object_get(o, key, &v) && md_json_type(v) == MD_JSON_ARRAY ?
 	       v : NULL;
 }
 
@@ -154,21 +162,17 @@ static int compare_growth(const void *a, const void *b)
 	return strcmp(x->cache, y->cache);
 }
 
-static struct md_error *load_snapshot(const char *path, struct json_object **ret)
+static struct md_error *load_snapshot(const char *path, struct md_json **ret)
 {
-	struct json_object *doc = json_object_from_file(path);
+	char why[256];
+	struct md_json *doc = md_json_parse_file(path, why, sizeof(why));
 	const char *format;
 
-	if (!doc) {
-		const char *why = json_util_get_last_err();
-		size_t n = why ? strcspn(why, "\n") : 0;
-
-		return md_error_create(MD_ERR_FORMAT, "%s: not a JSON file (%.*s)", path, (int)n,
-				       why ? why : "");
-	}
+	if (!doc)
+		return md_error_create(MD_ERR_FORMAT, "%s: not a JSON file (%s)", path, why);
 	format = get_string(doc, "format");
 	if (!format || strcmp(format, SNAPSHOT_FORMAT) || !get_array(doc, "caches")) {
-		json_object_put(doc);
+		md_json_put(doc);
 		return md_error_create(MD_ERR_FORMAT, "%s: not a memdiag snapshot "
 				       "(make one with: memdiag VMLINUX VMCORE snapshot > FILE)", path);
 	}
@@ -177,16 +181,16 @@ static struct md_error *load_snapshot(const char *path, struct json_object **ret
 }
 
 /* Growth of every source (callers, then signatures) of one cache. */
-static size_t source_growth(struct json_object *old_cache, struct json_object *new_cache,
+static size_t source_growth(struct md_json *old_cache, struct md_json *new_cache,
 			    const char *name, const char *list, const char *key, struct growth *out)
 {
-	struct json_object *now = get_array(new_cache, list), *before = get_array(old_cache, list);
-	size_t n = now ? json_object_array_length(now) : 0, k = 0;
+	struct md_json *now = get_array(new_cache, list), *before = get_array(old_cache, list);
+	size_t n = now ? md_json_array_length(now) : 0, k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_array_get_idx(now, i);
+		struct md_json *o = md_json_array_get(now, i);
 		const char *what = get_string(o, key);
-		struct json_object *was = what ? find_named(before, key, what) : NULL;
+		struct md_json *was = what ? find_named(before, key, what) : NULL;
 
 		if (!what)
 			continue;
@@ -198,7 +202,7 @@ static size_t source_growth(struct json_object *old_cache, struct json_object *n
 
 struct md_error *md_snapshot_diff(const char *old_path, const char *new_path, struct md_output *out)
 {
-	struct json_object *old_doc = NULL, *new_doc = NULL, *old_caches, *new_caches;
+	struct md_json *old_doc = NULL, *new_doc = NULL, *old_caches, *new_caches;
 	struct growth *caches = NULL, *sources = NULL;
 	size_t nc = 0, ns = 0, n;
 	struct md_error *err;
@@ -208,7 +212,7 @@ struct md_error *md_snapshot_diff(const char *old_path, const char *new_path, st
 		goto out;
 	old_caches = get_array(old_doc, "caches");
 	new_caches = get_array(new_doc, "caches");
-	n = json_object_array_length(new_caches);
+	n = md_json_array_length(new_caches);
 	caches = calloc(n ? n : 1, sizeof(*caches));
 	sources = calloc(n ? 2 * n * SOURCES_PER_CACHE : 1, sizeof(*sources));
 	if (!caches || !sources) {
@@ -216,9 +220,9 @@ struct md_error *md_snapshot_diff(const char *old_path, const char *new_path, st
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *c = json_object_array_get_idx(new_caches, i);
+		struct md_json *c = md_json_array_get(new_caches, i);
 		const char *name = get_string(c, "name");
-		struct json_object *was;
+		struct md_json *was;
 
 		if (!name)
 			continue;
@@ -231,28 +235,28 @@ struct md_error *md_snapshot_diff(const char *old_path, const char *new_path, st
 	qsort(caches, nc, sizeof(*caches), compare_growth);
 	qsort(sources, ns, sizeof(*sources), compare_growth);
 	if (md_output_is_json(out)) {
-		struct json_object *doc = md_output_doc(out);
-		struct json_object *jc = json_object_new_array(), *js = json_object_new_array();
+		struct md_json *doc = md_output_doc(out);
+		struct md_json *jc = md_json_array(), *js = md_json_array();
 
 		for (size_t i = 0; i < nc; i++) {
-			struct json_object *o = json_object_new_object();
+			struct md_json *o = md_json_object();
 
-			json_object_object_add(o, "cache", json_object_new_string(caches[i].cache));
-			json_object_object_add(o, "old_bytes", json_object_new_int64(caches[i].old_value));
-			json_object_object_add(o, "new_bytes", json_object_new_int64(caches[i].new_value));
-			json_object_array_add(jc, o);
+			md_json_object_add(o, "cache", md_json_string(caches[i].cache));
+			md_json_object_add(o, "old_bytes", md_json_int64(caches[i].old_value));
+			md_json_object_add(o, "new_bytes", md_json_int64(caches[i].new_value));
+			md_json_array_add(jc, o);
 		}
 		for (size_t i = 0; i < ns; i++) {
-			struct json_object *o = json_object_new_object();
+			struct md_json *o = md_json_object();
 
-			json_object_object_add(o, "cache", json_object_new_string(sources[i].cache));
-			json_object_object_add(o, sources[i].kind, json_object_new_string(sources[i].source));
-			json_object_object_add(o, "old_objects", json_object_new_int64(sources[i].old_value));
-			json_object_object_add(o, "new_objects", json_object_new_int64(sources[i].new_value));
-			json_object_array_add(js, o);
+			md_json_object_add(o, "cache", md_json_string(sources[i].cache));
+			md_json_object_add(o, sources[i].kind, md_json_string(sources[i].source));
+			md_json_object_add(o, "old_objects", md_json_int64(sources[i].old_value));
+			md_json_object_add(o, "new_objects", md_json_int64(sources[i].new_value));
+			md_json_array_add(js, o);
 		}
-		json_object_object_add(doc, "caches", jc);
-		json_object_object_add(doc, "sources", js);
+		md_json_object_add(doc, "caches", jc);
+		md_json_object_add(doc, "sources", js);
 	} else {
 		md_printf(out, "caches by growth in memory (%s -> %s):\n", old_path, new_path);
 		md_printf(out, "  %12s %12s %12s  CACHE\n", "OLD", "NEW", "GROWTH");
@@ -274,7 +278,7 @@ struct md_error *md_snapshot_diff(const char *old_path, const char *new_path, st
 out:
 	free(caches);
 	free(sources);
-	json_object_put(old_doc);
-	json_object_put(new_doc);
+	md_json_put(old_doc);
+	md_json_put(new_doc);
 	return err;
 }

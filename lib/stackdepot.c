@@ -18,7 +18,7 @@
 #define DEPOT_POOL_ORDER 2
 
 struct md_stackdepot {
-	uint64_t pools;			/* stack_pools[] (stack_slabs[] before 6.3) */
+	uint64_t pools;			/* stack_pools[] (stack_slabs[] before 6.3), where it is */
 	uint64_t nr_pools_var;		/* pools_num / pool_index / depot_index, 0 if none */
 	bool index_plus_1;		/* 6.8+: handles store pool index + 1 */
 	struct md_member index, offset;	/* union handle_parts bit-fields */
@@ -46,6 +46,24 @@ struct md_error *md_stackdepot_get(struct md_session *s, struct md_stackdepot **
 	}
 	if (err)
 		goto fail;
+	/* "stackdepot: Make max number of pools boot-time configurable" (in
+	 * v6.17) made stack_pools a pointer to an array of stack_max_pools,
+	 * allocated at boot; that variable came with it. */
+	{
+		uint64_t max_pools, array;
+		struct md_error *e = md_symbol(s, "stack_max_pools", &max_pools);
+
+		if (!e) {
+			if ((err = md_read_u64(s, d->pools, &array)))
+				goto fail;
+			d->pools = array;
+		} else if (md_error_root_code(e) != MD_ERR_LOOKUP) {
+			err = e;
+			goto fail;
+		} else {
+			md_error_destroy(e);
+		}
+	}
 	/* The index member: pool_index_plus_1 (6.8+), pool_index (6.3), slabindex. */
 	d->index_plus_1 = true;
 	err = md_member(s, "union handle_parts", "pool_index_plus_1", &d->index);

@@ -803,186 +803,187 @@ static void summary_text(const struct summary *sm, struct md_output *out)
 /* ---------------------------------------------------------------- JSON */
 
 /* {name: value} of n items of one kind; unnamed items are left out. */
-static struct json_object *items_json(const struct md_vmstat *v, enum md_vmstat_kind kind,
-				      const int64_t *values, unsigned int n)
+static struct md_json *items_json(const struct md_vmstat *v, enum md_vmstat_kind kind,
+				  const int64_t *values, unsigned int n)
 {
-	struct json_object *o = json_object_new_object();
+	struct md_json *o = md_json_object();
 
 	for (unsigned int i = 0; values && i < n; i++) {
 		const char *name = md_vmstat_name(v, kind, i);
 
 		if (name)
-			json_object_object_add(o, name, json_object_new_int64(values[i]));
+			md_json_object_add(o, name, md_json_int64(values[i]));
 	}
 	return o;
 }
 
 /* The zone and node items of one array pair as one object. */
-static struct json_object *zone_node_json(const struct md_vmstat *v, const int64_t *zone,
-					  const int64_t *node)
+static struct md_json *zone_node_json(const struct md_vmstat *v, const int64_t *zone,
+				      const int64_t *node)
 {
-	struct json_object *o = items_json(v, MD_VMSTAT_ZONE, zone, v->nr_zone_items);
-	struct json_object *nodes = items_json(v, MD_VMSTAT_NODE, node, v->nr_node_items);
+	struct md_json *o = items_json(v, MD_VMSTAT_ZONE, zone, v->nr_zone_items);
+	struct md_json *nodes = items_json(v, MD_VMSTAT_NODE, node, v->nr_node_items);
 
-	json_object_object_foreach(nodes, key, val)
-		json_object_object_add(o, key, json_object_get(val));
-	json_object_put(nodes);
+	for (size_t i = 0; i < md_json_object_length(nodes); i++)
+		md_json_object_add(o, md_json_object_key(nodes, i),
+				   md_json_get(md_json_object_value(nodes, i)));
+	md_json_put(nodes);
 	return o;
 }
 
-static struct json_object *vmstat_json(const struct summary *sm)
+static struct md_json *vmstat_json(const struct summary *sm)
 {
 	const struct md_vmstat *v = sm->vm;
-	struct json_object *o = json_object_new_object();
+	struct md_json *o = md_json_object();
 
-	json_object_object_add(o, "global", zone_node_json(v, v->zone, v->node));
-	json_object_object_add(o, "pcpu_delta", zone_node_json(v, v->zone_pcpu, v->node_pcpu));
-	json_object_object_add(o, "numa_events", items_json(v, MD_VMSTAT_NUMA, (const int64_t *)v->numa,
-							    v->nr_numa_items));
-	json_object_object_add(o, "events", items_json(v, MD_VMSTAT_EVENT, (const int64_t *)v->events,
-						       v->nr_event_items));
+	md_json_object_add(o, "global", zone_node_json(v, v->zone, v->node));
+	md_json_object_add(o, "pcpu_delta", zone_node_json(v, v->zone_pcpu, v->node_pcpu));
+	md_json_object_add(o, "numa_events", items_json(v, MD_VMSTAT_NUMA, (const int64_t *)v->numa,
+							v->nr_numa_items));
+	md_json_object_add(o, "events", items_json(v, MD_VMSTAT_EVENT, (const int64_t *)v->events,
+						   v->nr_event_items));
 	if (sm->counters) {
-		struct json_object *zones = json_object_new_array(), *nodes = json_object_new_array();
+		struct md_json *zones = md_json_array(), *nodes = md_json_array();
 
 		for (size_t j = 0; j < v->nr_zones; j++) {
 			const struct md_vmstat_zone *z = &v->zones[j];
-			struct json_object *x = json_object_new_object();
+			struct md_json *x = md_json_object();
 
-			json_object_object_add(x, "node", json_object_new_int(z->nid));
-			json_object_object_add(x, "zone", json_object_new_string(z->name));
-			json_object_object_add(x, "populated", json_object_new_boolean(z->populated));
-			json_object_object_add(x, "stat", items_json(v, MD_VMSTAT_ZONE, z->stat, v->nr_zone_items));
-			json_object_object_add(x, "pcpu_delta", items_json(v, MD_VMSTAT_ZONE, z->pcpu,
-									   v->nr_zone_items));
-			json_object_array_add(zones, x);
+			md_json_object_add(x, "node", md_json_int64(z->nid));
+			md_json_object_add(x, "zone", md_json_string(z->name));
+			md_json_object_add(x, "populated", md_json_bool(z->populated));
+			md_json_object_add(x, "stat", items_json(v, MD_VMSTAT_ZONE, z->stat, v->nr_zone_items));
+			md_json_object_add(x, "pcpu_delta", items_json(v, MD_VMSTAT_ZONE, z->pcpu,
+								       v->nr_zone_items));
+			md_json_array_add(zones, x);
 		}
 		for (size_t j = 0; j < v->nr_nodes; j++) {
 			const struct md_vmstat_node *n = &v->nodes[j];
-			struct json_object *x = json_object_new_object();
+			struct md_json *x = md_json_object();
 
-			json_object_object_add(x, "node", json_object_new_int(n->nid));
-			json_object_object_add(x, "stat", items_json(v, MD_VMSTAT_NODE, n->stat, v->nr_node_items));
-			json_object_object_add(x, "pcpu_delta", items_json(v, MD_VMSTAT_NODE, n->pcpu,
-									   v->nr_node_items));
-			json_object_array_add(nodes, x);
+			md_json_object_add(x, "node", md_json_int64(n->nid));
+			md_json_object_add(x, "stat", items_json(v, MD_VMSTAT_NODE, n->stat, v->nr_node_items));
+			md_json_object_add(x, "pcpu_delta", items_json(v, MD_VMSTAT_NODE, n->pcpu,
+								       v->nr_node_items));
+			md_json_array_add(nodes, x);
 		}
-		json_object_object_add(o, "zones", zones);
-		json_object_object_add(o, "nodes", nodes);
+		md_json_object_add(o, "zones", zones);
+		md_json_object_add(o, "nodes", nodes);
 	}
 	return o;
 }
 
-static struct json_object *socket_json(int64_t pages, int64_t pcpu, uint64_t page_kb)
+static struct md_json *socket_json(int64_t pages, int64_t pcpu, uint64_t page_kb)
 {
-	struct json_object *o;
+	struct md_json *o;
 
 	if (pages < 0)
 		return NULL;
-	o = json_object_new_object();
-	json_object_object_add(o, "kb", json_object_new_int64(pages * page_kb));
-	json_object_object_add(o, "pcpu_reserve_kb", pcpu >= 0 ? json_object_new_int64(pcpu * page_kb) : NULL);
+	o = md_json_object();
+	md_json_object_add(o, "kb", md_json_int64(pages * page_kb));
+	md_json_object_add(o, "pcpu_reserve_kb", pcpu >= 0 ? md_json_int64(pcpu * page_kb) : NULL);
 	return o;
 }
 
 static void summary_json(const struct summary *sm, struct md_output *out)
 {
-	struct json_object *doc = md_output_doc(out), *mi = json_object_new_object();
-	struct json_object *delta = json_object_new_object(), *buckets = json_object_new_array();
-	struct json_object *tasks = json_object_new_array(), *verdicts = json_object_new_array();
-	struct json_object *sockets = json_object_new_object();
+	struct md_json *doc = md_output_doc(out), *mi = md_json_object();
+	struct md_json *delta = md_json_object(), *buckets = md_json_array();
+	struct md_json *tasks = md_json_array(), *verdicts = md_json_array();
+	struct md_json *sockets = md_json_object();
 	uint64_t page = sm->s->kernel.page_size, page_kb = page >> 10;
-	struct json_object *errors = md_json_strings(sm->errors, sm->nr_errors);
+	struct md_json *errors = md_json_strings(sm->errors, sm->nr_errors);
 
 	for (size_t i = 0; sm->mi && i < sm->mi->nr_lines; i++) {
 		const struct md_meminfo_line *l = &sm->mi->lines[i];
 
-		json_object_object_add(mi, l->name, json_object_new_int64(l->value));
+		md_json_object_add(mi, l->name, md_json_int64(l->value));
 		if (l->has_delta)
-			json_object_object_add(delta, l->name, json_object_new_int64(l->delta));
+			md_json_object_add(delta, l->name, md_json_int64(l->delta));
 	}
-	json_object_object_add(doc, "meminfo", mi);
-	json_object_object_add(doc, "meminfo_pcpu_delta", delta);
+	md_json_object_add(doc, "meminfo", mi);
+	md_json_object_add(doc, "meminfo_pcpu_delta", delta);
 	if (sm->mi) {
-		json_object_object_add(doc, "meminfo_errors", md_json_strings(sm->mi->errors, sm->mi->nr_errors));
-		json_object_object_add(sockets, "tcp", socket_json(sm->mi->tcp_pages, sm->mi->tcp_pcpu_pages,
-								   page_kb));
-		json_object_object_add(sockets, "udp", socket_json(sm->mi->udp_pages, sm->mi->udp_pcpu_pages,
-								   page_kb));
+		md_json_object_add(doc, "meminfo_errors", md_json_strings(sm->mi->errors, sm->mi->nr_errors));
+		md_json_object_add(sockets, "tcp", socket_json(sm->mi->tcp_pages, sm->mi->tcp_pcpu_pages,
+							       page_kb));
+		md_json_object_add(sockets, "udp", socket_json(sm->mi->udp_pages, sm->mi->udp_pcpu_pages,
+							       page_kb));
 	}
-	json_object_object_add(doc, "sockets", sockets);
+	md_json_object_add(doc, "sockets", sockets);
 	if (sm->vm) {
-		json_object_object_add(doc, "vmstat", vmstat_json(sm));
-		json_object_object_add(doc, "vmstat_errors", md_json_strings(sm->vm->errors, sm->vm->nr_errors));
+		md_json_object_add(doc, "vmstat", vmstat_json(sm));
+		md_json_object_add(doc, "vmstat_errors", md_json_strings(sm->vm->errors, sm->vm->nr_errors));
 	}
-	json_object_object_add(doc, "total_kb", sm->have_used ? json_object_new_int64(sm->total_kb) : NULL);
-	json_object_object_add(doc, "used_kb", sm->have_used ? json_object_new_int64(sm->used_kb) : NULL);
+	md_json_object_add(doc, "total_kb", sm->have_used ? md_json_int64(sm->total_kb) : NULL);
+	md_json_object_add(doc, "used_kb", sm->have_used ? md_json_int64(sm->used_kb) : NULL);
 	for (int i = 0; i < NR_BUCKETS; i++) {
-		struct json_object *o = json_object_new_object();
+		struct md_json *o = md_json_object();
 
-		json_object_object_add(o, "bucket", json_object_new_string(sm->b[i].name));
-		json_object_object_add(o, "kb", sm->b[i].known ? json_object_new_int64(sm->b[i].kb) : NULL);
-		json_object_object_add(o, "from", json_object_new_string(sm->b[i].from));
-		json_object_array_add(buckets, o);
+		md_json_object_add(o, "bucket", md_json_string(sm->b[i].name));
+		md_json_object_add(o, "kb", sm->b[i].known ? md_json_int64(sm->b[i].kb) : NULL);
+		md_json_object_add(o, "from", md_json_string(sm->b[i].from));
+		md_json_array_add(buckets, o);
 	}
-	json_object_object_add(doc, "buckets", buckets);
+	md_json_object_add(doc, "buckets", buckets);
 	for (size_t i = 0; i < sm->nr_rows && i < (size_t)sm->top; i++) {
 		const struct md_task *t = sm->rows[i].t;
-		struct json_object *o = json_object_new_object();
+		struct md_json *o = md_json_object();
 
-		json_object_object_add(o, "pid", json_object_new_int(t->pid));
-		json_object_object_add(o, "comm", json_object_new_string(t->comm));
-		json_object_object_add(o, "rss_kb", json_object_new_int64(sm->rows[i].rss * page_kb));
-		json_object_object_add(o, "anon_kb", json_object_new_int64(t->rss_sum[MD_RSS_ANON] * page_kb));
-		json_object_object_add(o, "file_kb", json_object_new_int64(t->rss_sum[MD_RSS_FILE] * page_kb));
-		json_object_object_add(o, "shmem_kb", json_object_new_int64(t->rss_sum[MD_RSS_SHMEM] * page_kb));
-		json_object_array_add(tasks, o);
+		md_json_object_add(o, "pid", md_json_int64(t->pid));
+		md_json_object_add(o, "comm", md_json_string(t->comm));
+		md_json_object_add(o, "rss_kb", md_json_int64(sm->rows[i].rss * page_kb));
+		md_json_object_add(o, "anon_kb", md_json_int64(t->rss_sum[MD_RSS_ANON] * page_kb));
+		md_json_object_add(o, "file_kb", md_json_int64(t->rss_sum[MD_RSS_FILE] * page_kb));
+		md_json_object_add(o, "shmem_kb", md_json_int64(t->rss_sum[MD_RSS_SHMEM] * page_kb));
+		md_json_array_add(tasks, o);
 	}
-	json_object_object_add(doc, "tasks", sm->tasks ? tasks : NULL);
+	md_json_object_add(doc, "tasks", sm->tasks ? tasks : NULL);
 	if (!sm->tasks)
-		json_object_put(tasks);
+		md_json_put(tasks);
 	for (int k = 0; k < 2; k++) {
 		struct md_slab_cache **rows = k ? sm->recl : sm->unrecl;
 		size_t nr = k ? sm->nr_recl : sm->nr_unrecl;
-		struct json_object *list = json_object_new_array();
+		struct md_json *list = md_json_array();
 
 		for (size_t n = 0; n < nr && n < (size_t)sm->top; n++) {
-			struct json_object *o = json_object_new_object();
+			struct md_json *o = md_json_object();
 
-			json_object_object_add(o, "name", json_object_new_string(rows[n]->name));
-			json_object_object_add(o, "bytes", json_object_new_int64(rows[n]->bytes));
-			json_object_object_add(o, "allocated", json_object_new_int64(rows[n]->allocated));
-			json_object_array_add(list, o);
+			md_json_object_add(o, "name", md_json_string(rows[n]->name));
+			md_json_object_add(o, "bytes", md_json_int64(rows[n]->bytes));
+			md_json_object_add(o, "allocated", md_json_int64(rows[n]->allocated));
+			md_json_array_add(list, o);
 		}
-		json_object_object_add(doc, k ? "slab_reclaimable" : "slab_unreclaimable", sm->slab ? list : NULL);
+		md_json_object_add(doc, k ? "slab_reclaimable" : "slab_unreclaimable", sm->slab ? list : NULL);
 		if (!sm->slab)
-			json_object_put(list);
+			md_json_put(list);
 	}
 	if (sm->callers) {
-		struct json_object *list = json_object_new_array();
+		struct md_json *list = md_json_array();
 
 		for (size_t n = 0; n < sm->callers->nr_callers && n < (size_t)sm->top; n++) {
 			const struct md_vmalloc_caller *x = &sm->callers->callers[n];
-			struct json_object *o = json_object_new_object();
+			struct md_json *o = md_json_object();
 
-			json_object_object_add(o, "caller", json_object_new_string(x->name));
-			json_object_object_add(o, "areas", json_object_new_int64(x->areas));
-			json_object_object_add(o, "pages", json_object_new_int64(x->pages));
-			json_object_object_add(o, "task_stacks", json_object_new_int64(x->stack_areas));
-			json_object_array_add(list, o);
+			md_json_object_add(o, "caller", md_json_string(x->name));
+			md_json_object_add(o, "areas", md_json_int64(x->areas));
+			md_json_object_add(o, "pages", md_json_int64(x->pages));
+			md_json_object_add(o, "task_stacks", md_json_int64(x->stack_areas));
+			md_json_array_add(list, o);
 		}
-		json_object_object_add(doc, "vmalloc_callers", list);
+		md_json_object_add(doc, "vmalloc_callers", list);
 	}
 	for (size_t i = 0; i < sm->nr_verdicts; i++) {
-		struct json_object *o = json_object_new_object();
+		struct md_json *o = md_json_object();
 
-		json_object_object_add(o, "kind", json_object_new_string(sm->verdicts[i].kind));
-		json_object_object_add(o, "text", json_object_new_string(sm->verdicts[i].text));
-		json_object_object_add(o, "next", sm->verdicts[i].next ?
-				       json_object_new_string(sm->verdicts[i].next) : NULL);
-		json_object_array_add(verdicts, o);
+		md_json_object_add(o, "kind", md_json_string(sm->verdicts[i].kind));
+		md_json_object_add(o, "text", md_json_string(sm->verdicts[i].text));
+		md_json_object_add(o, "next", sm->verdicts[i].next ?
+				   md_json_string(sm->verdicts[i].next) : NULL);
+		md_json_array_add(verdicts, o);
 	}
-	json_object_object_add(doc, "verdicts", verdicts);
-	json_object_object_add(doc, "errors", errors);
+	md_json_object_add(doc, "verdicts", verdicts);
+	md_json_object_add(doc, "errors", errors);
 }
 
 /* ------------------------------------------------------------- command */

@@ -170,8 +170,13 @@ static struct md_error *walk_list(struct md_session *s, const struct vmalloc_lay
 						    "areas between the two breaks are lost", name));
 	list.broken = list.broken_back = NULL;
 	before = v->nr_areas;
-	if (root && !md_read_u64(s, root, &node) && (err = walk_tree(s, l, node, 0, name, v, cap)))
+	if (root && (err = md_read_u64(s, root, &node))) {
+		md_messages_add_error(&v->errors, &v->nr_errors,
+				      md_error_wrap(err, "%s: the busy tree's root", name));
+		err = NULL;
+	} else if (root && (err = walk_tree(s, l, node, 0, name, v, cap))) {
 		goto out;
+	}
 	md_messages_add(&v->errors, &v->nr_errors, "%s: %zu areas read from the list's other end, "
 			"%zu from the busy tree (duplicates merged)", name, list.nr - list.nr_forward,
 			v->nr_areas - before);

@@ -14,15 +14,37 @@
 #include "output.h"
 #include "tasks.h"
 #include "vmallocinfo.h"
+#include "vmstat.h"
 
 struct md_error *md_vmalloc_nr_pages(struct md_session *s, int64_t *ret)
 {
 	uint64_t addr;
 	struct md_error *err;
 
-	if ((err = md_symbol(s, "nr_vmalloc_pages", &addr)) || (err = md_read(s, addr, ret, 8)))
+	struct md_vmstat *v;
+	unsigned int item;
+
+	if (!(err = md_symbol(s, "nr_vmalloc_pages", &addr))) {
+		if ((err = md_read(s, addr, ret, 8)))
+			return md_error_wrap(err, "nr_vmalloc_pages");
+		return NULL;
+	}
+	if (md_error_root_code(err) != MD_ERR_LOOKUP)
 		return md_error_wrap(err, "nr_vmalloc_pages");
-	return NULL;
+	md_error_destroy(err);
+	/* "mm: vmalloc: streamline vmalloc memory accounting" (in v7.1) made it
+	 * the node item NR_VMALLOC: the exact count at the dump is the folded
+	 * value plus the CPUs' deltas (node_page_state_snapshot()). */
+	if ((err = md_vmstat_read(s, &v)))
+		return md_error_wrap(err, "NR_VMALLOC");
+	if ((err = md_vmstat_item(s, v, MD_VMSTAT_NODE, "NR_VMALLOC", &item)))
+		err = md_error_wrap(err, "neither nr_vmalloc_pages nor NR_VMALLOC");
+	else if (!v->node)
+		err = md_error_create(MD_ERR_FAULT, "NR_VMALLOC: vm_node_stat[] unreadable");
+	else
+		*ret = v->node[item] + (v->node_pcpu ? v->node_pcpu[item] : 0);
+	md_vmstat_destroy(v);
+	return err;
 }
 
 enum area_kind { AREA_VM, AREA_VM_MAP_RAM, AREA_UNREADABLE };
@@ -190,13 +212,13 @@ static void flags_text(uint64_t flags, char *buf, size_t len)
 			n += snprintf(buf + n, len - n, "%s%s", n ? " " : "", flag_words[i].word);
 }
 
-static struct json_object *flags_json(uint64_t flags)
+static struct md_json *flags_json(uint64_t flags)
 {
-	struct json_object *a = json_object_new_array();
+	struct md_json *a = md_json_array();
 
 	for (size_t i = 0; i < sizeof(flag_words) / sizeof(flag_words[0]); i++)
 		if (flags & flag_words[i].flag)
-			json_object_array_add(a, json_object_new_string(flag_words[i].word));
+			md_json_array_add(a, md_json_string(flag_words[i].word));
 	return a;
 }
 
@@ -235,44 +257,44 @@ static void area_text(struct md_session *s, const struct md_vmap_area *a, struct
 	md_printf(out, "%s%s%s\n", flags[0] ? " " : "", flags, vpages(s, a) ? " vpages" : "");
 }
 
-static struct json_object *area_json(struct md_session *s, const struct md_vmap_area *a)
+static struct md_json *area_json(struct md_session *s, const struct md_vmap_area *a)
 {
 	enum area_kind kind = area_kind(a);
 	struct md_vmalloc_caller c = { .caller = a->caller, .vm_map_ram = kind == AREA_VM_MAP_RAM,
 				       .unreadable = kind == AREA_UNREADABLE };
-	struct json_object *o = json_object_new_object();
+	struct md_json *o = md_json_object();
 	char buf[32];
 
 	caller_name(s, &c);
 	snprintf(buf, sizeof(buf), "0x%016" PRIx64, kind == AREA_VM ? a->addr : a->start);
-	json_object_object_add(o, "start", json_object_new_string(buf));
-	json_object_object_add(o, "size", json_object_new_int64(kind == AREA_VM ? a->size : a->end - a->start));
-	json_object_object_add(o, "caller", json_object_new_string(c.name));
-	json_object_object_add(o, "pages", json_object_new_int64(a->nr_pages));
+	md_json_object_add(o, "start", md_json_string(buf));
+	md_json_object_add(o, "size", md_json_int64(kind == AREA_VM ? a->size : a->end - a->start));
+	md_json_object_add(o, "caller", md_json_string(c.name));
+	md_json_object_add(o, "pages", md_json_int64(a->nr_pages));
 	if (a->phys_addr) {
 		snprintf(buf, sizeof(buf), "0x%016" PRIx64, a->phys_addr);
-		json_object_object_add(o, "phys", json_object_new_string(buf));
+		md_json_object_add(o, "phys", md_json_string(buf));
 	}
-	json_object_object_add(o, "flags", flags_json(a->vm_flags));
-	json_object_object_add(o, "vpages", json_object_new_boolean(a->vm && vpages(s, a)));
+	md_json_object_add(o, "flags", flags_json(a->vm_flags));
+	md_json_object_add(o, "vpages", md_json_bool(a->vm && vpages(s, a)));
 	return o;
 }
 
-static struct json_object *caller_json(const struct md_session *s, const struct md_vmalloc_caller *c,
-				       bool stacks_known)
+static struct md_json *caller_json(const struct md_session *s, const struct md_vmalloc_caller *c,
+				   bool stacks_known)
 {
-	struct json_object *o = json_object_new_object();
+	struct md_json *o = md_json_object();
 	char addr[32];
 
 	snprintf(addr, sizeof(addr), "0x%016" PRIx64, c->caller);
-	json_object_object_add(o, "caller", json_object_new_string(c->name));
-	json_object_object_add(o, "address", c->caller ? json_object_new_string(addr) : NULL);
-	json_object_object_add(o, "areas", json_object_new_int64(c->areas));
-	json_object_object_add(o, "pages", json_object_new_int64(c->pages));
-	json_object_object_add(o, "bytes", json_object_new_int64(c->pages * s->kernel.page_size));
-	json_object_object_add(o, "size", json_object_new_int64(c->size));
-	json_object_object_add(o, "task_stacks", stacks_known ? json_object_new_int64(c->stack_areas) : NULL);
-	json_object_object_add(o, "flags", flags_json(c->flags));
+	md_json_object_add(o, "caller", md_json_string(c->name));
+	md_json_object_add(o, "address", c->caller ? md_json_string(addr) : NULL);
+	md_json_object_add(o, "areas", md_json_int64(c->areas));
+	md_json_object_add(o, "pages", md_json_int64(c->pages));
+	md_json_object_add(o, "bytes", md_json_int64(c->pages * s->kernel.page_size));
+	md_json_object_add(o, "size", md_json_int64(c->size));
+	md_json_object_add(o, "task_stacks", stacks_known ? md_json_int64(c->stack_areas) : NULL);
+	md_json_object_add(o, "flags", flags_json(c->flags));
 	return o;
 }
 
@@ -330,25 +352,25 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, int argc, char **argv, str
 		md_warn_error(out, err);
 	shown = limit >= 0 && (size_t)limit < c->nr_callers ? (size_t)limit : c->nr_callers;
 	if (md_output_is_json(out)) {
-		struct json_object *doc = md_output_doc(out), *list = json_object_new_array();
+		struct md_json *doc = md_output_doc(out), *list = md_json_array();
 
 		for (size_t i = 0; i < shown; i++)
-			json_object_array_add(list, caller_json(s, &c->callers[i], c->stacks_known));
-		json_object_object_add(doc, "callers", list);
-		json_object_object_add(doc, "areas", json_object_new_int64(c->areas));
-		json_object_object_add(doc, "pages", json_object_new_int64(c->pages));
-		json_object_object_add(doc, "size", json_object_new_int64(c->size));
-		json_object_object_add(doc, "task_stack_areas",
-				       c->stacks_known ? json_object_new_int64(c->stack_areas) : NULL);
-		json_object_object_add(doc, "nr_vmalloc_pages", used >= 0 ? json_object_new_int64(used) : NULL);
+			md_json_array_add(list, caller_json(s, &c->callers[i], c->stacks_known));
+		md_json_object_add(doc, "callers", list);
+		md_json_object_add(doc, "areas", md_json_int64(c->areas));
+		md_json_object_add(doc, "pages", md_json_int64(c->pages));
+		md_json_object_add(doc, "size", md_json_int64(c->size));
+		md_json_object_add(doc, "task_stack_areas",
+				   c->stacks_known ? md_json_int64(c->stack_areas) : NULL);
+		md_json_object_add(doc, "nr_vmalloc_pages", used >= 0 ? md_json_int64(used) : NULL);
 		if (all) {
-			struct json_object *areas = json_object_new_array();
+			struct md_json *areas = md_json_array();
 
 			for (size_t i = 0; i < v->nr_areas; i++)
-				json_object_array_add(areas, area_json(s, &v->areas[i]));
-			json_object_object_add(doc, "area_list", areas);
+				md_json_array_add(areas, area_json(s, &v->areas[i]));
+			md_json_object_add(doc, "area_list", areas);
 		}
-		json_object_object_add(doc, "errors", md_json_strings(v->errors, v->nr_errors));
+		md_json_object_add(doc, "errors", md_json_strings(v->errors, v->nr_errors));
 	} else {
 		char mem[32], size[32];
 

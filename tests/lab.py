@@ -19,16 +19,27 @@ class KnownGap(Exception):
     as passed."""
 
 
+def lab_plan():
+    """{kernel line: (scenarios)} that `make lab` makes dumps of: the
+    Makefile's LAB_KERNELS and LAB_SCENARIOS[_<line>] (`make check` passes
+    them as MEMDIAG_LAB, `make lab-plan` prints them), never literals here."""
+    plan = os.environ.get("MEMDIAG_LAB")
+    if not plan:
+        plan = subprocess.run(["make", "-s", "-C", REPO, "lab-plan"], stdout=subprocess.PIPE, text=True,
+                              check=True).stdout
+    return {k: tuple(s.split(",")) for k, s in (item.split(":", 1) for item in plan.split())}
+
+
 def lab_kernels():
-    """The kernel lines `make lab` makes dumps of: the Makefile's LAB_KERNELS
-    (make check passes it as MEMDIAG_LAB_KERNELS), never a literal here."""
-    kernels = os.environ.get("MEMDIAG_LAB_KERNELS")
-    if not kernels:
-        m = re.search(r"^LAB_KERNELS\s*:?=\s*(.*)$", open(os.path.join(REPO, "Makefile")).read(), re.M)
-        kernels = m.group(1)
-    return tuple(kernels.split())
+    return tuple(LAB_PLAN)
 
 
+class NotInLab(Exception):
+    """Raised by dump() for a scenario the lab does not make on that kernel
+    line (LAB_SCENARIOS_<line>): tests/run counts the case as not applicable."""
+
+
+LAB_PLAN = lab_plan()
 KERNELS = lab_kernels()
 FORMATS = ("elf", "kdump", "filtered")
 LEAK_N = 20000  # testdata/scenarios/leak-*/README: objects the module leaks
@@ -45,6 +56,8 @@ def mkvmcore(*args, env=None, check=True):
 
 def dump(kernel, scenario, fmt="elf"):
     """OUTDIR of a lab dump (build/lab/KERNEL/SCENARIO/FORMAT), made if missing."""
+    if kernel in LAB_PLAN and scenario not in LAB_PLAN[kernel]:
+        raise NotInLab("the lab makes no %s dump of %s" % (scenario, kernel))
     out = os.path.join(LAB, kernel, scenario, fmt)
     if not os.path.exists(os.path.join(out, "info.json")):
         mkvmcore("--kernel", kernel, "--format", fmt, scenario, out)
@@ -102,6 +115,13 @@ def crash_needs_no_modules(outdir):
     return (major, minor) >= (6, 4)
 
 
+def crash_needs_no_kmem_cache(outdir):
+    """crash 8.0.2 cannot start on 7.x at all unless told not to read the slab
+    caches ("invalid structure member offset: kmem_cache_s_num": SLUB's
+    per-CPU slabs became sheaves); with --no_kmem_cache it starts."""
+    return int(info(outdir)["kernel_release"].split(".")[0]) >= 7
+
+
 def crash_802_is_an_oracle(outdir):
     """Where crash 8.0.2 counts right and its gdb is sound: kernels before
     6.2 (on 6.2+ it corrupts its own heap at start-up, README "Tests")."""
@@ -126,6 +146,7 @@ def crash(outdir, commands, env=None):
         f.write("eval %#x\n" % STARTED + "\n".join(commands) + "\nquit\n")
     try:
         extra = ["--no_modules"] if crash_needs_no_modules(outdir) else []
+        extra += ["--no_kmem_cache"] if crash_needs_no_kmem_cache(outdir) else []
         p = subprocess.run(["crash", "-s"] + extra + ["-i", f.name, os.path.join(outdir, "vmlinux"),
                            os.path.join(outdir, "vmcore")], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=300,
@@ -170,13 +191,88 @@ def crash_stopped_on_excluded_page(outdir, text):
     return True
 
 
+KMEM_S_ROW = re.compile(r"^([0-9a-f]{16})\s+(\d+)\s+(-?\d+)\s+(\d+)\s+(\d+)\s+\d+k\s+(\S+)\s*$")
+
+
 def parse_kmem_s(text):
     rows = {}
     for line in text.splitlines():
-        m = re.match(r"^([0-9a-f]{16})\s+(\d+)\s+(-?\d+)\s+(\d+)\s+(\d+)\s+\d+k\s+(\S+)\s*$", line)
+        m = KMEM_S_ROW.match(line)
         if m:
             rows[m.group(6)] = (int(m.group(3)), int(m.group(4)), int(m.group(5)))
     return rows
+
+
+def parse_kmem_s_by_address(text):
+    """{kmem_cache address: (name, (allocated, total, slabs))}"""
+    rows = {}
+    for line in text.splitlines():
+        m = KMEM_S_ROW.match(line)
+        if m:
+            rows[int(m.group(1), 16)] = (m.group(6), (int(m.group(3)), int(m.group(4)), int(m.group(5))))
+    return rows
+
+
+PEER = os.path.join(REPO, "scripts", "peer")
+
+
+def _fresh(path, outdir):
+    """Whether a peer's answer kept beside a dump's link is newer than the dump."""
+    vmcore = os.path.realpath(os.path.join(outdir, "vmcore"))
+    return os.path.exists(path) and os.path.getmtime(path) > os.path.getmtime(vmcore)
+
+
+def peer_crash(outdir, commands, timeout=600):
+    """crash 9.0.2 (scripts/peer, the lab's sid chroot) run once over COMMANDS
+    on a lab dump; returns its output.  It starts on every lab kernel, but on
+    7.x only without the module list ("invalid structure member offset:
+    module_num_gpl_syms"): --no_modules there, as for crash 8.0.2 on 6.4+."""
+    with tempfile.NamedTemporaryFile("w", suffix=".crash", delete=False, dir="/tmp") as f:
+        f.write("\n".join(commands) + "\nquit\n")
+    os.chmod(f.name, 0o644)
+    try:
+        major = int(info(outdir)["kernel_release"].split(".")[0])
+        extra = ["--no_modules"] if major >= 7 else []
+        p = subprocess.run([PEER, "crash", "-s"] + extra + ["-i", f.name,
+                            os.path.realpath(os.path.join(outdir, "vmlinux")),
+                            os.path.realpath(os.path.join(outdir, "vmcore"))],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                           text=True, timeout=timeout)
+        return p.stdout + ("\n[crash 9.0.2 ended on signal %d]\n" % -p.returncode if p.returncode < 0 else "")
+    finally:
+        os.unlink(f.name)
+
+
+def peer_kmem_s(outdir):
+    """crash 9.0.2's `kmem -s` of a dump as {address: (name, (allocated, total, slabs))},
+    {} where it cannot walk this kernel's slabs (7.x: "invalid structure
+    member offset: kmem_cache_local_node").  Kept beside the dump's link."""
+    path = os.path.join(outdir, "crash-9-kmem-s.txt")
+    if not _fresh(path, outdir):
+        text = peer_crash(outdir, ["kmem -s"])
+        with open(path + ".new", "w") as f:
+            f.write(text)
+        os.rename(path + ".new", path)
+    text = open(path).read()
+    rows = parse_kmem_s_by_address(text)
+    if re.search(r"^kmem: invalid structure member offset: ", text, re.M):
+        return {}
+    assert len(rows) > 100, "crash 9.0.2 listed only %d caches:\n%s" % (len(rows), text[-3000:])
+    return rows
+
+
+def drgn_slab_walk(outdir):
+    """drgn 0.3.0's exact object walk of every cache (tests/peers/drgn_slab_walk.py)
+    as {name: {"address", "allocated", "total", "slabs"}}.  Kept beside the dump's link."""
+    path = os.path.join(outdir, "drgn-slab-walk.json")
+    if not _fresh(path, outdir) or "address" not in next(iter(json.load(open(path)).values())):
+        p = subprocess.run([PEER, "drgn", "-q", "-c", os.path.realpath(os.path.join(outdir, "vmcore")),
+                            "-s", os.path.realpath(os.path.join(outdir, "vmlinux")),
+                            os.path.join(REPO, "tests", "peers", "drgn_slab_walk.py"), path + ".new"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200)
+        assert p.returncode == 0, "drgn failed:\n" + p.stdout[-3000:]
+        os.rename(path + ".new", path)
+    return json.load(open(path))
 
 
 def crash_outputs(outdir, commands):
@@ -192,6 +288,36 @@ def crash_outputs(outdir, commands):
         shutil.rmtree(tmp)
 
 
+# The extension's commands the tests compare with the standalone program.
+# They run in one crash session per dump and crash version (a crash start-up
+# costs 5-30 s; the commands, well under a second each).
+EXTENSION_COMMANDS = ("memdiag", "slableak", "slableak kmalloc-128", "slableak -u kmalloc-128",
+                      "buddyfrag", "oomstate", "vmalloc")
+CRASHES = ("8.0.2", "9.0.2")
+_extension_sessions = {}
+
+
+def extension_session(outdir, version="8.0.2"):
+    """memdiag.so loaded in crash VERSION (8.0.2: Debian 12's; 9.0.2: the
+    lab's sid chroot) on a lab dump, every EXTENSION_COMMANDS run once.
+    Returns ({command: its output}, crash's own output).  Each command
+    writes to a file through crash's redirection: on a pipe, crash's and
+    gdb's own messages can land between its lines."""
+    key = (os.path.realpath(outdir), version)
+    if key not in _extension_sessions:
+        tmp = tempfile.mkdtemp(prefix="memdiag-crash-", dir="/tmp")
+        try:
+            files = [os.path.join(tmp, "%d.out" % i) for i in range(len(EXTENSION_COMMANDS))]
+            commands = ["extend " + EXTENSION] + ["%s > %s" % (c, f) for c, f in zip(EXTENSION_COMMANDS, files)]
+            session = crash(outdir, commands) if version == "8.0.2" else peer_crash(outdir, commands)
+            outputs = {c: open(f).read() if os.path.exists(f) else "" for c, f in zip(EXTENSION_COMMANDS, files)}
+        finally:
+            import shutil
+            shutil.rmtree(tmp)
+        _extension_sessions[key] = (outputs, session)
+    return _extension_sessions[key]
+
+
 def crash_extension(outdir, command, env=None):
     """memdiag.so's output of COMMAND in crash, and crash's own output.
 
@@ -199,6 +325,9 @@ def crash_extension(outdir, command, env=None):
     crash's and gdb's own messages can land between its lines.  Returns
     (command output, crash's output, for messages and start-up failures).
     """
+    if env is None and command in EXTENSION_COMMANDS:
+        outputs, session = extension_session(outdir)
+        return outputs[command], session
     tmp = tempfile.mkdtemp(prefix="memdiag-crash-")
     try:
         path = os.path.join(tmp, "out")

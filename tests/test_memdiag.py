@@ -17,7 +17,7 @@ import re
 import struct
 import subprocess
 
-from lab import (DIRECT_MAP, FORMATS, KERNELS, REPO, crash_extension, crash_outputs, dump, excluded_copy,
+from lab import (DIRECT_MAP, FORMATS, KERNELS, REPO, KnownGap, crash_extension, crash_outputs, dump, excluded_copy,
                  meminfo, patched_copy, proc, task_lost_to_the_filter)
 from test_oom import member_offset
 from test_slab import build, memdiag
@@ -116,13 +116,19 @@ def meminfo_bounds(out):
 
 
 def check_vmalloc_used(out, ours, guest):
-    """nr_vmalloc_pages is exact (an atomic, no per-CPU part), but the stacks of
+    """Before 7.1, nr_vmalloc_pages is exact (an atomic, no per-CPU part), but the stacks of
     the capture's processes could still be allocated when /proc/meminfo was
     read: kernel/fork.c free_thread_stack() hands them to vfree_atomic(),
     which frees them from a work item later.  So the dump may hold up to one
     THREAD_SIZE per such process less, and never more."""
     diff = ours - guest
     bound = (before_vmallocinfo(out) + AFTER_VMALLOCINFO) * THREAD_SIZE_KB
+    if re.search(r"^nr_vmalloc ", proc(out, "vmstat"), re.M):
+        # 7.1+: the node item NR_VMALLOC, read folded: the per-CPU deltas
+        # fold either way between the capture and the dump.
+        node = zoneinfo_bounds(out)["node_fold"] * 4
+        assert -bound - node <= diff <= node, (ours, guest, bound, node)
+        return
     assert diff <= 0 and diff % THREAD_SIZE_KB == 0 and -diff <= bound, (ours, guest)
 
 
@@ -134,6 +140,8 @@ def test_meminfo_equals_the_guests():
             out = dump(k, s, f)
             doc = summary(out)
             ours, guest = doc["meminfo"], meminfo(out)
+            lost = lines_lost_to_the_filter(doc, f)
+            guest = {field: v for field, v in guest.items() if field not in lost}
             assert set(ours) == set(guest), "only memdiag: %s; only the guest: %s" % (
                 sorted(set(ours) - set(guest)), sorted(set(guest) - set(ours)))
             bounds = meminfo_bounds(out)
@@ -145,8 +153,21 @@ def test_meminfo_equals_the_guests():
                     wrong.append("%s: memdiag %d, guest %d (bound %d)" % (field, value, guest[field],
                                                                          bounds.get(field, 0)))
             assert not wrong, "\n".join(wrong)
-            assert doc["meminfo_errors"] == [] and doc["vmstat_errors"] == [], doc
+            assert len(lost) == len(doc["meminfo_errors"]) and doc["vmstat_errors"] == [], doc
         yield name, case
+
+
+def lines_lost_to_the_filter(doc, fmt):
+    """The meminfo lines memdiag leaves out because makedumpfile left out a
+    page they need (1.7.2 drops some in-use slab pages of 6.10+ kernels, such
+    as the blockdev superblock's inode list on 7.3): only in a filtered dump,
+    and only with an error naming the excluded page."""
+    lost = set()
+    for e in doc["meminfo_errors"]:
+        m = re.match(r"^(\S+): left out: .*excluded by makedumpfile$", e)
+        if fmt == "filtered" and m:
+            lost.add(m.group(1))
+    return lost
 
 
 def test_meminfo_text_units():
@@ -242,6 +263,12 @@ def test_vmstat_counters_equal_the_guests():
                     ok = guest[item] - value in (0, THREAD_SIZE_KB)
                 elif item == "nr_free_pages":
                     ok = abs(value - guest[item]) <= z["fold"] + z["pcp"]
+                elif item == "nr_page_table_pages":
+                    # The capture's own processes come and go between its reads: on 7.2
+                    # dentry-flood /proc/vmstat said 133 pages, /proc/meminfo read just
+                    # before 388 kB (97), the dump 96.  Either capture, within the bound.
+                    ok = min(abs(value - guest[item]), abs(value - meminfo(out)["PageTables"] // 4)) <= \
+                        max(z["fold"], z["node_fold"])
                 else:
                     ok = abs(value - guest[item]) <= max(z["fold"], z["node_fold"])
                 if not ok:
@@ -280,8 +307,9 @@ def test_vmalloc_callers_equal_vmallocinfo():
     (before_vmallocinfo()): their stacks were allocated or waiting for their
     deferred vfree then, and gone at the dump unless the kernel kept them in
     its per-CPU stack cache; or one more, for the one process that ran after
-    it (AFTER_VMALLOCINFO), whose stack may be a new area the kernel kept.  6.12's filtered dumps lack the slab pages of
-    some vmap_areas (makedumpfile 1.7.2, see README): there memdiag must say
+    it (AFTER_VMALLOCINFO), whose stack may be a new area the kernel kept.  The filtered dumps
+    of 6.10+ kernels lack some slab pages (makedumpfile 1.7.2, see README), those of
+    vmap_areas or, on 7.x, of vmap_nodes[] itself: there memdiag must say
     so, and every caller it lists must be no larger."""
     for name, k, s, f in each_dump(("baseline", "vmalloc-leak", "userhog")):
         def case(k=k, s=s, f=f):
@@ -291,7 +319,7 @@ def test_vmalloc_callers_equal_vmallocinfo():
             guest = vmallocinfo_callers(out)
             incomplete = doc["errors"] != []
             if incomplete:
-                assert k == "6.12" and f == "filtered", doc["errors"]
+                assert f == "filtered", doc["errors"]
                 assert any("excluded by makedumpfile" in e for e in doc["errors"]), doc["errors"]
                 assert doc["pages"] < doc["nr_vmalloc_pages"]
                 for caller, row in ours.items():
@@ -319,10 +347,14 @@ def test_vmalloc_leak_names_the_module_first():
         def case(k=k, f=f):
             out = dump(k, "vmalloc-leak", f)
             t = truth(out)
-            first = vmalloc_json(out)["callers"][0]
+            doc = vmalloc_json(out)
+            first = doc["callers"][0]
             assert re.match(r"^%s\+0x[0-9a-f]+ \[%s\]$" % (t["function"], t["module"]), first["caller"]), first
             n = int(t["count"])
-            if (k, f) != ("6.12", "filtered"):   # there some areas are not in the dump
+            lost = f == "filtered" and any("excluded by makedumpfile" in e for e in doc["errors"])
+            if lost:    # some areas are not in the dump (6.10+ kernels' filtered dumps)
+                assert first["areas"] < n, first
+            else:
                 assert first["areas"] == n and first["pages"] == n * int(t["size"]) // 4096, first
                 assert first["size"] == n * (int(t["size"]) + 4096), first
             v = summary(out)["verdicts"]
@@ -387,6 +419,10 @@ def test_verdicts():
                 g = meminfo(out)
                 big = g["SReclaimable"] >= 0.10 * g["MemTotal"]
                 assert kinds == (["reclaimable-slab"] if big else []) + ["slab-growth"], text
+                if big and f == "filtered" and "(kmem_cache 0x" in text:
+                    raise KnownGap("dentry's struct kmem_cache is in a page makedumpfile 1.7.2 left out "
+                                   "(7.2): the reclaimable-slab verdict names the largest cache it could "
+                                   "read, not the unreadable one (issue 13)")
                 if big:
                     assert v[0]["text"].startswith("reclaimable slab (dentry) ") and "not a leak" in v[0]["text"], text
                     assert v[0]["next"] == "slableak dentry"

@@ -101,7 +101,17 @@ def pahole(kernel):
     out = "".join(subprocess.run(["pahole", "-F", "dwarf", "-C", name, vmlinux], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, check=True, timeout=300).stdout
                   for name in STRUCTS + list(ENUMS))
+    return pahole_text(out, vmlinux)
+
+
+def pahole_text(out, vmlinux=None):
+    """pahole's printout parsed: ({struct: {"size", "members"}}, {enumerator: value})."""
     structs, enums, cur = {}, {}, None
+    # 7.x builds with -fms-extensions: "struct freelist_counters;" inside
+    # struct slab is an unnamed member of a named type, whose members are
+    # struct slab's (pahole prints it without a name, and without them).
+    embedded = re.compile(r"^\s+(?:struct|union) (\w+)\s*(?: __attribute__\(\(.*\)\))?;\s+/\*\s+(\d+)\s+(\d+)\s+\*/")
+    embeds = []
     member = re.compile(r"^\s+.*?\b(\w+)(?:\[\d+\])*(?::(\d+))?(?: __attribute__\(\(.*\)\))?;"
                         r"\s+/\*\s+(\d+)(?::\s*(\d+))?\s+(\d+)\s+\*/")
     for line in out.splitlines():
@@ -119,11 +129,21 @@ def pahole(kernel):
         if m:
             cur["size"] = int(m.group(1))
             continue
+        m = embedded.match(line)
+        if m:
+            embeds.append((cur, m.group(1), int(m.group(2))))
+            continue
         m = member.match(line)
         if m:
             name, bits, off, bit, size = m.groups()
             cur["members"].setdefault(name, []).append(
                 (int(off) * 8 + int(bit or 0), int(bits or 0), int(size)))
+    for outer, name, off in embeds:
+        inner, _ = pahole_text(subprocess.run(["pahole", "-F", "dwarf", "-C", name, vmlinux], stdout=subprocess.PIPE,
+                                              stderr=subprocess.PIPE, text=True, check=True, timeout=300).stdout)
+        for m, places in inner.get(name, {"members": {}})["members"].items():
+            for bit_offset, bit_size, size in places:
+                outer["members"].setdefault(m, []).append((off * 8 + bit_offset, bit_size, size))
     return structs, enums
 
 
