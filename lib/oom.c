@@ -226,6 +226,8 @@ static void decide_counters(struct oom_ctx *c)
 	c->o->rss_sums = sums > approx;
 }
 
+#define MM_UNREADABLE "mm unreadable"
+
 /* mm/oom_kill.c oom_badness(): LONG_MIN with the reason, or the points. */
 static int64_t badness(struct oom_ctx *c, const struct md_task *p, uint64_t totalpages,
 		       const struct md_task **mm_task, const char **why_not)
@@ -240,6 +242,12 @@ static int64_t badness(struct oom_ctx *c, const struct md_task *p, uint64_t tota
 	}
 	if (!t) {
 		*why_not = "no mm (exited)";
+		return MD_OOM_POINTS_MIN;
+	}
+	if (!t->mm_read) {
+		/* its mm_struct could not be read (the task list's errors say
+		 * why): no points, rather than points from counters of 0 */
+		*why_not = MM_UNREADABLE;
 		return MD_OOM_POINTS_MIN;
 	}
 	adj = p->oom_score_adj;
@@ -549,7 +557,10 @@ static void check_control(struct oom_ctx *c, struct md_oom_control *oc)
 		anomaly(oc, "chosen pid %d (%s) is already exiting (flags 0x%" PRIx64 ", exit_state %"
 			PRIu64 ")", t->pid, t->comm, t->flags, t->exit_state);
 	oc->chosen_badness = badness(c, t, oc->totalpages, &(const struct md_task *){ NULL }, &why);
-	if (oc->chosen_points == MD_OOM_POINTS_MAX)
+	if (why && !strcmp(why, MM_UNREADABLE))
+		note(oc, "pid %d's badness cannot be recomputed: its mm_struct is unreadable in this dump "
+		     "(see the errors)", t->pid);
+	else if (oc->chosen_points == MD_OOM_POINTS_MAX)
 		note(oc, "chosen_points LONG_MAX: the task asked to be chosen first (oom_task_origin())");
 	else if (oc->chosen_points != oc->chosen_badness)
 		anomaly(oc, "chosen_points %" PRId64 " differs from pid %d's badness recomputed now, %"
@@ -942,6 +953,13 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 			continue;
 		points_text(sc->points, buf, sizeof(buf));
 		snprintf(buf2, sizeof(buf2), "%u", sc->rank);
+		if (t->mm && !t->mm_read) {	/* "?", not 0, for counters that could not be read */
+			md_printf(out, "%5s %8d %8d %5u %9s %9s %9s %9s %7s %9s %8s %6d %10s  %s%s%s%s\n",
+				  sc->rank ? buf2 : "-", sc->task->pid, sc->task->tgid, sc->task->uid, "?", "?",
+				  "?", "?", "?", "?", "?", sc->task->oom_score_adj, buf, sc->task->comm,
+				  sc->why_not ? "  (" : "", sc->why_not ? sc->why_not : "", sc->why_not ? ")" : "");
+			continue;
+		}
 		md_printf(out, "%5s %8d %8d %5u %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %7" PRIu64
 			  " %9" PRIu64 " %8" PRIu64 " %6d %10s  %s%s%s%s\n", sc->rank ? buf2 : "-",
 			  sc->task->pid, sc->task->tgid, sc->task->uid, t->total_vm, oom_rss(o, t),
@@ -1086,15 +1104,18 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 		md_json_object_add(j, "tgid", md_json_int64(sc->task->tgid));
 		md_json_object_add(j, "uid", md_json_int64(sc->task->uid));
 		md_json_object_add(j, "has_mm", md_json_bool(sc->mm_task != NULL));
-		md_json_object_add(j, "total_vm", md_json_uint64(t->total_vm));
-		md_json_object_add(j, "rss", md_json_uint64(oom_rss(o, t)));
-		md_json_object_add(j, "rss_anon", md_json_uint64(oom_counter(o, t, MD_RSS_ANON)));
-		md_json_object_add(j, "rss_file", md_json_uint64(oom_counter(o, t, MD_RSS_FILE)));
-		md_json_object_add(j, "rss_shmem", md_json_uint64(oom_counter(o, t, MD_RSS_SHMEM)));
-		md_json_object_add(j, "swapents", md_json_uint64(oom_counter(o, t, MD_RSS_SWAP)));
-		md_json_object_add(j, "rss_with_percpu", md_json_uint64(
-			t->rss_sum[MD_RSS_FILE] + t->rss_sum[MD_RSS_ANON] + t->rss_sum[MD_RSS_SHMEM]));
-		md_json_object_add(j, "pgtables_bytes", md_json_uint64(t->pgtables_bytes));
+		/* null, not 0, for counters that could not be read */
+		bool known = t->mm_read || !t->mm;
+
+		md_json_object_add(j, "total_vm", known ? md_json_uint64(t->total_vm) : NULL);
+		md_json_object_add(j, "rss", known ? md_json_uint64(oom_rss(o, t)) : NULL);
+		md_json_object_add(j, "rss_anon", known ? md_json_uint64(oom_counter(o, t, MD_RSS_ANON)) : NULL);
+		md_json_object_add(j, "rss_file", known ? md_json_uint64(oom_counter(o, t, MD_RSS_FILE)) : NULL);
+		md_json_object_add(j, "rss_shmem", known ? md_json_uint64(oom_counter(o, t, MD_RSS_SHMEM)) : NULL);
+		md_json_object_add(j, "swapents", known ? md_json_uint64(oom_counter(o, t, MD_RSS_SWAP)) : NULL);
+		md_json_object_add(j, "rss_with_percpu", known ? md_json_uint64(
+			t->rss_sum[MD_RSS_FILE] + t->rss_sum[MD_RSS_ANON] + t->rss_sum[MD_RSS_SHMEM]) : NULL);
+		md_json_object_add(j, "pgtables_bytes", known ? md_json_uint64(t->pgtables_bytes) : NULL);
 		md_json_object_add(j, "oom_score_adj", md_json_int64(sc->task->oom_score_adj));
 		md_json_object_add(j, "points", points_json(sc->points));
 		md_json_object_add(j, "not_eligible", sc->why_not ? md_json_string(sc->why_not) : NULL);

@@ -120,7 +120,7 @@ def check_vmalloc_used(out, ours, guest):
     the capture's processes could still be allocated when /proc/meminfo was
     read: kernel/fork.c free_thread_stack() hands them to vfree_atomic(),
     which frees them from a work item later.  So the dump may hold up to one
-    THREAD_SIZE per such process less, and never more."""
+    THREAD_SIZE per such process less, or one more for the process after."""
     diff = ours - guest
     bound = (before_vmallocinfo(out) + AFTER_VMALLOCINFO) * THREAD_SIZE_KB
     if re.search(r"^nr_vmalloc ", proc(out, "vmstat"), re.M):
@@ -129,7 +129,9 @@ def check_vmalloc_used(out, ours, guest):
         node = zoneinfo_bounds(out)["node_fold"] * 4
         assert -bound - node <= diff <= node, (ours, guest, bound, node)
         return
-    assert diff <= 0 and diff % THREAD_SIZE_KB == 0 and -diff <= bound, (ours, guest)
+    # One more stack at the dump was seen once (6.12 leak-untracked, +16 kB): a
+    # process the capture ran after reading /proc/meminfo.
+    assert diff % THREAD_SIZE_KB == 0 and -bound <= diff <= AFTER_VMALLOCINFO * THREAD_SIZE_KB, (ours, guest)
 
 
 def test_meminfo_equals_the_guests():
@@ -263,6 +265,11 @@ def test_vmstat_counters_equal_the_guests():
                     ok = guest[item] - value in (0, THREAD_SIZE_KB)
                 elif item == "nr_free_pages":
                     ok = abs(value - guest[item]) <= z["fold"] + z["pcp"]
+                elif item == "nr_free_pages_blocks":
+                    # 6.15+: the free pages in whole free pageblocks, which move a
+                    # pageblock (512 pages) at a time as the capture's processes split
+                    # or the frees merge one (seen: 512 on 7.2 dentry-flood, 7.3 baseline)
+                    ok = abs(value - guest[item]) <= 512 + z["fold"]
                 elif item == "nr_page_table_pages":
                     # The capture's own processes come and go between its reads: on 7.2
                     # dentry-flood /proc/vmstat said 133 pages, /proc/meminfo read just
@@ -443,7 +450,16 @@ def test_verdicts():
                     return
                 assert v[0]["text"].startswith("an OOM was in progress: a struct oom_control on pid "), text
                 assert "(memhog)" in v[0]["text"] and "broken" not in v[0]["text"], text
-                assert "user" in kinds and "(memhog) holds" in text, text
+                assert "user" in kinds, text
+                doc = oomstate(out)
+                hog = [p["pid"] for p in doc["processes"] if p["comm"] == "memhog"][0]
+                if task_lost_to_the_filter(out, doc, hog):
+                    # memhog's mm_struct page left out (7.2 filtered): the user verdict
+                    # stands on AnonPages + Shmem and says the processes are unreadable
+                    assert "user space: user memory (AnonPages + Shmem) " in text and \
+                        "(processes unreadable)" in text, text
+                    return
+                assert "(memhog) holds" in text, text
             elif s == "oom-null-chosen":
                 # the seed's oom_control: chosen NULL with chosen_points LONG_MIN
                 assert kinds == ["oom"] and v[0]["next"] == "oomstate", text
