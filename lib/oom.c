@@ -198,7 +198,7 @@ static uint64_t oom_counter(const struct md_oom *o, const struct md_task *t, int
 
 static uint64_t oom_rss(const struct md_oom *o, const struct md_task *t)
 {
-	return oom_counter(o, t, MD_RSS_FILE) + oom_counter(o, t, MD_RSS_ANON) + oom_counter(o, t, MD_RSS_SHMEM);
+	return o->rss_sums ? md_task_rss_sum(t) : md_task_rss(t);
 }
 
 /* The kernel's own OOM report (dump_task()) printed one of the two: where a
@@ -215,13 +215,10 @@ static void decide_counters(struct oom_ctx *c)
 		for (size_t j = 0; j < c->o->tasks->nr_tasks && !t; j++)
 			if (c->o->tasks->tasks[j].pid == row->pid && c->o->tasks->tasks[j].mm_read)
 				t = &c->o->tasks->tasks[j];
-		if (!t || md_task_rss(t) == t->rss_sum[MD_RSS_FILE] + t->rss_sum[MD_RSS_ANON] +
-		    t->rss_sum[MD_RSS_SHMEM])
+		if (!t || md_task_rss(t) == md_task_rss_sum(t))
 			continue;
-		c->o->rss_sums = true;
-		sums += (uint64_t)row->rss == oom_rss(c->o, t);
-		c->o->rss_sums = false;
-		approx += (uint64_t)row->rss == oom_rss(c->o, t);
+		sums += (uint64_t)row->rss == md_task_rss_sum(t);
+		approx += (uint64_t)row->rss == md_task_rss(t);
 	}
 	c->o->rss_sums = sums > approx;
 }
@@ -1113,8 +1110,7 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 		md_json_object_add(j, "rss_file", known ? md_json_uint64(oom_counter(o, t, MD_RSS_FILE)) : NULL);
 		md_json_object_add(j, "rss_shmem", known ? md_json_uint64(oom_counter(o, t, MD_RSS_SHMEM)) : NULL);
 		md_json_object_add(j, "swapents", known ? md_json_uint64(oom_counter(o, t, MD_RSS_SWAP)) : NULL);
-		md_json_object_add(j, "rss_with_percpu", known ? md_json_uint64(
-			t->rss_sum[MD_RSS_FILE] + t->rss_sum[MD_RSS_ANON] + t->rss_sum[MD_RSS_SHMEM]) : NULL);
+		md_json_object_add(j, "rss_with_percpu", known ? md_json_uint64(md_task_rss_sum(t)) : NULL);
 		md_json_object_add(j, "pgtables_bytes", known ? md_json_uint64(t->pgtables_bytes) : NULL);
 		md_json_object_add(j, "oom_score_adj", md_json_int64(sc->task->oom_score_adj));
 		md_json_object_add(j, "points", points_json(sc->points));

@@ -274,8 +274,7 @@ static struct md_error *task_rows(struct summary *sm)
 		const struct md_task *t = &sm->tasks->tasks[i];
 
 		if (t->leader && t->mm && t->mm_read)
-			sm->rows[n++] = (struct task_row){ t, t->rss_sum[MD_RSS_FILE] + t->rss_sum[MD_RSS_ANON] +
-							      t->rss_sum[MD_RSS_SHMEM] };
+			sm->rows[n++] = (struct task_row){ t, md_task_rss_sum(t) };
 	}
 	qsort(sm->rows, n, sizeof(*sm->rows), compare_mm);
 	for (size_t i = 0; i < n; i++)

@@ -61,6 +61,12 @@ static inline uint64_t md_task_rss(const struct md_task *t)
 	return t->rss[MD_RSS_FILE] + t->rss[MD_RSS_ANON] + t->rss[MD_RSS_SHMEM];
 }
 
+/* get_mm_rss_sum(): the same with the per-CPU deltas (/proc/PID/status). */
+static inline uint64_t md_task_rss_sum(const struct md_task *t)
+{
+	return t->rss_sum[MD_RSS_FILE] + t->rss_sum[MD_RSS_ANON] + t->rss_sum[MD_RSS_SHMEM];
+}
+
 /* The task at a struct task_struct address, or NULL. */
 const struct md_task *md_tasks_find(const struct md_tasks *t, uint64_t address);
 

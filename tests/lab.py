@@ -108,25 +108,28 @@ def crash_malloc0():
     return so
 
 
+def kernel_line(outdir):
+    """(major, minor) of a lab dump's kernel release, for what a peer can do on it."""
+    return tuple(map(int, info(outdir)["kernel_release"].split(".")[:2]))
+
+
 def crash_needs_no_modules(outdir):
     """crash 8.0.2 cannot load the module list of 6.4+ (struct module's
     layout changed: "invalid structure member offset: module_core_size")."""
-    major, minor = map(int, info(outdir)["kernel_release"].split(".")[:2])
-    return (major, minor) >= (6, 4)
+    return kernel_line(outdir) >= (6, 4)
 
 
 def crash_needs_no_kmem_cache(outdir):
     """crash 8.0.2 cannot start on 7.x at all unless told not to read the slab
     caches ("invalid structure member offset: kmem_cache_s_num": SLUB's
     per-CPU slabs became sheaves); with --no_kmem_cache it starts."""
-    return int(info(outdir)["kernel_release"].split(".")[0]) >= 7
+    return kernel_line(outdir) >= (7, 0)
 
 
 def crash_802_is_an_oracle(outdir):
     """Where crash 8.0.2 counts right and its gdb is sound: kernels before
     6.2 (on 6.2+ it corrupts its own heap at start-up, README "Tests")."""
-    major, minor = map(int, info(outdir)["kernel_release"].split(".")[:2])
-    return (major, minor) < (6, 2)
+    return kernel_line(outdir) < (6, 2)
 
 
 def crash(outdir, commands, env=None):
@@ -231,8 +234,7 @@ def peer_crash(outdir, commands, timeout=600):
         f.write("\n".join(commands) + "\nquit\n")
     os.chmod(f.name, 0o644)
     try:
-        major = int(info(outdir)["kernel_release"].split(".")[0])
-        extra = ["--no_modules"] if major >= 7 else []
+        extra = ["--no_modules"] if kernel_line(outdir) >= (7, 0) else []
         p = subprocess.run([PEER, "crash", "-s"] + extra + ["-i", f.name,
                             os.path.realpath(os.path.join(outdir, "vmlinux")),
                             os.path.realpath(os.path.join(outdir, "vmcore"))],
