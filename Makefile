@@ -42,12 +42,19 @@ LAB_KERNELS := 5.10 6.1 6.12 7.2 7.3
 LAB_SCENARIOS := baseline leak-tracked leak-untracked dentry-flood frag oom oom-panic oom-null-chosen userhog vmalloc-leak
 # A kernel line can take fewer scenarios: LAB_SCENARIOS_<line>.
 LAB_SCENARIOS_7.3 := baseline leak-tracked leak-untracked frag oom
+# These kernels also boot with 5-level page tables (QEMU's la57): line KERNEL-la57.
+# Debian's 5.10 cannot: it is built with CONFIG_PGTABLE_LEVELS=4.
+LAB_LA57_KERNELS := 6.1 6.12 7.2 7.3
+LAB_LA57_SCENARIOS := baseline leak-tracked
 LAB_FORMATS := elf kdump filtered
-lab_scenarios = $(or $(LAB_SCENARIOS_$(1)),$(LAB_SCENARIOS))
+LAB_LINES := $(LAB_KERNELS) $(addsuffix -la57,$(LAB_LA57_KERNELS))
+lab_scenarios = $(if $(findstring -la57,$(1)),$(LAB_LA57_SCENARIOS),$(or $(LAB_SCENARIOS_$(1)),$(LAB_SCENARIOS)))
+# scripts/mkvmcore's options for a lab line: its kernel, and --la57 for KERNEL-la57.
+lab_args = --kernel $(firstword $(subst -, ,$(1)))$(if $(findstring -la57,$(1)), --la57)
 # What `make check` tells the tests: "LINE:SCENARIO,SCENARIO,... LINE:...".
 comma := ,
 space := $(subst ,, )
-LAB_PLAN := $(foreach k,$(LAB_KERNELS),$(k):$(subst $(space),$(comma),$(strip $(call lab_scenarios,$(k)))))
+LAB_PLAN := $(foreach k,$(LAB_LINES),$(k):$(subst $(space),$(comma),$(strip $(call lab_scenarios,$(k)))))
 
 .PHONY: all asan deps lab lab-plan check clean install
 
@@ -86,8 +93,8 @@ deps:
 	fi
 
 lab: deps
-	@set -e; $(foreach k,$(LAB_KERNELS),for s in $(call lab_scenarios,$(k)); do for f in $(LAB_FORMATS); do \
-	  scripts/mkvmcore --kernel $(k) --format $$f $$s build/lab/$(k)/$$s/$$f; \
+	@set -e; $(foreach k,$(LAB_LINES),for s in $(call lab_scenarios,$(k)); do for f in $(LAB_FORMATS); do \
+	  scripts/mkvmcore $(call lab_args,$(k)) --format $$f $$s build/lab/$(k)/$$s/$$f; \
 	done; done;)
 
 # The kernel lines and scenarios of the lab, as the tests read them.

@@ -34,6 +34,19 @@ def lab_kernels():
     return tuple(LAB_PLAN)
 
 
+def kernel_of(line):
+    """The kernel of a lab line: "KERNEL", or "KERNEL-la57" for that kernel
+    booted with 5-level page tables (the Makefile's lab_args)."""
+    kernel, _, variant = line.partition("-")
+    assert variant in ("", "la57"), "unknown lab line " + line
+    return kernel
+
+
+def mkvmcore_args(line):
+    """scripts/mkvmcore's options for a lab line."""
+    return ["--kernel", kernel_of(line)] + (["--la57"] if line.endswith("-la57") else [])
+
+
 class NotInLab(Exception):
     """Raised by dump() for a scenario the lab does not make on that kernel
     line (LAB_SCENARIOS_<line>): tests/run counts the case as not applicable."""
@@ -41,6 +54,8 @@ class NotInLab(Exception):
 
 LAB_PLAN = lab_plan()
 KERNELS = lab_kernels()
+# The lines whose vmlinux differs: tests of types and symbols need no other.
+KERNEL_BUILDS = tuple(k for k in KERNELS if "-" not in k)
 FORMATS = ("elf", "kdump", "filtered")
 LEAK_N = 20000  # testdata/scenarios/leak-*/README: objects the module leaks
 
@@ -60,7 +75,7 @@ def dump(kernel, scenario, fmt="elf"):
         raise NotInLab("the lab makes no %s dump of %s" % (scenario, kernel))
     out = os.path.join(LAB, kernel, scenario, fmt)
     if not os.path.exists(os.path.join(out, "info.json")):
-        mkvmcore("--kernel", kernel, "--format", fmt, scenario, out)
+        mkvmcore(*mkvmcore_args(kernel), "--format", fmt, scenario, out)
     return out
 
 
@@ -295,13 +310,17 @@ def crash_outputs(outdir, commands):
 # costs 5-30 s; the commands, well under a second each).
 EXTENSION_COMMANDS = ("memdiag", "slableak", "slableak kmalloc-128", "slableak -u kmalloc-128",
                       "buddyfrag", "oomstate", "vmalloc")
+# crash 8.0.2's own commands that the same session runs first, before
+# `extend`, where crash can walk the slab caches (test_lab's oracles).
+CRASH_OWN_COMMANDS = ("kmem -s kmalloc-128",)
 CRASHES = ("8.0.2", "9.0.2")
 _extension_sessions = {}
 
 
 def extension_session(outdir, version="8.0.2"):
     """memdiag.so loaded in crash VERSION (8.0.2: Debian 12's; 9.0.2: the
-    lab's sid chroot) on a lab dump, every EXTENSION_COMMANDS run once.
+    lab's sid chroot) on a lab dump, every EXTENSION_COMMANDS run once
+    (in 8.0.2 after CRASH_OWN_COMMANDS): one crash start-up per dump.
     Returns ({command: its output}, crash's own output).  Each command
     writes to a file through crash's redirection: on a pipe, crash's and
     gdb's own messages can land between its lines."""
@@ -309,10 +328,13 @@ def extension_session(outdir, version="8.0.2"):
     if key not in _extension_sessions:
         tmp = tempfile.mkdtemp(prefix="memdiag-crash-", dir="/tmp")
         try:
-            files = [os.path.join(tmp, "%d.out" % i) for i in range(len(EXTENSION_COMMANDS))]
-            commands = ["extend " + EXTENSION] + ["%s > %s" % (c, f) for c, f in zip(EXTENSION_COMMANDS, files)]
+            own = CRASH_OWN_COMMANDS if version == "8.0.2" and not crash_needs_no_kmem_cache(outdir) else ()
+            run = own + ("extend " + EXTENSION,) + EXTENSION_COMMANDS
+            files = [os.path.join(tmp, "%d.out" % i) for i in range(len(run))]
+            commands = [c if c.startswith("extend ") else "%s > %s" % (c, f) for c, f in zip(run, files)]
             session = crash(outdir, commands) if version == "8.0.2" else peer_crash(outdir, commands)
-            outputs = {c: open(f).read() if os.path.exists(f) else "" for c, f in zip(EXTENSION_COMMANDS, files)}
+            outputs = {c: open(f).read() if os.path.exists(f) else "" for c, f in zip(run, files)
+                       if not c.startswith("extend ")}
         finally:
             import shutil
             shutil.rmtree(tmp)

@@ -6,13 +6,14 @@ leak, the proc/ captures are the guest's own; an outside scenario works like a
 built-in one; a second run reuses the cache; bad input gets a clear error.
 """
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 
-from lab import FORMATS, KERNELS, LEAK_N, crash, crash_kmem_s, crash_needs_no_kmem_cache, crash_stopped_on_excluded_page, dump, frozen, info, meminfo, mkvmcore, parse_kmem_s, proc, slabinfo
+from lab import FORMATS, KERNEL_BUILDS, KERNELS, LAB_PLAN, LEAK_N, REPO, crash, crash_kmem_s, crash_needs_no_kmem_cache, crash_stopped_on_excluded_page, dump, extension_session, frozen, info, kernel_line, kernel_of, meminfo, mkvmcore, parse_kmem_s, proc, slabinfo
 
 SCENARIOS = ("baseline", "leak-tracked")
 
@@ -44,13 +45,17 @@ def test_crash_sees_the_leak():
                 from test_slab import slab_oracle
                 rows = {name: counts for name, counts in slab_oracle(k, s)[1].values()}
             else:
-                text = crash(out, ["kmem -s kmalloc-128"])
-                if crash_stopped_on_excluded_page(out, text):
+                if f == "elf":
+                    text = session = crash(out, ["kmem -s kmalloc-128"])
+                else:   # the session the extension's tests run on this dump anyway
+                    outputs, session = extension_session(out)
+                    text = outputs["kmem -s kmalloc-128"]
+                if crash_stopped_on_excluded_page(out, session):
                     return
                 rows = parse_kmem_s(text)
             assert "kmalloc-128" in rows, "crash printed no kmalloc-128 row"
             allocated, total, _ = rows["kmalloc-128"]
-            if s == "leak-tracked" and k == "6.12":
+            if s == "leak-tracked" and kernel_line(out) == (6, 12):
                 assert total >= LEAK_N, "only %d objects in all, expected >= %d" % (total, LEAK_N)
             elif s == "leak-tracked":
                 assert allocated >= LEAK_N, "only %d allocated, expected >= %d" % (allocated, LEAK_N)
@@ -65,7 +70,7 @@ def test_proc_captures_are_the_guests():
         def case(k=k, s=s, f=f):
             out = dump(k, s, f)
             meta = info(out)
-            assert meta["kernel_release"].startswith(k + "."), meta["kernel_release"]
+            assert meta["kernel_release"].startswith(kernel_of(k) + "."), meta["kernel_release"]
             assert meta["format"] == f and meta["scenario"] == s
             for view in ("meminfo", "slabinfo", "buddyinfo", "pagetypeinfo", "zoneinfo",
                          "vmallocinfo", "vmstat", "dmesg"):
@@ -125,6 +130,27 @@ def test_dump_formats():
             size = {f: os.path.getsize(os.path.join(dump(k, "baseline", f), "vmcore")) for f in FORMATS}
             assert size["filtered"] < size["kdump"] < size["elf"] // 4, size
         yield k, case
+
+
+def test_la57_lines_have_five_level_page_tables():
+    """A KERNEL-la57 line's guest ran with 5-level page tables: its own
+    /proc/meminfo gives 12800 TiB of vmalloc space (x86-64's VMALLOC_SIZE_TB_L5),
+    its 4-level boot 32 TiB; memdiag reads the same from the dump."""
+    for k in KERNELS:
+        if not k.endswith("-la57"):
+            continue
+        for s in LAB_PLAN[k]:
+            def case(k=k, s=s):
+                assert meminfo(dump(kernel_of(k), "baseline", "elf"))["VmallocTotal"] == (32 << 30) - 1
+                for f in FORMATS:
+                    out = dump(k, s, f)
+                    assert info(out)["la57"] is True
+                    assert meminfo(out)["VmallocTotal"] == (12800 << 30) - 1, meminfo(out)["VmallocTotal"]
+                    doc = json.loads(subprocess.run([os.path.join(REPO, "build", "memdiag"), "--json",
+                                                     os.path.join(out, "vmlinux"), os.path.join(out, "vmcore"),
+                                                     "memdiag"], stdout=subprocess.PIPE, check=True).stdout)
+                    assert doc["meminfo"]["VmallocTotal"] == (12800 << 30) - 1, doc["meminfo"]["VmallocTotal"]
+            yield "%s/%s" % (k, s), case
 
 
 def write_scenario(root, files):
@@ -213,6 +239,10 @@ def test_errors_are_clear():
         yield "time-out", lambda: expect_error(["--timeout", "20", hang, out],
                                                "did not finish scenario.sh within 20 s", "about-to-hang")
         yield "no disk space", lambda: no_disk_space(tmp)
+        for k in KERNEL_BUILDS:
+            if k + "-la57" not in LAB_PLAN:   # a kernel built for 4-level page tables only
+                yield "la57 on " + k, lambda k=k: expect_error(["--kernel", k, "--la57", "baseline", out],
+                                                               "4-level page tables only")
     finally:
         # Runs after the last case: tests/run calls each case before resuming the generator.
         shutil.rmtree(tmp)
