@@ -18,6 +18,10 @@ struct md_list {
 	uint64_t broken_at;	/* the node whose next is bad (the head if the first) */
 	struct md_error *broken_back;	/* why the walk by prev stopped too (the
 					 * nodes between the two breaks are lost), or NULL */
+	uint64_t gap;	/* when both walks stopped on links to one same node (one
+			 * node whose own links cannot be read, e.g. in a page the
+			 * dump lacks), that node: nodes[nr_forward - 1] and
+			 * nodes[nr_forward] are its neighbours; else 0 */
 };
 
 /* Walk the list at head by next, as list_for_each() does, each step checked

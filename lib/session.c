@@ -1,5 +1,6 @@
 /* The session: one dump seen through one target, and the kernel facts every
  * subsystem needs (page size, direct map, vmemmap, CPUs, nodes). */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +12,51 @@
 #include "orphans.h"
 #include "tasks.h"
 
+/* The lowest kernel address of x86-64 (5-level paging's half of the
+ * address space, Documentation/arch/x86/x86_64/mm.rst): anything below is a
+ * NULL, user or garbage pointer that a read through the page tables could
+ * turn into a real but wrong page (QEMU's ELF dumps map physical 0). */
+#define KERNEL_SPACE_START 0xff00000000000000ULL
+
 struct md_error *md_read(struct md_session *s, uint64_t addr, void *buf, size_t len)
 {
+	if (addr < KERNEL_SPACE_START)
+		return md_error_create(MD_ERR_FAULT, "0x%" PRIx64 " is not a kernel address "
+				       "(a NULL or corrupt pointer)", addr);
 	return s->target.ops->read(s->target.priv, MD_KVADDR, addr, buf, len);
+}
+
+void md_read_partial(struct md_session *s, uint64_t addr, void *buf, size_t len, bool *missing,
+		     struct md_error **first)
+{
+	size_t done = 0;
+
+	*first = NULL;
+	while (done < len) {
+		size_t chunk = s->kernel.page_size - ((addr + done) & (s->kernel.page_size - 1));
+		struct md_error *err;
+
+		if (chunk > len - done)
+			chunk = len - done;
+		err = md_read(s, addr + done, (char *)buf + done, chunk);
+		memset(missing + done, err != NULL, chunk);
+		if (err) {
+			memset((char *)buf + done, 0, chunk);
+			if (!*first)
+				*first = err;
+			else
+				md_error_destroy(err);
+		}
+		done += chunk;
+	}
+}
+
+bool md_bytes_read(const bool *missing, uint64_t off, uint64_t size)
+{
+	for (uint64_t i = 0; i < size; i++)
+		if (missing[off + i])
+			return false;
+	return true;
 }
 
 struct md_error *md_read_phys(struct md_session *s, uint64_t addr, void *buf, size_t len)

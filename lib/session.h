@@ -2,6 +2,7 @@
 #ifndef MEMDIAG_SESSION_H
 #define MEMDIAG_SESSION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "memdiag.h"
@@ -63,6 +64,13 @@ struct md_error *md_read_u64(struct md_session *s, uint64_t addr, uint64_t *ret)
 struct md_error *md_read_u32(struct md_session *s, uint64_t addr, uint32_t *ret);
 /* A NUL-terminated string of at most len - 1 bytes, never read past a page. */
 struct md_error *md_read_cstring(struct md_session *s, uint64_t addr, char *buf, size_t len);
+/* [addr, addr + len) page by page, so a page the dump lacks costs only the
+ * bytes in it: those are zeroed and marked in missing[0..len).  *first gets
+ * the first page's error (NULL if every byte was read).  Nothing else fails. */
+void md_read_partial(struct md_session *s, uint64_t addr, void *buf, size_t len, bool *missing,
+		     struct md_error **first);
+/* Whether [off, off + size) of a buffer md_read_partial() filled was read. */
+bool md_bytes_read(const bool *missing, uint64_t off, uint64_t size);
 
 struct md_error *md_symbol(struct md_session *s, const char *name, uint64_t *ret);
 /* "symbol+0xoff" (" [module]" for modules) of a kernel or module address:

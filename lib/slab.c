@@ -397,22 +397,62 @@ out:
 	return err;
 }
 
+/* A cache name is printable ASCII (mm/slab_common.c names, "kmalloc-128"). */
+static bool printable(const char *name)
+{
+	for (; *name; name++)
+		if (*name < 0x20 || *name > 0x7e)
+			return false;
+	return true;
+}
+
+/* The fields of struct kmem_cache that counting needs, as (offset, size). */
+static bool counted_fields_read(const struct slab_layout *l, const bool *missing)
+{
+	const uint64_t fields[][2] = {
+		{ l->kc_flags, 4 }, { l->kc_size, 4 }, { l->kc_object_size, 4 }, { l->kc_offset, 4 },
+		{ l->kc_inuse, 4 }, { l->kc_oo, 4 }, { l->kc_min, 4 }, { l->kc_red_left_pad, 4 },
+		{ l->kc_random, 8 }, { l->kc_cpu_slab, 8 }, { l->kc_cpu_sheaves, 8 },
+		{ l->kc_sheaf_capacity, 4 },
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i][0] != MD_NO_OFFSET && !md_bytes_read(missing, fields[i][0], fields[i][1]))
+			return false;
+	return true;
+}
+
+/* One struct kmem_cache, read page by page: a page the dump lacks (a
+ * filtered dump of 6.10+ may lack the slab page a cache straddles) costs
+ * only the fields in it, as crash reads them one by one. */
 static struct md_error *read_cache(struct md_session *s, const struct slab_layout *l,
 				   uint64_t addr, struct md_slab_cache *c)
 {
 	uint64_t cache_size, name;
 	unsigned char *buf;
-	struct md_error *err;
+	bool *missing;
+	struct md_error *err, *fault;
 
 	if ((err = md_type_size(s, "struct kmem_cache", &cache_size)))
 		return err;
 	buf = malloc(cache_size);
-	if (!buf)
-		return md_error_create(MD_ERR_NOMEM, "out of memory");
-	err = md_read(s, addr, buf, cache_size);
-	if (err) {
+	missing = malloc(cache_size);
+	if (!buf || !missing) {
 		free(buf);
-		return err;
+		free(missing);
+		return md_error_nomem();
+	}
+	md_read_partial(s, addr, buf, cache_size, missing, &fault);
+	if (fault && !counted_fields_read(l, missing)) {
+		/* not counted, but named if its name can be read */
+		if (md_bytes_read(missing, l->kc_name, 8) &&
+		    (err = md_read_cstring(s, md_get_u64(buf, l->kc_name), c->name, sizeof(c->name))))
+			cache_error_obj(c, md_error_wrap(err, "its name"));
+		if (!printable(c->name))
+			c->name[0] = '\0';
+		free(buf);
+		free(missing);
+		return fault;
 	}
 	c->address = addr;
 	c->flags = md_get_u32(buf, l->kc_flags);	/* slab_flags_t is 32 bits */
@@ -432,11 +472,29 @@ static struct md_error *read_cache(struct md_session *s, const struct slab_layou
 	c->sheaf_capacity = l->kc_cpu_sheaves == MD_NO_OFFSET ? 0 : md_get_u32(buf, l->kc_sheaf_capacity);
 	c->reclaimable = c->flags & l->flag_reclaim;
 	c->store_user = c->flags & l->flag_store_user;
+	if (fault) {	/* counted in full, but some other field is lost */
+		if (md_bytes_read(missing, l->kc_name, 8))
+			cache_error_obj(c, md_error_wrap(fault, "part of its kmem_cache (not what counting needs)"));
+		else
+			cache_error_obj(c, md_error_wrap(fault, "its name pointer"));
+	}
+	if (!md_bytes_read(missing, l->kc_name, 8)) {
+		free(buf);
+		free(missing);
+		snprintf(c->name, sizeof(c->name), "(kmem_cache 0x%" PRIx64 ")", addr);
+		goto check;
+	}
 	name = md_get_u64(buf, l->kc_name);
 	free(buf);
-	if ((err = md_read_cstring(s, name, c->name, sizeof(c->name))))
+	free(missing);
+	if ((err = md_read_cstring(s, name, c->name, sizeof(c->name)))) {
 		snprintf(c->name, sizeof(c->name), "(unreadable name at 0x%" PRIx64 ")", name);
-	md_error_destroy(err);
+		cache_error_obj(c, md_error_wrap(err, "its name"));
+	} else if (!c->name[0] || !printable(c->name)) {
+		snprintf(c->name, sizeof(c->name), "(corrupt name at 0x%" PRIx64 ")", name);
+		cache_error(c, "its name at 0x%" PRIx64 " is not a cache name", name);
+	}
+check:
 	if (c->size == 0 || c->size < c->object_size || c->offset >= c->size + 8)
 		return md_error_create(MD_ERR_CORRUPT, "kmem_cache 0x%" PRIx64 " (%s): size %u, "
 				       "object_size %u, offset %u make no sense",
@@ -452,46 +510,85 @@ static struct md_error *read_cache(struct md_session *s, const struct slab_layou
 	return NULL;
 }
 
-/* slab_caches, with a bound and a check that the list comes back home. */
+/* More caches than any kernel has (a few hundred): a longer list is a cycle. */
+#define MAX_CACHES 65536
+
+/* Appends the cache whose list_head is at node; one it cannot read is kept,
+ * unreadable, with what is known of it. */
+static struct md_error *add_cache(struct md_session *s, const struct slab_layout *l,
+				  struct md_slab_state *st, size_t *cap, uint64_t node)
+{
+	struct md_slab_cache *c;
+	uint64_t addr = node - l->kc_list;
+	struct md_error *err;
+
+	if (!md_array_reserve(&st->caches, cap, st->nr_caches, sizeof(*st->caches), 256))
+		return md_error_nomem();
+	c = &st->caches[st->nr_caches++];
+	memset(c, 0, sizeof(*c));
+	if ((err = read_cache(s, l, addr, c))) {
+		if (!c->name[0])
+			snprintf(c->name, sizeof(c->name), "(kmem_cache 0x%" PRIx64 ")", addr);
+		c->address = addr;
+		c->unreadable = true;
+		cache_error_obj(c, err);
+	}
+	return NULL;
+}
+
+/* slab_caches (mm/slab_common.c), walked as lib/list.c walks any list: each
+ * link checked against its back pointer, a break named and walked round
+ * from the other end, a cycle stopped at MAX_CACHES. */
 static struct md_error *read_cache_list(struct md_session *s, const struct slab_layout *l,
 					struct md_slab_state *st)
 {
-	uint64_t head, next;
+	struct md_list list;
+	uint64_t head;
 	size_t cap = 0;
 	struct md_error *err;
 
-	if ((err = md_symbol(s, "slab_caches", &head)) || (err = md_read_u64(s, head, &next)))
+	if ((err = md_symbol(s, "slab_caches", &head)))
 		return md_error_wrap(err, "reading slab_caches");
-	while (next != head) {
-		struct md_slab_cache *c;
-		uint64_t addr = next - l->kc_list;
-
-		if (st->nr_caches >= 100000) {
-			state_error(st, "slab_caches: more than 100000 entries, a cycle? stopped there");
-			break;
-		}
-		if (!md_array_reserve(&st->caches, &cap, st->nr_caches, sizeof(*st->caches), 256))
-			return md_error_create(MD_ERR_NOMEM, "out of memory");
-		c = &st->caches[st->nr_caches];
-		memset(c, 0, sizeof(*c));
-		err = read_cache(s, l, addr, c);
-		if (err) {
-			/* Keep what we know; its list link may still be good. */
-			if (!c->name[0])
-				snprintf(c->name, sizeof(c->name), "(kmem_cache 0x%" PRIx64 ")", addr);
-			c->address = addr;
-			c->unreadable = true;
-			cache_error_obj(c, err);
-		}
-		st->nr_caches++;
-		if ((err = md_read_u64(s, next, &next))) {
-			state_error(st, "slab_caches: list broken after %s (0x%" PRIx64 "); "
-				    "caches after it are missing", c->name, addr);
-			md_error_destroy(err);
-			break;
-		}
+	if ((err = md_list_walk(s, head, MAX_CACHES, &list)))
+		return err;
+	if (list.broken && list.broken_at == head && !list.nr) {
+		err = md_error_wrap(list.broken, "reading slab_caches");
+		list.broken = NULL;
+		md_list_release(&list);
+		return err;
 	}
-	return NULL;
+	for (size_t i = 0; i < list.nr; i++) {
+		/* the one node both walks stopped at lies between them */
+		if (list.gap && i == list.nr_forward && (err = add_cache(s, l, st, &cap, list.gap)))
+			goto out;
+		if ((err = add_cache(s, l, st, &cap, list.nodes[i])))
+			goto out;
+	}
+	if (list.gap && list.nr_forward == list.nr && (err = add_cache(s, l, st, &cap, list.gap)))
+		goto out;
+	if (list.broken) {
+		if (list.broken_at == head)
+			md_messages_add_error(&st->errors, &st->nr_errors,
+					      md_error_wrap(list.broken, "slab_caches: the list head"));
+		else
+			md_messages_add_error(&st->errors, &st->nr_errors,
+					      md_error_wrap(list.broken, "slab_caches: the list breaks at "
+							    "kmem_cache 0x%" PRIx64, list.broken_at - l->kc_list));
+		list.broken = NULL;
+	}
+	if (list.broken_back && !list.gap)
+		md_messages_add_error(&st->errors, &st->nr_errors,
+				      md_error_wrap(list.broken_back, "slab_caches, walked from its other "
+						    "end: the caches between the two breaks are missing"));
+	else if (list.broken_back)
+		md_messages_add_error(&st->errors, &st->nr_errors,
+				      md_error_wrap(list.broken_back, "slab_caches, walked from its other "
+						    "end up to kmem_cache 0x%" PRIx64, list.gap - l->kc_list));
+	list.broken_back = NULL;
+	err = NULL;
+out:
+	md_list_release(&list);
+	return err;
 }
 
 static int compare_slab_page(const void *a, const void *b)

@@ -14,7 +14,7 @@ import struct
 import subprocess
 import tempfile
 
-from lab import LAB, REPO, crash_outputs, dump, info, patched_copy
+from lab import LAB, LEAK_N, REPO, crash_outputs, dump, info, patched_copy
 from test_slab import MEMDIAG, memdiag, slableak_json
 
 ASAN_MEMDIAG = os.path.join(REPO, "build", "asan", "memdiag")
@@ -265,3 +265,113 @@ def test_kernel_lacks_a_member():
             assert "lacks struct slab.slab_cache" in p.stderr, p.stderr
     finally:
         shutil.rmtree(tmp)
+
+
+# ----------------------------------------------------------------------------
+# The slab_caches list (issue 13, 1): each link is checked against its back
+# pointer, a break is named, and the caches past it are reached from the
+# list's other end, on every kernel line.
+
+def kmem_cache_layout(kernel):
+    """({member: offset} of struct kmem_cache, the size of a kmem_cache object),
+    from pahole's DWARF.  The object ends after node[] for the guest's one
+    node: mm/slub.c kmem_cache_init() sizes the kmem_cache cache with
+    offsetof(struct kmem_cache, node) + nr_node_ids pointers, not
+    sizeof(struct kmem_cache) (node[MAX_NUMNODES])."""
+    from test_target import pahole_text
+    vmlinux = os.path.join(dump(kernel, "leak-tracked", "elf"), "vmlinux")
+    out = subprocess.run(["pahole", "-F", "dwarf", "-C", "kmem_cache", vmlinux], stdout=subprocess.PIPE,
+                         text=True, check=True, timeout=300).stdout
+    kc = pahole_text(out)[0]["kmem_cache"]
+    node = kc["members"].get("node") or kc["members"]["per_node"]   # per_node[]: 7.1
+    return {m: v[0][0] // 8 for m, v in kc["members"].items()}, node[0][0] // 8 + 8
+
+
+# What each corruption writes, given kmalloc-128's kmem_cache address, the
+# list offset, the struct size and the previous cache's list_head.
+LIST_CORRUPTIONS = {
+    "next points at itself": lambda kc, off, size, prev: [(kc + off, struct.pack("<Q", kc + off))],
+    "next is garbage": lambda kc, off, size, prev: [(kc + off, struct.pack("<Q", 0xdead000000000100))],
+    "next points back at the previous cache": lambda kc, off, size, prev: [(kc + off, struct.pack("<Q", prev))],
+    "kmem_cache zeroed": lambda kc, off, size, prev: [(kc, bytes(size))],
+}
+
+
+def test_broken_cache_list_loses_no_cache():
+    """kmalloc-128's kmem_cache on slab_caches broken four ways, in a copy of
+    each kernel's leak-tracked dump: every cache is still listed once, every
+    other cache keeps the clean dump's figures, the leak is still counted
+    (but where the kmem_cache itself is gone), and a `!` line names
+    kmalloc-128's kmem_cache as where the list breaks.  The addresses come
+    from the newest peer (crash 9.0.2's kmem -s, drgn's walk on 7.x)."""
+    from test_slab import slab_oracle
+    from lab import KERNEL_BUILDS
+    for k in KERNEL_BUILDS:
+        for what, patch in LIST_CORRUPTIONS.items():
+            def case(k=k, what=what, patch=patch):
+                out = dump(k, "leak-tracked", "elf")
+                clean_rows, clean_doc = slableak_json(out)
+                caches = slab_oracle(k, "leak-tracked")[1]
+                kc = next(a for a, (n, _) in caches.items() if n == "kmalloc-128")
+                members, size = kmem_cache_layout(k)
+                off = members["list"]
+                # the previous cache on the list is the one memdiag's clean walk lists before it
+                order = [int(c["address"], 16) for c in clean_doc["caches"]]
+                assert sorted(order) == sorted(caches), "the clean walk and the peer list other caches"
+                bad = patched_copy(out, "cache-list", patch(kc, off, size, list_prev(out, kc + off)))
+                for name, binary in BINARIES:
+                    p = run(bad, binary, "--json", "slableak")
+                    assert p.returncode == 0, p.stderr[-2000:]
+                    doc = json.loads(p.stdout)
+                    got = [int(c["address"], 16) for c in doc["caches"]]
+                    assert len(got) == len(set(got)), "a cache listed twice"
+                    assert set(got) == set(order), "caches lost: %s" % [hex(a) for a in set(order) - set(got)]
+                    by_addr = {int(c["address"], 16): c for c in doc["caches"]}
+                    clean_by_addr = {int(c["address"], 16): c for c in clean_doc["caches"]}
+                    for a, c in clean_by_addr.items():
+                        if a != kc:
+                            assert (by_addr[a]["name"], by_addr[a]["allocated"], by_addr[a]["total"]) == \
+                                (c["name"], c["allocated"], c["total"]), c["name"]
+                    errors = " | ".join(doc["errors"])
+                    if what == "kmem_cache zeroed":
+                        assert by_addr[kc]["errors"], "the zeroed kmem_cache has no error"
+                        assert "slab_caches, walked from its other end up to kmem_cache 0x%x" % kc in errors, errors
+                    else:
+                        assert by_addr[kc]["allocated"] == clean_by_addr[kc]["allocated"] >= LEAK_N
+                        assert "slab_caches: the list breaks at kmem_cache 0x%x" % kc in errors, errors
+                text = run(bad, MEMDIAG, "slableak").stdout
+                assert re.search(r"^\s*! slab_caches", text, re.M), text[-2000:]
+            yield "%s/%s" % (k, what), case
+
+
+def list_prev(outdir, node):
+    """The prev link of the list_head at node, read raw from the dump."""
+    from test_target import ask
+    return struct.unpack("<Q", bytes.fromhex(ask(outdir, ["read %x 8" % (node + 8)])[0]))[0]
+
+
+def test_null_name_pointer():
+    """kmalloc-128's name pointer zeroed in a copy of each kernel's
+    leak-tracked dump: a NULL is never read (QEMU's ELF dumps map physical
+    page 0, which once printed as the name "S\\xff", invalid UTF-8 in
+    --json): the cache is named by its address, the error says why, and
+    its counts and every other cache are the clean dump's."""
+    from test_slab import slab_oracle
+    from lab import KERNEL_BUILDS
+    for k in KERNEL_BUILDS:
+        def case(k=k):
+            out = dump(k, "leak-tracked", "elf")
+            kc = next(a for a, (n, _) in slab_oracle(k, "leak-tracked")[1].items() if n == "kmalloc-128")
+            members, _ = kmem_cache_layout(k)
+            bad = patched_copy(out, "null-name", [(kc + members["name"], bytes(8))])
+            clean = {int(c["address"], 16): c for c in slableak_json(out)[1]["caches"]}
+            for name, binary in BINARIES:
+                p = run(bad, binary, "--json", "slableak")
+                assert p.returncode == 0, p.stderr[-2000:]
+                got = {int(c["address"], 16): c for c in json.loads(p.stdout)["caches"]}   # valid JSON, UTF-8
+                assert got[kc]["name"] == "(unreadable name at 0x0)", got[kc]["name"]
+                assert any("0x0 is not a kernel address" in e for e in got[kc]["errors"]), got[kc]["errors"]
+                assert got[kc]["allocated"] == clean[kc]["allocated"] >= LEAK_N
+                assert {a: (c["name"], c["allocated"], c["total"]) for a, c in got.items() if a != kc} == \
+                    {a: (c["name"], c["allocated"], c["total"]) for a, c in clean.items() if a != kc}
+        yield k, case
