@@ -40,8 +40,11 @@ CRASH_EXTDIR ?= /usr/lib/crash/extensions
 
 LAB_KERNELS := 5.10 6.1 6.12 7.2 7.3
 LAB_SCENARIOS := baseline leak-tracked leak-untracked dentry-flood frag oom oom-panic oom-null-chosen userhog vmalloc-leak
-# A kernel line can take fewer scenarios: LAB_SCENARIOS_<line>.
+# A kernel line can take other scenarios: LAB_SCENARIOS_<line>.
 LAB_SCENARIOS_7.3 := baseline leak-tracked leak-untracked frag oom
+# A hole in a node's span (memory sections without memory), on two kernels.
+LAB_SCENARIOS_6.1 := $(LAB_SCENARIOS) memory-hole
+LAB_SCENARIOS_6.12 := $(LAB_SCENARIOS) memory-hole
 # These kernels also boot with 5-level page tables (QEMU's la57): line KERNEL-la57.
 # Debian's 5.10 cannot: it is built with CONFIG_PGTABLE_LEVELS=4.
 LAB_LA57_KERNELS := 6.1 6.12 7.2 7.3

@@ -20,6 +20,7 @@
 #include "list.h"
 #include "output.h"
 #include "slab.h"
+#include "sparse.h"
 
 #define VMEMMAP_CHUNK (1u << 20)	/* bytes of struct page read at once */
 
@@ -338,7 +339,7 @@ static struct md_error *scan_vmemmap(struct md_session *s, const struct slab_lay
 	    (err = cache_map_build(&map, st)))
 		goto out;
 	for (unsigned int nid = 0; nid < k->nr_nodes; nid++) {
-		uint64_t pgdat = k->node_pgdat[nid], start, spanned, pfn, skipped = 0;
+		uint64_t pgdat = k->node_pgdat[nid], start, spanned, pfn, skipped = 0, unsure = 0;
 
 		if (!pgdat)
 			continue;
@@ -378,8 +379,17 @@ static struct md_error *scan_vmemmap(struct md_session *s, const struct slab_lay
 					step = n - done;
 				e = md_read(s, addr, buf, step * psize);
 				if (e) {
+					bool present = true;
+					struct md_error *pe = md_pfn_present(s, (addr - k->vmemmap) / psize, &present);
+
 					md_error_destroy(e);
-					skipped += step;
+					if (pe && !unsure++)	/* then counted as missing */
+						md_messages_add_error(&st->errors, &st->nr_errors, md_error_wrap(pe,
+							"node %u: cannot tell holes in its span from missing pages", nid));
+					else
+						md_error_destroy(pe);
+					if (present)	/* no struct pages in a hole: nothing lost */
+						skipped += step;
 				} else if ((err = file_slab_pages(s, l, st, &map, buf, addr, step, nid))) {
 					goto out;
 				}

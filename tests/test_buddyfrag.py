@@ -18,7 +18,7 @@ import subprocess
 from lab import FORMATS, KERNELS, crash, crash_extension, dump, frozen, patched_copy, proc
 from test_slab import build, memdiag
 
-SCENARIOS = ("baseline", "frag", "leak-tracked")
+SCENARIOS = ("baseline", "frag", "leak-tracked", "memory-hole")
 
 
 def buddyfrag(out, *args, **kw):
