@@ -90,12 +90,23 @@ static struct md_error *read_area(struct md_session *s, const struct vmalloc_lay
 	return NULL;
 }
 
-static struct md_error *keep_area(struct md_vmalloc *v, size_t *cap, const char *name, uint64_t va,
-				  const struct md_vmap_area *a)
+/* Whether [start, end) lies in the space vmap areas come from: VMALLOC_START
+ * to VMALLOC_END, or the modules' (mm/vmalloc.c __get_vm_area_node() is
+ * given one of the two); anything else is a corrupt area, which must not
+ * be scanned or cost the valid areas it would overlap. */
+static bool in_vmap_space(const struct md_kernel *k, uint64_t start, uint64_t end)
 {
-	if (a->end <= a->start) {
+	return (start >= k->vmalloc_start && end - k->vmalloc_start <= k->vmalloc_size) ||
+	       (start >= MD_MODULES_VADDR && end <= MD_MODULES_END);
+}
+
+static struct md_error *keep_area(struct md_session *s, struct md_vmalloc *v, size_t *cap, const char *name,
+				  uint64_t va, const struct md_vmap_area *a)
+{
+	if (a->end <= a->start || !in_vmap_space(&s->kernel, a->start, a->end)) {
 		md_messages_add(&v->errors, &v->nr_errors, "%s: vmap_area 0x%" PRIx64 " spans 0x%" PRIx64
-				"-0x%" PRIx64 ": skipped", name, va, a->start, a->end);
+				"-0x%" PRIx64 ", %s: skipped", name, va, a->start, a->end,
+				a->end <= a->start ? "backwards" : "outside the vmalloc and module space");
 		return NULL;
 	}
 	return add_area(v, cap, a);
@@ -120,7 +131,7 @@ static struct md_error *walk_tree(struct md_session *s, const struct vmalloc_lay
 		md_error_destroy(err);
 		return NULL;
 	}
-	if ((err = keep_area(v, cap, name, va, &a)) ||
+	if ((err = keep_area(s, v, cap, name, va, &a)) ||
 	    (err = walk_tree(s, l, left, depth + 1, name, v, cap)))
 		return err;
 	return walk_tree(s, l, right, depth + 1, name, v, cap);
@@ -151,7 +162,7 @@ static struct md_error *walk_list(struct md_session *s, const struct vmalloc_lay
 		if ((err = read_area(s, l, va, v, &a)))
 			md_messages_add_error(&v->errors, &v->nr_errors,
 					      md_error_wrap(err, "%s: vmap_area 0x%" PRIx64, name, va));
-		else if ((err = keep_area(v, cap, name, va, &a)))
+		else if ((err = keep_area(s, v, cap, name, va, &a)))
 			goto out;
 	}
 	err = NULL;
