@@ -121,3 +121,12 @@ struct md_error *md_error_nomem(void)
 {
 	return md_error_create(MD_ERR_NOMEM, "out of memory");
 }
+
+bool md_error_catch(struct md_error **err, enum md_error_code code)
+{
+	if (!*err || md_error_root_code(*err) != code)
+		return false;
+	md_error_destroy(*err);
+	*err = NULL;
+	return true;
+}

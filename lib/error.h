@@ -8,6 +8,7 @@
 #define MEMDIAG_ERROR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum md_error_code {
@@ -42,6 +43,11 @@ void md_error_destroy(struct md_error *err);
 
 /* The error for a failed allocation. */
 struct md_error *md_error_nomem(void);
+
+/* The expected failure, caught (libdrgn's catch): if *err's root code is
+ * code, *err is destroyed and set to NULL and true is returned; any other
+ * error is left in *err, to travel up. */
+bool md_error_catch(struct md_error **err, enum md_error_code code);
 
 /* The whole chain, outermost first, joined by ": ".  Caller frees. */
 char *md_error_string(const struct md_error *err);

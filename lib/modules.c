@@ -83,7 +83,12 @@ static struct md_error *read_module(struct md_session *s, struct md_modules *m,
 
 		if ((type != STT_FUNC && type != STT_OBJECT) || shndx == 0)
 			continue;
-		if (md_read_cstring(s, strtab + md_get_u32(sym, 0), name, sizeof(name)) || !name[0])
+		if ((err = md_read_cstring(s, strtab + md_get_u32(sym, 0), name, sizeof(name)))) {
+			if (!md_error_catch(&err, MD_ERR_FAULT))
+				break;
+			continue;	/* a name in a page the dump lacks: that symbol only */
+		}
+		if (!name[0])
 			continue;
 		err = add_symbol(m, md_get_u64(sym, 8), md_get_u64(sym, 16), name, module);
 	}

@@ -63,6 +63,7 @@ struct oom_ctx {
 };
 
 #define oom_error(o, ...) md_messages_add(&(o)->errors, &(o)->nr_errors, __VA_ARGS__)
+#define oom_error_obj(o, err) md_messages_add_error(&(o)->errors, &(o)->nr_errors, err)
 
 static struct md_error *resolve_layout(struct md_session *s, struct oom_layout *l)
 {
@@ -177,9 +178,14 @@ static const struct md_task *task_with_mm(const struct md_tasks *tasks, const st
 static bool in_vfork(struct oom_ctx *c, const struct md_task *t)
 {
 	uint64_t vfork_done, parent, parent_mm;
+	struct md_error *err;
 
-	if (md_read_u64(c->s, t->address + c->l.vfork_done, &vfork_done) || !vfork_done ||
-	    md_read_u64(c->s, t->address + c->l.real_parent, &parent))
+	if ((err = md_read_u64(c->s, t->address + c->l.vfork_done, &vfork_done)) ||
+	    (vfork_done && (err = md_read_u64(c->s, t->address + c->l.real_parent, &parent)))) {
+		oom_error_obj(c->o, md_error_wrap(err, "pid %d (%s): in_vfork() taken as false", t->pid, t->comm));
+		return false;
+	}
+	if (!vfork_done)
 		return false;
 	for (size_t i = 0; i < c->o->tasks->nr_tasks; i++)
 		if (c->o->tasks->tasks[i].address == parent)
@@ -270,12 +276,16 @@ static int64_t badness(struct oom_ctx *c, const struct md_task *p, uint64_t tota
 static uint64_t task_memcg(struct oom_ctx *c, const struct md_task *t)
 {
 	uint64_t cset, css;
+	struct md_error *err;
 
 	if (c->l.task_cgroups == MD_NO_OFFSET || c->l.css_set_subsys == MD_NO_OFFSET ||
-	    c->l.memory_cgrp_id < 0 ||
-	    md_read_u64(c->s, t->address + c->l.task_cgroups, &cset) ||
-	    md_read_u64(c->s, cset + c->l.css_set_subsys + c->l.memory_cgrp_id * 8, &css))
+	    c->l.memory_cgrp_id < 0)
 		return 0;
+	if ((err = md_read_u64(c->s, t->address + c->l.task_cgroups, &cset)) ||
+	    (err = md_read_u64(c->s, cset + c->l.css_set_subsys + c->l.memory_cgrp_id * 8, &css))) {
+		oom_error_obj(c->o, md_error_wrap(err, "pid %d (%s): its memcg", t->pid, t->comm));
+		return 0;
+	}
 	return css;
 }
 
@@ -287,18 +297,29 @@ static bool in_memcg(struct oom_ctx *c, const struct md_task *t, uint64_t memcg)
 	for (int depth = 0; css && depth < 64; depth++) {
 		if (css == memcg)
 			return true;
-		if (md_read_u64(c->s, css + c->l.css_parent, &css))
+		struct md_error *err = md_read_u64(c->s, css + c->l.css_parent, &css);
+
+		if (err) {
+			oom_error_obj(c->o, md_error_wrap(err, "pid %d (%s): memcg ancestry, taken as outside",
+							  t->pid, t->comm));
 			return false;
+		}
 	}
 	return false;
 }
 
-static bool tif_memdie(struct md_session *s, const struct oom_layout *l, const struct md_task *t)
+static bool tif_memdie(struct oom_ctx *c, const struct md_task *t)
 {
 	uint64_t flags;
+	struct md_error *err;
 
-	return l->ti_flags != MD_NO_OFFSET && !md_read_u64(s, t->address + l->ti_flags, &flags) &&
-	       test_bit(flags, TIF_MEMDIE);
+	if (c->l.ti_flags == MD_NO_OFFSET)
+		return false;
+	if ((err = md_read_u64(c->s, t->address + c->l.ti_flags, &flags))) {
+		oom_error_obj(c->o, md_error_wrap(err, "pid %d (%s): TIF_MEMDIE taken as clear", t->pid, t->comm));
+		return false;
+	}
+	return test_bit(flags, TIF_MEMDIE);
 }
 
 static int compare_scores(const void *a, const void *b)
@@ -320,6 +341,7 @@ static struct md_error *score_tasks(struct oom_ctx *c)
 	for (size_t i = 0; i < o->tasks->nr_tasks; i++) {
 		const struct md_task *p = &o->tasks->tasks[i];
 		struct md_oom_score sc = { .task = p };
+		struct md_error *err;
 
 		if (!p->leader || (o->memcg && !in_memcg(c, p, o->memcg)))
 			continue;
@@ -328,13 +350,16 @@ static struct md_error *score_tasks(struct oom_ctx *c)
 			uint8_t origin = 0;
 
 			/* oom_task_origin(): swapoff and ksm ask to go first. */
-			if (!md_read(c->s, p->signal + c->l.oom_flag_origin, &origin, 1) && origin)
+			if ((err = md_read(c->s, p->signal + c->l.oom_flag_origin, &origin, 1)))
+				oom_error_obj(o, md_error_wrap(err, "pid %d (%s): oom_task_origin() taken as "
+								 "false", p->pid, p->comm));
+			else if (origin)
 				sc.points = MD_OOM_POINTS_MAX;
 		}
-		if (p->oom_mm && md_read_u64(c->s, p->oom_mm + c->l.mm_flags, &sc.oom_mm_flags))
-			oom_error(o, "pid %d (%s): signal->oom_mm 0x%" PRIx64 " unreadable", p->pid, p->comm,
-				  p->oom_mm);
-		sc.tif_memdie = tif_memdie(c->s, &c->l, p);
+		if (p->oom_mm && (err = md_read_u64(c->s, p->oom_mm + c->l.mm_flags, &sc.oom_mm_flags)))
+			oom_error_obj(o, md_error_wrap(err, "pid %d (%s): signal->oom_mm 0x%" PRIx64 " unreadable",
+						       p->pid, p->comm, p->oom_mm));
+		sc.tif_memdie = tif_memdie(c, p);
 		if (!md_array_reserve(&o->scores, &cap, o->nr_scores, sizeof(*o->scores), 128))
 			return md_error_nomem();
 		o->scores[o->nr_scores++] = sc;
@@ -385,6 +410,7 @@ static void read_globals(struct oom_ctx *c)
 {
 	struct md_oom *o = c->o;
 	uint64_t lock, owner, head, next;
+	struct md_error *err;
 	int64_t swap = read_long_or(c->s, "total_swap_pages", 8, -1);
 	int64_t ram = read_long_or(c->s, "_totalram_pages", 8, -1);
 
@@ -395,14 +421,18 @@ static void read_globals(struct oom_ctx *c)
 	o->totalpages = o->totalram + o->total_swap;	/* constrained_alloc() */
 	o->panic_on_oom = read_long_or(c->s, "sysctl_panic_on_oom", 4, -1);
 	o->oom_victims = read_long_or(c->s, "oom_victims", 4, -1);
-	if (!md_symbol(c->s, "oom_lock", &lock) && !md_read_u64(c->s, lock, &owner))
+	if (!(err = md_symbol(c->s, "oom_lock", &lock)) && !(err = md_read_u64(c->s, lock, &owner)))
 		o->oom_lock_owner = owner & ~(uint64_t)MUTEX_FLAGS;
 	else
-		oom_error(o, "oom_lock unreadable");
-	/* mm/oom_kill.c oom_reaper_list, linked through task->oom_reaper_list. */
-	if (c->l.reaper_next == MD_NO_OFFSET || md_symbol(c->s, "oom_reaper_list", &head) ||
-	    md_read_u64(c->s, head, &next))
+		oom_error_obj(o, md_error_wrap(err, "oom_lock unreadable"));
+	/* mm/oom_kill.c oom_reaper_list, linked through task->oom_reaper_list
+	 * (CONFIG_MMU kernels only: without the member there is no list). */
+	if (c->l.reaper_next == MD_NO_OFFSET)
 		return;
+	if ((err = md_symbol(c->s, "oom_reaper_list", &head)) || (err = md_read_u64(c->s, head, &next))) {
+		oom_error_obj(o, md_error_wrap(err, "oom_reaper_list unreadable"));
+		return;
+	}
 	for (size_t cap = 0, n = 0; next; n++) {
 		const struct md_task *t = md_tasks_find(o->tasks, next);
 
@@ -414,8 +444,11 @@ static void read_globals(struct oom_ctx *c)
 				      sizeof(*o->reaper_list), 8))
 			return;
 		o->reaper_list[o->nr_reaper_list++] = t;
-		if (md_read_u64(c->s, next + c->l.reaper_next, &next))
+		if ((err = md_read_u64(c->s, next + c->l.reaper_next, &next))) {
+			oom_error_obj(o, md_error_wrap(err, "oom_reaper_list: the list breaks after pid %d (%s)",
+						       t->pid, t->comm));
 			return;
+		}
 	}
 }
 

@@ -258,7 +258,7 @@ static struct md_error *read_nodes(struct md_session *s)
 	uint32_t nr_node_ids = 1;
 	struct md_error *err;
 
-	if (md_symbol(s, "node_data", &addr) == NULL) {
+	if (!(err = md_symbol(s, "node_data", &addr))) {
 		if ((err = md_symbol(s, "nr_node_ids", &nr_addr)) ||
 		    (err = md_read_u32(s, nr_addr, &nr_node_ids)))
 			return md_error_wrap(err, "reading the node set");
@@ -270,16 +270,16 @@ static struct md_error *read_nodes(struct md_session *s)
 		err = md_read(s, addr, k->node_pgdat, nr_node_ids * sizeof(uint64_t));
 		if (err)
 			return md_error_wrap(err, "reading node_data[]");
-	} else {
+	} else if (md_error_catch(&err, MD_ERR_LOOKUP)) {
 		/* !CONFIG_NUMA: one static pglist_data. */
-		struct md_error *e2 = md_symbol(s, "contig_page_data", &addr);
-
-		if (e2)
-			return md_error_wrap(e2, "no node_data[] and no contig_page_data");
+		if ((err = md_symbol(s, "contig_page_data", &addr)))
+			return md_error_wrap(err, "no node_data[] and no contig_page_data");
 		k->node_pgdat = malloc(sizeof(uint64_t));
 		if (!k->node_pgdat)
 			return md_error_create(MD_ERR_NOMEM, "out of memory");
 		k->node_pgdat[0] = addr;
+	} else {
+		return md_error_wrap(err, "node_data");
 	}
 	k->nr_nodes = nr_node_ids;
 	return NULL;

@@ -131,8 +131,9 @@ struct md_error *md_stackdepot_fetch(struct md_session *s, struct md_stackdepot 
 	}
 	/* The number of pools in use: pools_num counts them, the older
 	 * variables name the last one. */
-	if (d->nr_pools_var && !md_read_u32(s, d->nr_pools_var, &nr_pools) &&
-	    index >= nr_pools + (d->index_plus_1 ? 0 : 1))
+	if (d->nr_pools_var && (err = md_read_u32(s, d->nr_pools_var, &nr_pools)))
+		return md_error_wrap(err, "stack handle 0x%08x: the number of pools", handle);
+	if (d->nr_pools_var && index >= nr_pools + (d->index_plus_1 ? 0 : 1))
 		return md_error_create(MD_ERR_CORRUPT, "stack handle 0x%08x: pool %" PRIu64
 				       " of %u", handle, index, nr_pools);
 	if (offset + d->entries_off > pool_size)

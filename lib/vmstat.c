@@ -204,11 +204,16 @@ static struct md_error *read_zone(struct md_session *s, struct md_vmstat *v,
 
 		for (unsigned int cpu = 0; cpu < k->nr_cpus; cpu++) {
 			uint64_t ev[MAX_ITEMS];
+			struct md_error *err;
 
-			if (!md_cpu_possible(k, cpu) ||
-			    md_read(s, pcp + k->per_cpu_offset[cpu] + l->pcp_zone_numa, ev,
-				    v->nr_numa_items * sizeof(uint64_t)))
-				continue;	/* events only: not worth a message */
+			if (!md_cpu_possible(k, cpu))
+				continue;
+			if ((err = md_read(s, pcp + k->per_cpu_offset[cpu] + l->pcp_zone_numa, ev,
+					   v->nr_numa_items * sizeof(uint64_t)))) {
+				md_messages_add_error(&v->errors, &v->nr_errors, md_error_wrap(err,
+					"%s cpu %u: NUMA events left out", what, cpu));
+				continue;
+			}
 			for (unsigned int i = 0; i < v->nr_numa_items; i++)
 				v->numa[i] += ev[i];
 		}

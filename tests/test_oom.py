@@ -301,3 +301,29 @@ def test_memcg_ranking():
             p = memdiag(out, "oomstate", "-m", "%x" % (root + 0x1000), check=False)
             assert p.returncode != 0 and "is not a struct mem_cgroup" in p.stderr, p.stderr
         yield k, case
+
+
+def test_unreadable_signal_struct_is_named_and_leaks_nothing():
+    """memhog's task_struct.signal pointed at memory the guest never had, in a
+    copy of oom's 6.1 and 6.12 dumps: oomstate (also under ASan, UBSan and
+    LeakSanitizer: once it leaked the read's error object) names the
+    unreadable signal_struct of that task and still prints every other
+    process and the log's report."""
+    asan = os.path.join(REPO, "build", "asan", "memdiag")
+    for k in ("6.1", "6.12"):
+        def case(k=k):
+            out = dump(k, "oom", "elf")
+            truth = oomstop_truth(out)
+            signal_off = member_offset(out, "struct task_struct", "signal")
+            bad = patched_copy(out, "bad-signal", [(truth["chosen"] + signal_off, struct.pack("<Q", 0xffff888041414140))])
+            clean = oomstate(out)
+            for binary in (os.path.join(REPO, "build", "memdiag"), asan):
+                build(os.path.relpath(binary, REPO))
+                p = memdiag(bad, "--json", "oomstate", binary=binary)
+                assert not re.search(r"Sanitizer|runtime error", p.stderr), p.stderr[-3000:]
+                doc = json.loads(p.stdout)
+                assert any("pid %d (memhog)" % truth["pid"] in e and "0xffff888041414140" in e
+                           for e in doc["errors"]), doc["errors"]
+                assert {q["pid"] for q in doc["processes"]} == {q["pid"] for q in clean["processes"]}
+                assert doc["log_report"] and doc["log_report"]["tasks"]
+        yield k, case
