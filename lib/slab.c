@@ -56,6 +56,9 @@ struct slab_layout {
 	uint64_t mark_value;
 	/* slab_flags_t bits */
 	uint64_t flag_reclaim, flag_store_user;
+	/* __per_cpu_end: the static per-CPU area ends there, and every
+	 * alloc_percpu() pointer (cpu_slab, cpu_sheaves) lies beyond it */
+	uint64_t percpu_static_end;
 };
 
 #define cache_error(c, ...) md_messages_add(&(c)->errors, &(c)->nr_errors, __VA_ARGS__)
@@ -189,6 +192,12 @@ static struct md_error *resolve_layout(struct md_session *s, struct slab_layout 
 		return md_error_create(MD_ERR_LOOKUP, "struct kmem_cache has cpu_sheaves, but the sheaf "
 				       "types lack a member memdiag reads (slub_percpu_sheaves.main/spare, "
 				       "slab_sheaf.size/objects/barn_list, node_barn.sheaves_full)");
+	/* x86-64 per-CPU symbols are offsets from 0 (arch/x86/kernel/vmlinux.lds.S) */
+	if ((err = md_symbol(s, "__per_cpu_end", &l->percpu_static_end))) {
+		if (!md_error_catch(&err, MD_ERR_LOOKUP))
+			return err;
+		l->percpu_static_end = 0;	/* cannot tell: no check */
+	}
 	if (l->kc_per_node != MD_NO_OFFSET) {
 		if (l->pn_node == MD_NO_OFFSET ||
 		    (err = md_type_size(s, "struct kmem_cache_per_node_ptrs", &l->node_stride)))
@@ -516,6 +525,16 @@ check:
 		c->oo_order = c->min_order = 0;
 		return md_error_create(MD_ERR_CORRUPT, "kmem_cache 0x%" PRIx64 " (%s): slab orders "
 				       "%u and %u make no sense", addr, c->name, oo, min);
+	}
+	/* mm/slub.c alloc_kmem_cache_cpus(), init_percpu_sheaves(): alloc_percpu() */
+	if ((l->kc_cpu_slab != MD_NO_OFFSET && c->cpu_slab < l->percpu_static_end) ||
+	    (l->kc_cpu_sheaves != MD_NO_OFFSET && c->cpu_sheaves && c->cpu_sheaves < l->percpu_static_end)) {
+		uint64_t ptr = l->kc_cpu_slab != MD_NO_OFFSET ? c->cpu_slab : c->cpu_sheaves;
+
+		c->cpu_slab = c->cpu_sheaves = 0;
+		return md_error_create(MD_ERR_CORRUPT, "kmem_cache 0x%" PRIx64 " (%s): per-CPU pointer 0x%"
+				       PRIx64 " is no per-CPU allocation (below __per_cpu_end 0x%" PRIx64 ")",
+				       addr, c->name, ptr, l->percpu_static_end);
 	}
 	return NULL;
 }

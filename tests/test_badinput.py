@@ -375,3 +375,40 @@ def test_null_name_pointer():
                 assert {a: (c["name"], c["allocated"], c["total"]) for a, c in got.items() if a != kc} == \
                     {a: (c["name"], c["allocated"], c["total"]) for a, c in clean.items() if a != kc}
         yield k, case
+
+
+# kmalloc-128's kmem_cache given sizes and orders no kernel could hold
+# (issue 13, 4): each named in the cache's row, no shift or size overflows
+# (UBSan once reported shift exponents 34560 and 64), every other cache exact.
+# A per-CPU pointer inside the static per-CPU area (cpu_slab once read as 0
+# with no `!`, miscounting) is named too.
+ORDER_CORRUPTIONS = {
+    "order 0xffff": (lambda m: [(m["oo"], struct.pack("<I", 0xffff0010))], "make no sense"),
+    "size 0 and order 63": (lambda m: [(m["size"], struct.pack("<I", 0)), (m["oo"], struct.pack("<I", 0x003f0010))],
+                            "make no sense"),
+    "object_size 2^31": (lambda m: [(m["object_size"], struct.pack("<I", 1 << 31))], "make no sense"),
+    "per-CPU pointer 0x100": (lambda m: [(m.get("cpu_slab", m.get("cpu_sheaves")), struct.pack("<Q", 0x100))],
+                              "per-CPU pointer 0x100 is no per-CPU allocation"),
+}
+
+
+def test_impossible_sizes_and_orders():
+    from test_slab import slab_oracle
+    from lab import KERNEL_BUILDS
+    for k in KERNEL_BUILDS:
+        for what, (patch, message) in ORDER_CORRUPTIONS.items():
+            def case(k=k, patch=patch, message=message):
+                out = dump(k, "leak-tracked", "elf")
+                kc = next(a for a, (n, _) in slab_oracle(k, "leak-tracked")[1].items() if n == "kmalloc-128")
+                members, _ = kmem_cache_layout(k)
+                bad = patched_copy(out, "cache-sizes", [(kc + off, data) for off, data in patch(members)])
+                clean = {int(c["address"], 16): c for c in slableak_json(out)[1]["caches"]}
+                for name, binary in BINARIES:
+                    for command in (("--json", "slableak"), ("slableak", "kmalloc-128"), ("--json", "memdiag")):
+                        p = run(bad, binary, *command)   # no sanitizer report, no signal
+                        assert p.returncode == 0, (command, p.stderr[-2000:])
+                    got = {int(c["address"], 16): c for c in json.loads(run(bad, binary, "--json", "slableak").stdout)["caches"]}
+                    assert any(message in e for e in got[kc]["errors"]), got[kc]["errors"]
+                    assert {a: (c["allocated"], c["total"]) for a, c in got.items() if a != kc} == \
+                        {a: (c["allocated"], c["total"]) for a, c in clean.items() if a != kc}
+            yield "%s/%s" % (k, what), case
