@@ -110,6 +110,32 @@ static int64_t clamp_positive(int64_t v)
 	return v < 0 ? 0 : v;
 }
 
+/* Counters no mm can hold are corruption, never figures: a page counter
+ * beyond the memory map's pages, swap entries beyond MAX_SWAPFILES areas of
+ * 2^50 bytes (far more than any machine has), page tables beyond memory. */
+static struct md_error *check_mm(struct md_session *s, struct md_task *t)
+{
+	static const char *const names[MD_RSS_NR] = {
+		[MD_RSS_FILE] = "MM_FILEPAGES", [MD_RSS_ANON] = "MM_ANONPAGES",
+		[MD_RSS_SWAP] = "MM_SWAPENTS", [MD_RSS_SHMEM] = "MM_SHMEMPAGES",
+	};
+	const uint64_t pages = s->kernel.max_pfn;
+
+	for (int i = 0; i < MD_RSS_NR; i++) {
+		uint64_t most = i == MD_RSS_SWAP ? 1ULL << (50 + 5 - s->kernel.page_shift) : pages;
+
+		if (t->rss[i] > most || t->rss_sum[i] > most)
+			return md_error_create(MD_ERR_CORRUPT, "its %s counter, %" PRIu64 " pages, cannot be "
+					       "(more than %" PRIu64 ")", names[i],
+					       t->rss[i] > most ? t->rss[i] : t->rss_sum[i], most);
+	}
+	if (t->pgtables_bytes > pages << s->kernel.page_shift)
+		return md_error_create(MD_ERR_CORRUPT, "its page tables, %" PRIu64 " bytes, cannot be "
+				       "(more than the memory)", t->pgtables_bytes);
+	t->mm_read = true;
+	return NULL;
+}
+
 /* The mm's counters, read once per mm: get_mm_counter() (include/linux/mm.h),
  * and since 6.2 percpu_counter_sum_positive() too, the per-CPU deltas
  * included, as /proc/PID/status shows them (fs/proc/task_mmu.c task_mem()). */
@@ -151,8 +177,7 @@ static struct md_error *read_mm(struct md_session *s, const struct tasks_layout 
 		}
 		t->rss_sum[i] = clamp_positive(sum);
 	}
-	t->mm_read = true;
-	return NULL;
+	return check_mm(s, t);
 }
 
 /* One task_struct, read in one piece. */

@@ -327,3 +327,37 @@ def test_unreadable_signal_struct_is_named_and_leaks_nothing():
                 assert {q["pid"] for q in doc["processes"]} == {q["pid"] for q in clean["processes"]}
                 assert doc["log_report"] and doc["log_report"]["tasks"]
         yield k, case
+
+
+def test_impossible_rss_counter_is_named_not_shown():
+    """memhog's MM_ANONPAGES counter set to 2^62 pages in a copy of oom's 6.1
+    (struct mm_rss_stat) and 6.12 (percpu_counter) dumps: a counter no
+    machine can hold is named as corrupt, the process gets no figures
+    (null, never 2^62), and the others rank as before."""
+    for k in ("6.1", "6.12"):
+        def case(k=k):
+            out = dump(k, "oom", "elf")
+            truth = oomstop_truth(out)
+            mm = read_u64(out, truth["chosen"] + member_offset(out, "struct task_struct", "mm"))
+            anon = int(probe(out, "enum MM_ANONPAGES")[0])
+            rss_stat = member_offset(out, "struct mm_struct", "rss_stat")
+            if probe(out, "size struct mm_rss_stat")[0].isdigit():   # before 6.2: atomic_long_t count[]
+                at = mm + rss_stat + member_offset(out, "struct mm_rss_stat", "count") + anon * 8
+            else:   # struct percpu_counter rss_stat[NR_MM_COUNTERS]
+                at = mm + rss_stat + anon * int(probe(out, "size struct percpu_counter")[0]) + \
+                    member_offset(out, "struct percpu_counter", "count")
+            bad = patched_copy(out, "rss-2-62", [(at, struct.pack("<Q", 1 << 62))])
+            clean = oomstate(out)
+            for binary in (os.path.join(REPO, "build", "memdiag"), os.path.join(REPO, "build", "asan", "memdiag")):
+                build(os.path.relpath(binary, REPO))
+                p = memdiag(bad, "--json", "oomstate", binary=binary)
+                assert not re.search(r"Sanitizer|runtime error", p.stderr), p.stderr[-3000:]
+                doc = json.loads(p.stdout)
+                assert any("pid %d (memhog)" % truth["pid"] in e and "MM_ANONPAGES counter, %d pages, cannot be"
+                           % (1 << 62) in e for e in doc["errors"]), doc["errors"]
+                hog = [q for q in doc["processes"] if q["pid"] == truth["pid"]][0]
+                assert hog["rss"] is None and hog["rss_anon"] is None, hog
+                assert str(1 << 62) not in json.dumps(doc["processes"])
+                rest = lambda d: [(q["pid"], q["rss"]) for q in d["processes"] if q["pid"] != truth["pid"]]
+                assert rest(doc) == rest(clean)
+        yield k, case
