@@ -74,6 +74,9 @@ static struct md_error *read_area(struct md_session *s, const struct vmalloc_lay
 	    (err = md_read_u64(s, va + l->va_vm, &a->vm)))
 		return err;
 	if (a->vm) {
+		if (l->vm_struct_size > sizeof(vm))
+			return md_error_create(MD_ERR_CORRUPT, "struct vm_struct of %" PRIu64 " bytes: "
+					       "memdiag reads at most %zu", l->vm_struct_size, sizeof(vm));
 		if ((err = md_read(s, a->vm, vm, l->vm_struct_size))) {
 			md_messages_add_error(&v->errors, &v->nr_errors,
 					      md_error_wrap(err, "vm_struct 0x%" PRIx64, a->vm));
@@ -85,6 +88,14 @@ static struct md_error *read_area(struct md_session *s, const struct vmalloc_lay
 			a->size = md_get_u64(vm, l->vm_size);
 			a->phys_addr = md_get_u64(vm, l->vm_phys_addr);
 			a->pages = md_get_u64(vm, l->vm_pages);
+			/* the pages back the area, which is a guard page larger
+			 * than them at most (mm/vmalloc.c __get_vm_area_node()) */
+			if (a->end > a->start && a->nr_pages > (a->end - a->start) >> s->kernel.page_shift) {
+				md_messages_add(&v->errors, &v->nr_errors, "vm_struct 0x%" PRIx64 ": nr_pages %"
+						PRIu64 " cannot be in an area of %" PRIu64 " pages: counted as 0",
+						a->vm, (uint64_t)a->nr_pages, (a->end - a->start) >> s->kernel.page_shift);
+				a->nr_pages = 0;
+			}
 		}
 	}
 	return NULL;

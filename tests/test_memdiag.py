@@ -690,3 +690,35 @@ def test_vmap_area_outside_the_vmalloc_space():
                 p = memdiag(bad, "slableak", "-u", "kmalloc-128", **kw)   # 600 s time-out
                 assert "ORPHAN" in p.stdout or "orphan" in p.stdout, p.stdout[-2000:]
         yield k, case
+
+
+def test_vm_struct_nr_pages_beyond_its_area():
+    """One of vleaky's vm_structs given nr_pages 0xffffffff (once a 16 TiB
+    vmalloc total), in a copy of vmalloc-leak on 6.1 and 6.12: named, its
+    pages counted as 0, every other caller as in the clean dump."""
+    from test_oom import read_u64
+    for k in ("6.1", "6.12"):
+        def case(k=k):
+            out = dump(k, "vmalloc-leak", "elf")
+            m = re.search(r"^0x([0-9a-f]+)-0x([0-9a-f]+)\s+\d+ vleaky_alloc_one.* pages=(\d+)",
+                          proc(out, "vmallocinfo"), re.M)
+            start, end, pages = int(m.group(1), 16), int(m.group(2), 16), int(m.group(3))
+            va_vm = member_offset(out, "struct vmap_area", "vm")
+            vms = {read_u64(out, w + va_vm) for w in direct_map_addresses_of(out, struct.pack("<QQ", start, end))}
+            vm = [v for v in vms if read_u64(out, v + member_offset(out, "struct vm_struct", "addr")) == start]
+            assert len(vm) == 1, "vm_struct of the area found %d times" % len(vm)
+            bad = patched_copy(out, "vm-nr-pages", [(vm[0] + member_offset(out, "struct vm_struct", "nr_pages"),
+                                                     struct.pack("<I", 0xffffffff))])
+            clean = vmalloc_json(out)
+            for label, binary in binaries():
+                kw = {"binary": binary} if binary else {}
+                doc = json.loads(memdiag(bad, "--json", "vmalloc", **kw).stdout)
+                assert any("vm_struct 0x%x: nr_pages 4294967295 cannot be" % vm[0] in e for e in doc["errors"]), \
+                    doc["errors"]
+                theirs = {c["caller"]: c["pages"] for c in clean["callers"]}
+                ours = {c["caller"]: c["pages"] for c in doc["callers"]}
+                leaky = next(c for c in theirs if c.startswith("vleaky_alloc_one"))
+                assert ours[leaky] == theirs[leaky] - pages, (ours[leaky], theirs[leaky])
+                assert {c: n for c, n in ours.items() if c != leaky} == {c: n for c, n in theirs.items() if c != leaky}
+                assert doc["pages"] == clean["pages"] - pages
+        yield k, case
