@@ -1086,7 +1086,7 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 	struct md_leak_report *report = NULL;
 	struct md_error *err;
 	size_t nr_rows = 0, nr_all;
-	uint64_t reclaimable = 0, unreclaimable = 0;
+	uint64_t reclaimable = 0, unreclaimable = 0, only_addr = 0;
 
 	for (int i = 1; i < argc; i++) {
 		char *end;
@@ -1105,6 +1105,12 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 					       argv[i], usage);
 		} else if (!only) {
 			only = argv[i];
+			/* a kmem_cache address too, as crash's kmem -s takes */
+			if (!strncmp(only, "0x", 2) || strspn(only, "0123456789abcdef") == 16) {
+				only_addr = strtoull(only, &end, 16);
+				if (*end || !only_addr)
+					only_addr = 0;
+			}
 		} else {
 			return md_error_create(MD_ERR_INVALID, "slableak: one cache at a time ('%s' and '%s')",
 					       only, argv[i]);
@@ -1122,7 +1128,7 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 			reclaimable += c->bytes;
 		else
 			unreclaimable += c->bytes;
-		if (!only || !strcmp(c->name, only))
+		if (!only || !strcmp(c->name, only) || (only_addr && c->address == only_addr))
 			rows[nr_rows++] = c;
 	}
 	if (only && !nr_rows) {
@@ -1131,6 +1137,10 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 	}
 	qsort(rows, nr_rows, sizeof(*rows), md_slab_cache_compare_bytes);
 	nr_all = nr_rows;
+	if (only && nr_rows > 1)	/* a corrupt name, or a module's cache made twice */
+		md_warn(out, "slableak: %zu caches are named '%s' (kmem_cache 0x%" PRIx64 ", 0x%" PRIx64
+			"%s): the largest is analysed; give a kmem_cache address to pick another",
+			nr_rows, only, rows[0]->address, rows[1]->address, nr_rows > 2 ? ", ..." : "");
 	if (unreferenced && (err = md_orphans_get(s, out, &orphans))) {
 		if (md_error_root_code(err) == MD_ERR_INTERRUPTED ||
 		    md_error_root_code(err) == MD_ERR_NOMEM) {
