@@ -65,6 +65,7 @@ struct kdump_target {
 	char *truncation;	/* the warning, for md_kdump_target_truncation() */
 	addrxlat_ctx_t *xlat_ctx;
 	addrxlat_sys_t *xlat_sys;
+	addrxlat_cb_t *cut_guard;	/* in xlat_ctx, for a cut file: cut_guard_get_page() */
 	char *vmcoreinfo;	/* raw text, NULL if the dump has none */
 	uint64_t kaslr_offset;
 
@@ -396,6 +397,22 @@ static struct md_error *read_error(struct kdump_target *kt, kdump_status st,
 static bool bit_set(const unsigned char *bits, uint64_t nbits, uint64_t i)
 {
 	return i < nbits && bits[i / 8] & (1 << (i % 8));
+}
+
+/* libaddrxlat reads page tables through libkdumpfile's page cache too: in a
+ * file cut short, a page-table page past the end must fail here, before
+ * libkdumpfile decompresses bytes that are not there (`slableak -u` on a
+ * filtered 6.1 dump cut at 95% crashed inside kdump_read() so, translating
+ * a vmemmap address whose PTE page was past the end). */
+static addrxlat_status cut_guard_get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
+{
+	const struct kdump_target *kt = cb->priv;
+
+	if ((buf->addr.as == ADDRXLAT_KPHYSADDR || buf->addr.as == ADDRXLAT_MACHPHYSADDR) &&
+	    bit_set(kt->cut, kt->cut_pfns, buf->addr.addr / kt->cut_page_size))
+		return addrxlat_ctx_err(kt->xlat_ctx, ADDRXLAT_ERR_NODATA, "page table page 0x%" PRIx64
+					" not in the dump: past the end of the truncated file", buf->addr.addr);
+	return cb->next->get_page(cb->next, buf);
 }
 
 /* How much of [addr, addr + len) the file holds; where it stops, *missing
@@ -811,6 +828,12 @@ static struct md_error *open_dump(struct kdump_target *kt)
 	/* For the dumped-page check: translation as set up above. */
 	if ((kt->dumped || kt->cut) && kdump_get_addrxlat(kt->kd, &kt->xlat_ctx, &kt->xlat_sys) != KDUMP_OK)
 		return dump_error(kt, "no address translation");
+	if (kt->cut) {
+		if (!(kt->cut_guard = addrxlat_ctx_add_cb(kt->xlat_ctx)))
+			return nomem();
+		kt->cut_guard->priv = kt;
+		kt->cut_guard->get_page = cut_guard_get_page;
+	}
 	return NULL;
 }
 
@@ -1058,6 +1081,8 @@ void md_kdump_target_close(struct md_target *t)
 	free(kt->dumped);
 	free(kt->cut);
 	free(kt->truncation);
+	if (kt->cut_guard)
+		addrxlat_ctx_del_cb(kt->xlat_ctx, kt->cut_guard);
 	if (kt->xlat_ctx)
 		addrxlat_ctx_decref(kt->xlat_ctx);
 	if (kt->xlat_sys)
