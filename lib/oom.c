@@ -778,6 +778,9 @@ static void read_report(struct oom_ctx *c)
 		md_messages_add_error(&c->o->errors, &c->o->nr_errors, err);
 		return;
 	}
+	if (log->nr_corrupt)
+		oom_error(c->o, "the kernel log: %zu records lost to corrupt descriptors (a scribbled ring?): "
+			  "an OOM report among them is not seen", log->nr_corrupt);
 	for (size_t i = 0; i < log->nr_records; i++)
 		if (strstr(log->records[i].text, " invoked oom-killer: "))
 			start = i;

@@ -6,6 +6,7 @@
  * id matches is decoded as get_data() does.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,10 +165,16 @@ static struct md_error *read_records(struct md_session *s, const struct printk_l
 		unsigned int state = sv >> DESC_STATE_SHIFT;
 		uint16_t text_len;
 
+		uint64_t begin = md_get_u64(desc, l->text_begin), next = md_get_u64(desc, l->text_next);
+		bool done = state == DESC_COMMITTED || state == DESC_FINALIZED;
+
 		memcpy(&text_len, info + l->text_len, sizeof(text_len));
-		if ((sv & DESC_ID_MASK) == id && (state == DESC_COMMITTED || state == DESC_FINALIZED) &&
-		    text_span(md_get_u64(desc, l->text_begin), md_get_u64(desc, l->text_next),
-			      size_bits, &index, &len)) {
+		/* every descriptor from tail to head carries its own id
+		 * (desc_reserve()); a done one with data has it in the ring */
+		if ((sv & DESC_ID_MASK) != id ||
+		    (done && !((begin & 1) && (next & 1)) && !text_span(begin, next, size_bits, &index, &len)))
+			log->nr_corrupt++;
+		if ((sv & DESC_ID_MASK) == id && done && text_span(begin, next, size_bits, &index, &len)) {
 			if (text_len > len)
 				text_len = len;
 			while (text_len && r.data[index + text_len - 1] == '\n')

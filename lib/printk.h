@@ -16,6 +16,10 @@ struct md_log_record {
 struct md_log {
 	struct md_log_record *records;	/* oldest first */
 	size_t nr_records;
+	/* Descriptors between tail and head that hold no record they could:
+	 * another wrap's id, or a committed record whose text is not in the
+	 * data ring (a scribbled ring); their records are lost. */
+	size_t nr_corrupt;
 };
 
 /* Every finalized or committed record (kernel/printk/printk_ringbuffer.c). */

@@ -14,7 +14,7 @@ import re
 import struct
 import subprocess
 
-from lab import FORMATS, KERNELS, REPO, crash_extension, dump, patched_copy, task_lost_to_the_filter
+from lab import DIRECT_MAP, FORMATS, KERNELS, REPO, crash_extension, dump, patched_copy, task_lost_to_the_filter
 from test_slab import build, memdiag
 
 
@@ -360,4 +360,32 @@ def test_impossible_rss_counter_is_named_not_shown():
                 assert str(1 << 62) not in json.dumps(doc["processes"])
                 rest = lambda d: [(q["pid"], q["rss"]) for q in d["processes"] if q["pid"] != truth["pid"]]
                 assert rest(doc) == rest(clean)
+        yield k, case
+
+
+def test_scribbled_log_ring_is_named():
+    """The printk ring's descriptors overwritten with 0x41 bytes, in a copy of
+    oom's 6.1 and 6.12 dumps: the OOM report is gone, and oomstate says that
+    records were lost to corrupt descriptors, where it once said "none" as
+    if the log had none."""
+    from test_memdiag import kernel_address_to_direct_map
+    for k in ("6.1", "6.12"):
+        def case(k=k):
+            out = dump(k, "oom", "elf")
+            prb = read_u64(out, int(probe(out, "sym prb")[0], 16))
+            ring = prb + member_offset(out, "struct printk_ringbuffer", "desc_ring")
+            descs = read_u64(out, ring + member_offset(out, "struct prb_desc_ring", "descs"))
+            count_bits = struct.unpack("<I", bytes.fromhex(
+                probe(out, "read %x 4" % (ring + member_offset(out, "struct prb_desc_ring", "count_bits")))[0]))[0]
+            size = (1 << count_bits) * int(probe(out, "size struct prb_desc")[0])
+            if descs < DIRECT_MAP + (1 << 40):
+                at = descs
+            else:   # the static ring, in the kernel image
+                at = kernel_address_to_direct_map(out, descs)
+            bad = patched_copy(out, "log-scribbled", [(at, b"\x41" * size)])
+            assert oomstate(out)["log_report"], "the clean dump has the report"
+            doc = oomstate(bad)
+            assert doc["log_report"] is None
+            assert any("records lost to corrupt descriptors" in e for e in doc["errors"]), doc["errors"]
+            assert "records lost to corrupt descriptors" in memdiag(bad, "oomstate").stdout
         yield k, case
