@@ -512,9 +512,13 @@ static bool well_formed(struct oom_ctx *c, const unsigned char *buf)
 		return false;
 	/* nodemask is NULL unless a mempolicy constrains the OOM
 	 * (out_of_memory()), and then it is the policy's. */
+	/* chosen is checked only where nothing else identifies the struct (a
+	 * memcg OOM): a zonelist of a node is proof enough, and a garbage
+	 * chosen must be reported as an anomaly of the control, not make
+	 * the control vanish (check_control()). */
 	if (!direct_map_or_null(c->s, md_get_u64(buf, l->oc_nodemask)) ||
 	    !direct_map_or_null(c->s, memcg) || inside_pgdat(c, memcg) ||
-	    (chosen != UINT64_MAX && !direct_map_or_null(c->s, chosen)))
+	    (!zonelist && chosen != UINT64_MAX && !direct_map_or_null(c->s, chosen)))
 		return false;
 	if (c->nr_gfp_names && (gfp & ~c->gfp_known))
 		return false;

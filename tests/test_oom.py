@@ -389,3 +389,26 @@ def test_scribbled_log_ring_is_named():
             assert any("records lost to corrupt descriptors" in e for e in doc["errors"]), doc["errors"]
             assert "records lost to corrupt descriptors" in memdiag(bad, "oomstate").stdout
         yield k, case
+
+
+def test_garbage_chosen_keeps_the_control():
+    """The panicking oom_control's chosen overwritten with 0x4141414141414141
+    (its address from oomstop, the scenario's own module), in a copy of
+    oom's 6.1 and 6.12 dumps: the control is still found on the stack and
+    the garbage is its anomaly; oomstate once said that no task was inside
+    out_of_memory()."""
+    for k in ("6.1", "6.12"):
+        def case(k=k):
+            out = dump(k, "oom", "elf")
+            truth = oomstop_truth(out)
+            from test_memdiag import kernel_address_to_direct_map   # the stack is vmalloc'd
+            chosen = truth["oc"] + member_offset(out, "struct oom_control", "chosen")
+            bad = patched_copy(out, "oc-chosen", [(kernel_address_to_direct_map(out, chosen),
+                                                   struct.pack("<Q", 0x4141414141414141))])
+            doc = oomstate(bad)
+            oc = [c for c in doc["oom_controls"] if c["address"] == truth["oc"]]
+            assert oc, "the oom_control at 0x%x is gone" % truth["oc"]
+            assert any("chosen 0x4141414141414141 is not a task on the task list" in a for a in oc[0]["anomalies"]), \
+                oc[0]["anomalies"]
+            assert "no task is inside out_of_memory()" not in memdiag(bad, "oomstate").stdout
+        yield k, case
