@@ -1036,6 +1036,11 @@ static struct md_error *slab_free_map(struct md_session *s, struct md_slab_cache
 
 	*nr_sheaf = 0;
 	memset(free_map, 0, (slab->objects + 63) / 64 * 8);
+	/* objects lie size apart from the slab's start, each red_left_pad
+	 * into its slot (mm/slub.c shuffle_freelist(), fixup_red_left()) */
+	if (c->red_left_pad >= c->size || (uint64_t)slab->objects * c->size > bytes)
+		return md_error_create(MD_ERR_CORRUPT, "slab 0x%" PRIx64 ": %u objects of %u bytes do not fit "
+				       "its %" PRIu64 " bytes", base, slab->objects, c->size, bytes);
 	if (bytes > *mem_size) {
 		unsigned char *grown = realloc(*mem, bytes);
 

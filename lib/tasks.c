@@ -287,6 +287,25 @@ static void list_problems(struct md_tasks *t, struct md_list *list, const char *
 	list->broken = list->broken_back = NULL;
 }
 
+/* include/linux/threads.h PID_MAX_LIMIT on 64-bit. */
+#define PID_MAX_LIMIT (4 * 1024 * 1024)
+
+/* A task on the process list (init_task's tasks) is its group's leader
+ * with a pid in (0, PID_MAX_LIMIT]: other ids are a corrupt task_struct,
+ * named, and the task is still listed as a process, not lost. */
+static void check_process_ids(struct md_tasks *t, struct md_task *p)
+{
+	if (p->pid <= 0 || p->pid > PID_MAX_LIMIT)
+		md_messages_add(&t->errors, &t->nr_errors, "task 0x%" PRIx64 " (%s): pid %d cannot be "
+				"(a corrupt task_struct?)", p->address, p->comm, p->pid);
+	if (!p->leader) {
+		md_messages_add(&t->errors, &t->nr_errors, "pid %d (%s): tgid %d, but on the process list, "
+				"where only group leaders are (a corrupt pid or tgid?): listed as a process",
+				p->pid, p->comm, p->tgid);
+		p->leader = true;
+	}
+}
+
 /* A task that could not be added is reported and skipped; only running
  * out of memory ends the walk. */
 static struct md_error *add_or_report(struct walk *w, uint64_t task)
@@ -352,8 +371,10 @@ struct md_error *md_tasks_get(struct md_session *s, struct md_tasks **ret)
 
 		if (md_interrupted(s))
 			err = md_error_create(MD_ERR_INTERRUPTED, "interrupted");
-		else if (!(err = add_or_report(&w, processes.nodes[i] - l.tasks)) && w.tasks->nr_tasks > before)
+		else if (!(err = add_or_report(&w, processes.nodes[i] - l.tasks)) && w.tasks->nr_tasks > before) {
+			check_process_ids(w.tasks, &w.tasks->tasks[before]);
 			err = add_threads(&w, w.tasks->nr_tasks - 1);
+		}
 	}
 out:
 	md_list_release(&processes);
