@@ -371,6 +371,12 @@ def dump_copy(outdir, name):
     import shutil
     src = os.path.join(outdir, "vmcore")
     dst_dir = os.path.join(LAB, "corrupt", name)
+    # One copy at a time (each case makes and uses its own): the suite
+    # makes dozens, 512 MiB each, which would fill a CI machine's disk.
+    corrupt = os.path.join(LAB, "corrupt")
+    for other in os.listdir(corrupt) if os.path.isdir(corrupt) else ():
+        if other != name:
+            shutil.rmtree(os.path.join(corrupt, other), ignore_errors=True)
     os.makedirs(dst_dir, exist_ok=True)
     dst = os.path.join(dst_dir, "vmcore")
     if os.path.exists(dst):
