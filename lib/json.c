@@ -346,8 +346,33 @@ static void put_indent(struct buf *b, int level)
 		put_bytes(b, "  ", 2);
 }
 
-/* A quoted string: only what JSON requires is escaped (and '/' if asked);
- * other bytes, UTF-8 or not, are written as they are. */
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_length(const unsigned char *s, size_t len)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, lo = s[0] == 0xe0 ? 0xa0 : 0x80, hi = s[0] == 0xed ? 0x9f : 0xbf;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, lo = s[0] == 0xf0 ? 0x90 : 0x80, hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (n > len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* A quoted string: what JSON requires is escaped (and '/' if asked), and
+ * a byte that is not UTF-8 (a task's comm, a string in a scribbled page)
+ * as the code point of the same value, \u00XX, so the document stays
+ * valid JSON (RFC 8259 8.1); valid UTF-8 is written as it is. */
 static void put_quoted(struct buf *b, const char *s, size_t len, unsigned int flags)
 {
 	size_t start = 0;
@@ -371,8 +396,16 @@ static void put_quoted(struct buf *b, const char *s, size_t len, unsigned int fl
 			strcpy(esc, "\\/");
 			break;
 		default:
-			if (c >= 0x20)
+			if (c >= 0x80) {
+				size_t n = utf8_length((const unsigned char *)s + i, len - i);
+
+				if (n) {
+					i += n - 1;
+					continue;
+				}
+			} else if (c >= 0x20) {
 				continue;
+			}
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			break;
 		}

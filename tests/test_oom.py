@@ -412,3 +412,22 @@ def test_garbage_chosen_keeps_the_control():
                 oc[0]["anomalies"]
             assert "no task is inside out_of_memory()" not in memdiag(bad, "oomstate").stdout
         yield k, case
+
+
+def test_comm_that_is_not_utf8_stays_valid_json():
+    """memhog's comm made b"\\xffhog\\xfe" in a copy of oom's 6.1 and 6.12
+    dumps (a comm is any bytes a program sets with prctl(PR_SET_NAME)):
+    --json stays valid UTF-8 JSON, each such byte the code point of the
+    same value ("\\u00ffhog\\u00fe"); the mutation campaign once met an
+    output no JSON reader could read."""
+    for k in ("6.1", "6.12"):
+        def case(k=k):
+            out = dump(k, "oom", "elf")
+            truth = oomstop_truth(out)
+            comm = truth["chosen"] + member_offset(out, "struct task_struct", "comm")
+            bad = patched_copy(out, "comm-bytes", [(comm, b"\xffhog\xfe\0")])
+            raw = subprocess.run([os.path.join(REPO, "build", "memdiag"), "--json", os.path.join(bad, "vmlinux"),
+                                  os.path.join(bad, "vmcore"), "oomstate"], stdout=subprocess.PIPE, check=True).stdout
+            doc = json.loads(raw.decode("utf-8"))   # strict: raises on a stray byte
+            assert [p for p in doc["processes"] if p["pid"] == truth["pid"]][0]["comm"] == "\u00ffhog\u00fe"
+        yield k, case
