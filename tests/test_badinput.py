@@ -6,6 +6,7 @@ AddressSanitizer/UBSan build.  A corrupt cache must report itself in its own
 row while every other cache keeps exactly the figures of the clean dump.
 """
 
+import functools
 import json
 import os
 import re
@@ -272,6 +273,7 @@ def test_kernel_lacks_a_member():
 # pointer, a break is named, and the caches past it are reached from the
 # list's other end, on every kernel line.
 
+@functools.lru_cache(None)
 def kmem_cache_layout(kernel):
     """({member: offset} of struct kmem_cache, the size of a kmem_cache object),
     from pahole's DWARF.  The object ends after node[] for the guest's one
