@@ -391,22 +391,29 @@ def dump_copy(outdir, name):
     return dst_dir, dst
 
 
+def elf_loads(f):
+    """An ELF dump's PT_LOAD headers, from an open file: [(paddr, filesz, offset)]."""
+    import struct
+    f.seek(0)
+    ehdr = f.read(64)
+    assert ehdr[:4] == b"\x7fELF", "not an ELF dump"
+    phoff, = struct.unpack_from("<Q", ehdr, 32)
+    phentsize, phnum = struct.unpack_from("<HH", ehdr, 54)
+    f.seek(phoff)
+    loads = []
+    for _ in range(phnum):
+        p_type, _, p_offset, _, p_paddr, p_filesz = struct.unpack("<IIQQQQ", f.read(phentsize)[:40])
+        if p_type == 1:
+            loads.append((p_paddr, p_filesz, p_offset))
+    return loads
+
+
 def patched_copy(outdir, name, patches):
     """A copy of an ELF lab dump (nokaslr) with bytes patched at direct-map
     kernel virtual addresses: [(vaddr, bytes)].  Returns its OUTDIR."""
-    import struct
     dst_dir, dst = dump_copy(outdir, name)
     with open(dst, "r+b") as f:
-        ehdr = f.read(64)
-        assert ehdr[:4] == b"\x7fELF", "not an ELF dump"
-        phoff, = struct.unpack_from("<Q", ehdr, 32)
-        phentsize, phnum = struct.unpack_from("<HH", ehdr, 54)
-        f.seek(phoff)
-        loads = []
-        for _ in range(phnum):
-            p_type, _, p_offset, _, p_paddr, p_filesz = struct.unpack("<IIQQQQ", f.read(phentsize)[:40])
-            if p_type == 1:
-                loads.append((p_paddr, p_filesz, p_offset))
+        loads = elf_loads(f)
         for vaddr, data in patches:
             phys = vaddr - DIRECT_MAP
             off = [o + phys - pa for pa, sz, o in loads if pa <= phys < pa + sz]

@@ -17,8 +17,8 @@ import re
 import struct
 import subprocess
 
-from lab import (DIRECT_MAP, FORMATS, KERNELS, REPO, KnownGap, crash_extension, crash_outputs, dump, excluded_copy,
-                 meminfo, patched_copy, proc, task_lost_to_the_filter)
+from lab import (DIRECT_MAP, FORMATS, KERNELS, REPO, KnownGap, crash_extension, crash_outputs, dump, elf_loads,
+                 excluded_copy, meminfo, patched_copy, proc, task_lost_to_the_filter)
 from test_oom import member_offset
 from test_slab import build, memdiag
 
@@ -646,13 +646,11 @@ def direct_map_addresses_of(outdir, pattern):
     import mmap
     path = os.path.realpath(os.path.join(outdir, "vmcore"))
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        phoff, = struct.unpack_from("<Q", m, 32)
-        phentsize, phnum = struct.unpack_from("<HH", m, 54)
-        loads = [struct.unpack_from("<IIQQQQ", m, phoff + i * phentsize) for i in range(phnum)]
+        loads = elf_loads(f)
         found, at = [], m.find(pattern)
         while at >= 0:
-            found += [DIRECT_MAP + p_paddr + at - p_offset for p_type, _, p_offset, _, p_paddr, p_filesz in loads
-                      if p_type == 1 and p_offset <= at < p_offset + p_filesz]
+            found += [DIRECT_MAP + p_paddr + at - p_offset for p_paddr, p_filesz, p_offset in loads
+                      if p_offset <= at < p_offset + p_filesz]
             at = m.find(pattern, at + 1)
     return found
 
