@@ -45,7 +45,6 @@ static struct md_error *walk_one_way(struct md_session *s, uint64_t head, bool b
 	for (;;) {
 		if (md_interrupted(s))
 			return md_error_create(MD_ERR_INTERRUPTED, "interrupted");
-		next = 0;
 		if ((err = list_step(s, node, backward, stop, &next))) {
 			*broken = err;
 			*broken_at = node;

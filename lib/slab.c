@@ -449,7 +449,7 @@ static struct md_error *read_cache(struct md_session *s, const struct slab_layou
 {
 	uint64_t cache_size, name;
 	unsigned char *buf;
-	bool *missing;
+	bool *missing, name_read;
 	struct md_error *err, *fault;
 
 	if ((err = md_type_size(s, "struct kmem_cache", &cache_size)))
@@ -462,9 +462,10 @@ static struct md_error *read_cache(struct md_session *s, const struct slab_layou
 		return md_error_nomem();
 	}
 	md_read_partial(s, addr, buf, cache_size, missing, &fault);
+	name_read = md_bytes_read(missing, l->kc_name, 8);
 	if (fault && !counted_fields_read(l, missing)) {
 		/* not counted, but named if its name can be read */
-		if (md_bytes_read(missing, l->kc_name, 8) &&
+		if (name_read &&
 		    (err = md_read_cstring(s, md_get_u64(buf, l->kc_name), c->name, sizeof(c->name))))
 			cache_error_obj(c, md_error_wrap(err, "its name"));
 		if (!printable(c->name))
@@ -492,12 +493,12 @@ static struct md_error *read_cache(struct md_session *s, const struct slab_layou
 	c->reclaimable = c->flags & l->flag_reclaim;
 	c->store_user = c->flags & l->flag_store_user;
 	if (fault) {	/* counted in full, but some other field is lost */
-		if (md_bytes_read(missing, l->kc_name, 8))
+		if (name_read)
 			cache_error_obj(c, md_error_wrap(fault, "part of its kmem_cache (not what counting needs)"));
 		else
 			cache_error_obj(c, md_error_wrap(fault, "its name pointer"));
 	}
-	if (!md_bytes_read(missing, l->kc_name, 8)) {
+	if (!name_read) {
 		free(buf);
 		free(missing);
 		snprintf(c->name, sizeof(c->name), "(kmem_cache 0x%" PRIx64 ")", addr);
