@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # builds its kernels with; dwarves' pahole makes 6.12 module BTF), the peers.
 DEB_PACKAGES := qemu-system-x86 busybox-static cpio gzip xz-utils zstd python3 debootstrap \
 	gcc-12 gcc make libc6-dev dwarves crash makedumpfile \
-	time libkdumpfile-dev libdw-dev libelf-dev elfutils pkg-config
+	time libkdumpfile-dev libdw-dev libelf-dev elfutils pkg-config clang libclang-rt-dev
 
 CC := gcc
 CFLAGS ?= -O2 -g
@@ -59,9 +59,9 @@ comma := ,
 space := $(subst ,, )
 LAB_PLAN := $(foreach k,$(LAB_LINES),$(k):$(subst $(space),$(comma),$(strip $(call lab_scenarios,$(k)))))
 
-.PHONY: all asan deps lab lab-plan check clean install
+.PHONY: all asan fuzz deps lab lab-plan check clean install
 
-all: $(BUILD)/memdiag $(BUILD)/memdiag.so
+all: $(BUILD)/memdiag $(BUILD)/memdiag.so $(BUILD)/memdiag-replay
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -106,9 +106,10 @@ lab-plan:
 
 # The same programs built with AddressSanitizer and UBSan; tests run both.
 asan:
-	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/memdiag build/asan/target_probe
+	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/memdiag build/asan/target_probe \
+	  build/asan/memdiag-replay
 
-check: deps lab all asan
+check: deps lab all asan fuzz
 	@MEMDIAG_LAB="$(LAB_PLAN)" tests/run
 
 clean:
@@ -118,3 +119,23 @@ clean:
 $(BUILD)/target_probe: tests/target_probe.c $(BUILD)/cli/kdump_target.o $(BUILD)/libmemdiag.a
 	$(CC) $(CFLAGS) -Ilib -Icli $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 -include $(BUILD)/target_probe.d
+
+# The dump-free tier (tests/test_replay.py): commands on a recording, with
+# faults injected into their reads (tests/replay.c), not installed.
+$(BUILD)/memdiag-replay: tests/replay.c $(BUILD)/cli/recording.o $(BUILD)/libmemdiag.a
+	$(CC) $(CFLAGS) -Ilib -Icli $(LDFLAGS) -o $@ $^
+-include $(BUILD)/memdiag-replay.d
+
+# The fuzzer: libFuzzer (clang) with ASan and UBSan over the replay's reads
+# (tests/fuzz_replay.c).  Its own objects: libFuzzer instruments all of them.
+FUZZ_BUILD := build/fuzz
+FUZZ_CFLAGS := -O2 -g -std=gnu11 -D_GNU_SOURCE -Ilib -Icli -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_SRC := $(LIB_SRC) tests/fuzz_replay.c
+fuzz: $(FUZZ_BUILD)/memdiag-fuzz
+# The replay itself is sanitized but not a coverage target (its byte checks
+# would only slow the fuzzer down).
+$(FUZZ_BUILD)/memdiag-fuzz: $(FUZZ_SRC) cli/recording.c $(wildcard lib/*.h cli/*.h)
+	@mkdir -p $(dir $@)
+	clang $(subst fuzzer$(comma),,$(FUZZ_CFLAGS)) -c -o $(FUZZ_BUILD)/recording.o cli/recording.c
+	clang $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRC) $(FUZZ_BUILD)/recording.o

@@ -11,6 +11,7 @@
 
 #include "kdump_target.h"
 #include "memdiag.h"
+#include "recording.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -26,8 +27,9 @@ static void write_stdout(void *priv, const char *text, size_t len)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: memdiag [--json] VMLINUX VMCORE [COMMAND [ARGS...]]\n"
-		   "       (without a COMMAND: memdiag, the summary)\n"
+	fprintf(f, "usage: memdiag [--json] [--record FILE] VMLINUX VMCORE [COMMAND [ARGS...]]\n"
+		   "       (without a COMMAND: memdiag, the summary; --record appends\n"
+		   "       what the command read to FILE, for a replay with no dump)\n"
 		   "       memdiag [--json] diff OLD.json NEW.json\n"
 		   "       memdiag --help [COMMAND]\n\ncommands:\n");
 	for (const struct md_command *c = md_commands; c->name; c++)
@@ -65,7 +67,8 @@ static int fail(const char *what, struct md_error *err)
 
 int main(int argc, char **argv)
 {
-	struct md_target *target = NULL;
+	struct md_target *target = NULL, *dump = NULL;
+	const char *record = NULL;
 	struct md_session *session = NULL;
 	struct md_output *out = NULL;
 	struct md_error *err;
@@ -79,6 +82,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--record") && i + 1 < argc) {
+			record = argv[++i];
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			return help(i + 1 < argc ? argv[i + 1] : NULL);
 		} else if (nargs < 3 && argv[i][0] == '-') {
@@ -104,10 +109,15 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_sigint);
 	md_kdump_target_set_interrupt_flag(&interrupted);
-	if ((err = md_kdump_target_open(argv[first], argv[first + 1], &target)))
+	if ((err = md_kdump_target_open(argv[first], argv[first + 1], &dump)))
 		return fail("", err);
-	if (md_kdump_target_truncation(target))
-		fprintf(stderr, "memdiag: warning: %s\n", md_kdump_target_truncation(target));
+	if (md_kdump_target_truncation(dump))
+		fprintf(stderr, "memdiag: warning: %s\n", md_kdump_target_truncation(dump));
+	target = dump;
+	if (record && (err = md_record_target_open(dump, record, &target))) {
+		status = fail(record, err);
+		goto out;
+	}
 	if ((err = md_session_create(target, &session))) {
 		status = fail(argv[first + 1], err);
 		goto out;
@@ -130,6 +140,8 @@ int main(int argc, char **argv)
 		status = fail("", err);
 out:
 	md_session_destroy(session);
-	md_kdump_target_close(target);
+	if (target != dump && (err = md_record_target_close(target)))
+		status = fail("--record", err);
+	md_kdump_target_close(dump);
 	return status;
 }

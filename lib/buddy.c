@@ -253,7 +253,8 @@ static struct md_error *read_zone(struct walk *w, unsigned int nid, unsigned int
 	z->managed = md_get_u64(zone, l->managed);
 	if ((err = md_read_cstring(w->s, md_get_u64(zone, l->name), z->name, sizeof(z->name)))) {
 		snprintf(z->name, sizeof(z->name), "zone%u", index);
-		md_error_destroy(err);
+		md_messages_add_error(&z->errors, &z->nr_errors,
+				      md_error_wrap(err, "name unreadable, called %s here", z->name));
 	}
 	for (int i = 0; i < 3; i++)
 		z->wmark[i] = md_get_u64(zone, l->wmark + i * 8);

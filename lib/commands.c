@@ -5,6 +5,7 @@
 #include "buddy.h"
 #include "oom.h"
 #include "output.h"
+#include "session.h"
 #include "slableak.h"
 #include "snapshot.h"
 #include "summary.h"
@@ -269,6 +270,8 @@ struct md_error *md_command_run(struct md_session *s, int argc, char **argv, str
 		if (strcmp(c->name, argv[0]))
 			continue;
 		md_output_begin(out, c->name);
+		for (size_t i = 0; i < s->nr_problems; i++)
+			md_warn(out, "%s", s->problems[i]);
 		err = c->run(s, argc, argv, out);
 		add_json_error(out, err);
 		md_output_end(out);

@@ -535,8 +535,11 @@ static void socket_memory(struct calc *c, const char *global, const char *pcpu, 
 	struct md_error *err;
 
 	*pages = *pcpu_pages = -1;
-	if (!v.ok)
+	if (!v.ok) {	/* a kernel without the protocol says nothing */
+		if (have_symbol(c, global))
+			md_messages_add(&c->m->errors, &c->m->nr_errors, "socket memory: %s", v.why);
 		return;
+	}
 	*pages = v.v < 0 ? 0 : v.v;
 	if ((err = md_symbol(c->s, pcpu, &addr))) {
 		md_error_destroy(err);

@@ -26,6 +26,9 @@ struct md_modules {
 	size_t n, cap;
 	char **names;			/* module names */
 	size_t nr_names;
+	/* modules whose symbols could not be read, and the first reason */
+	size_t nr_unread;
+	char *first_unread;
 };
 
 static int compare_symbol(const void *a, const void *b)
@@ -135,11 +138,14 @@ struct md_error *md_modules_get(struct md_session *s, struct md_modules **ret)
 		}
 		m->names = grown;
 		m->nr_names++;
-		/* A module whose symbols cannot be read is skipped: its
-		 * addresses stay unnamed. */
+		/* A module whose symbols cannot be read is skipped: an address
+		 * in module space that no symbol covers then says why. */
 		if ((err = read_module(s, m, &l, mod, m->names[m->nr_names - 1]))) {
 			if (md_error_root_code(err) == MD_ERR_NOMEM)
 				break;
+			err = md_error_wrap(err, "%s", m->names[m->nr_names - 1]);
+			if (!m->nr_unread++)
+				m->first_unread = md_error_string(err);
 			md_error_destroy(err);
 			err = NULL;
 		}
@@ -167,6 +173,7 @@ void md_modules_destroy(struct md_modules *m)
 	for (size_t i = 0; i < m->nr_names; i++)
 		free(m->names[i]);
 	free(m->names);
+	free(m->first_unread);
 	free(m);
 }
 
@@ -193,5 +200,9 @@ struct md_error *md_modules_address_name(const struct md_modules *m, uint64_t ad
 			return NULL;
 		}
 	}
+	if (m->nr_unread)
+		return md_error_create(MD_ERR_FAULT, "no module symbol at 0x%" PRIx64 ": the symbols of "
+				       "%zu modules unreadable (%s)", addr, m->nr_unread,
+				       m->first_unread ? m->first_unread : "out of memory");
 	return md_error_create(MD_ERR_LOOKUP, "no module symbol at 0x%" PRIx64, addr);
 }

@@ -370,13 +370,16 @@ static struct md_error *score_tasks(struct oom_ctx *c)
 	return NULL;
 }
 
-static int64_t read_long_or(struct md_session *s, const char *symbol, size_t size, int64_t absent)
+/* A kernel variable's value, or absent when the kernel has no such symbol
+ * or it cannot be read (which is named in o's errors). */
+static int64_t read_long_or(struct oom_ctx *c, const char *symbol, size_t size, int64_t absent)
 {
 	uint64_t addr, v = 0;
 	struct md_error *err;
 
-	if ((err = md_symbol(s, symbol, &addr)) || (err = md_read(s, addr, &v, size))) {
-		md_error_destroy(err);
+	if ((err = md_symbol(c->s, symbol, &addr)) || (err = md_read(c->s, addr, &v, size))) {
+		if (!md_error_catch(&err, MD_ERR_LOOKUP))
+			oom_error_obj(c->o, md_error_wrap(err, "%s unreadable", symbol));
 		return absent;
 	}
 	return size == 4 ? (int32_t)v : (int64_t)v;
@@ -411,16 +414,16 @@ static void read_globals(struct oom_ctx *c)
 	struct md_oom *o = c->o;
 	uint64_t lock, owner, head, next;
 	struct md_error *err;
-	int64_t swap = read_long_or(c->s, "total_swap_pages", 8, -1);
-	int64_t ram = read_long_or(c->s, "_totalram_pages", 8, -1);
+	int64_t swap = read_long_or(c, "total_swap_pages", 8, -1);
+	int64_t ram = read_long_or(c, "_totalram_pages", 8, -1);
 
 	if (ram < 0)
-		oom_error(o, "_totalram_pages unreadable: totalpages from the memory map");
+		oom_error(o, "totalpages taken from the memory map");
 	o->totalram = ram < 0 ? c->s->kernel.max_pfn : (uint64_t)ram;
 	o->total_swap = swap < 0 ? 0 : (uint64_t)swap;
 	o->totalpages = o->totalram + o->total_swap;	/* constrained_alloc() */
-	o->panic_on_oom = read_long_or(c->s, "sysctl_panic_on_oom", 4, -1);
-	o->oom_victims = read_long_or(c->s, "oom_victims", 4, -1);
+	o->panic_on_oom = read_long_or(c, "sysctl_panic_on_oom", 4, -1);
+	o->oom_victims = read_long_or(c, "oom_victims", 4, -1);
 	if (!(err = md_symbol(c->s, "oom_lock", &lock)) && !(err = md_read_u64(c->s, lock, &owner)))
 		o->oom_lock_owner = owner & ~(uint64_t)MUTEX_FLAGS;
 	else

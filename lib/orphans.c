@@ -439,7 +439,8 @@ static struct md_error *run_scan(struct md_session *s, struct md_output *out, st
 	for (size_t i = 0; i < o->st->nr_caches; i++) {
 		md_progress(out, "orphan scan: allocated objects of %s (%zu of %zu caches)",
 			    o->st->caches[i].name, i + 1, o->st->nr_caches);
-		if ((err = md_slab_for_each_object(s, &o->st->caches[i], mark_allocated, o)))
+		if ((err = md_slab_for_each_object(s, &o->st->caches[i], mark_allocated, o,
+						   &o->errors, &o->nr_errors)))
 			goto out;
 	}
 	if ((err = scan_roots(&sc)) || (err = drain(&sc)))

@@ -1,6 +1,7 @@
 /* The session: one dump seen through one target, and the kernel facts every
  * subsystem needs (page size, direct map, vmemmap, CPUs, nodes). */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,14 +109,28 @@ struct md_error *md_address_name(struct md_session *s, uint64_t addr, char *buf,
 	struct md_error *err = s->target.ops->address_name(s->target.priv, addr, buf, len);
 	struct md_modules *m;
 
-	if (!err || md_error_root_code(err) != MD_ERR_LOOKUP || s->modules_unreadable)
+	if (!err || md_error_root_code(err) != MD_ERR_LOOKUP)
 		return err;
 	md_error_destroy(err);
+	if (s->modules_unreadable)	/* said in full the first time */
+		return md_error_create(MD_ERR_FAULT, "no symbol at 0x%" PRIx64 ": module symbols "
+				       "unreadable", addr);
 	if ((err = md_modules_get(s, &m))) {
 		s->modules_unreadable = true;
 		return err;
 	}
 	return md_modules_address_name(m, addr, buf, len);
+}
+
+void md_address_text(struct md_session *s, uint64_t addr, char *buf, size_t len)
+{
+	struct md_error *err = md_address_name(s, addr, buf, len);
+
+	if (err && md_error_catch(&err, MD_ERR_LOOKUP))
+		snprintf(buf, len, "0x%" PRIx64, addr);
+	else if (err)	/* NOMEM too: the address still stands */
+		snprintf(buf, len, "0x%" PRIx64 " (symbols unreadable)", addr);
+	md_error_destroy(err);
 }
 
 struct md_error *md_type_size(struct md_session *s, const char *type, uint64_t *ret)
@@ -285,6 +300,62 @@ static struct md_error *read_nodes(struct md_session *s)
 	return NULL;
 }
 
+/* The end of the highest node's span (include/linux/mmzone.h
+ * pgdat_end_pfn()), 0 if it cannot be read: what max_pfn is checked by. */
+static uint64_t nodes_end_pfn(struct md_session *s)
+{
+	const struct md_kernel *k = &s->kernel;
+	uint64_t start_off, spanned_off, end = 0;
+	struct md_error *err;
+
+	if ((err = md_member_offset(s, "struct pglist_data", "node_start_pfn", &start_off)) ||
+	    (err = md_member_offset(s, "struct pglist_data", "node_spanned_pages", &spanned_off))) {
+		if (!md_error_catch(&err, MD_ERR_LOOKUP))
+			md_messages_add_error(&s->problems, &s->nr_problems,
+					      md_error_wrap(err, "max_pfn unchecked"));
+		return 0;
+	}
+	for (unsigned int nid = 0; nid < k->nr_nodes; nid++) {
+		uint64_t start, spanned;
+
+		if (!k->node_pgdat[nid])
+			continue;
+		if ((err = md_read_u64(s, k->node_pgdat[nid] + start_off, &start)) ||
+		    (err = md_read_u64(s, k->node_pgdat[nid] + spanned_off, &spanned))) {
+			md_error_destroy(err);	/* the zone walks name an unreadable node */
+			return 0;
+		}
+		if (start + spanned > end && start + spanned >= start)
+			end = start + spanned;
+	}
+	return end;
+}
+
+/* max_pfn, the end of the direct map every walk is bounded by, checked
+ * against the nodes' spans: a corrupt one would size bitmaps and scans of
+ * terabytes.  Physical addresses have at most 52 bits (x86-64
+ * MAX_PHYSMEM_BITS with 5-level paging). */
+static struct md_error *read_max_pfn(struct md_session *s)
+{
+	struct md_kernel *k = &s->kernel;
+	const uint64_t limit = 1ULL << (52 - k->page_shift);
+	uint64_t end;
+	struct md_error *err = read_variable(s, "max_pfn", 0, &k->max_pfn);
+
+	if (err)
+		return err;
+	end = nodes_end_pfn(s);
+	if (end && end <= limit && (k->max_pfn > end || k->max_pfn == 0)) {
+		md_messages_add(&s->problems, &s->nr_problems, "max_pfn 0x%" PRIx64 " cannot be right: "
+				"the nodes end at pfn 0x%" PRIx64 ", which is used instead", k->max_pfn, end);
+		k->max_pfn = end;
+	} else if (k->max_pfn > limit) {
+		return md_error_create(MD_ERR_CORRUPT, "max_pfn 0x%" PRIx64 " is beyond any physical "
+				       "address, and the nodes' spans are unreadable", k->max_pfn);
+	}
+	return NULL;
+}
+
 /* A tick in ns from NTP's tick length (a second over NTP_INTERVAL_FREQ,
  * which is HZ, shifted by NTP_SCALE_SHIFT 32: kernel/time/ntp.c
  * ntp_update_frequency()), in tk_ntp_data[0] since "ntp: Introduce struct
@@ -306,7 +377,9 @@ static uint64_t ntp_tick_nsec(struct md_session *s)
 			err = NULL;
 		}
 	}
-	md_error_destroy(err);
+	if (err && !md_error_catch(&err, MD_ERR_LOOKUP))
+		md_messages_add_error(&s->problems, &s->nr_problems,
+				      md_error_wrap(err, "HZ unknown, no ages: tk_ntp_data"));
 	return length >> 32;
 }
 
@@ -320,24 +393,40 @@ static void read_hz(struct md_session *s)
 
 	if (!err)
 		err = md_read_u64(s, addr, &tick_nsec);
-	else if (md_error_root_code(err) == MD_ERR_LOOKUP)
+	else if (md_error_catch(&err, MD_ERR_LOOKUP))
 		tick_nsec = ntp_tick_nsec(s);
-	md_error_destroy(err);
-	if (tick_nsec >= 100000 && tick_nsec <= 100000000)	/* HZ 10 .. 10000 */
+	if (err)
+		md_messages_add_error(&s->problems, &s->nr_problems,
+				      md_error_wrap(err, "HZ unknown, no ages: tick_nsec"));
+	else if (tick_nsec >= 100000 && tick_nsec <= 100000000)	/* HZ 10 .. 10000 */
 		s->kernel.hz = (1000000000ULL + tick_nsec / 2) / tick_nsec;
+	else
+		md_messages_add(&s->problems, &s->nr_problems, "HZ unknown, no ages: a tick of %"
+				PRIu64 " ns", tick_nsec);
 }
 
 struct md_error *md_jiffies(struct md_session *s, uint64_t *ret)
 {
+	if (!s->kernel.jiffies_known)
+		return md_error_create(MD_ERR_FAULT, "jiffies unreadable");
+	*ret = s->kernel.jiffies;
+	return NULL;
+}
+
+/* jiffies at the dump, once: each age of an object is measured from it. */
+static void read_jiffies(struct md_session *s)
+{
 	uint64_t addr;
 	struct md_error *err = md_symbol(s, "jiffies_64", &addr);
 
-	if (err) {
-		md_error_destroy(err);
-		if ((err = md_symbol(s, "jiffies", &addr)))
-			return err;
-	}
-	return md_read_u64(s, addr, ret);
+	if (err && md_error_catch(&err, MD_ERR_LOOKUP))
+		err = md_symbol(s, "jiffies", &addr);
+	if (!err)
+		err = md_read_u64(s, addr, &s->kernel.jiffies);
+	if (err)
+		md_messages_add_error(&s->problems, &s->nr_problems,
+				      md_error_wrap(err, "jiffies unreadable, no ages"));
+	s->kernel.jiffies_known = !err;
 }
 
 static struct md_error *read_kernel_facts(struct md_session *s)
@@ -363,10 +452,11 @@ static struct md_error *read_kernel_facts(struct md_session *s)
 		return err;
 	/* x86-64 VMALLOC_START without KASLR of the memory layout. */
 	if ((err = read_variable(s, "vmalloc_base", 0xffffc90000000000ULL, &k->vmalloc_start)) ||
-	    (err = read_variable(s, "max_pfn", 0, &k->max_pfn)) ||
+	    (err = read_max_pfn(s)) ||
 	    (err = read_vmalloc_size(s)))
 		return err;
 	read_hz(s);
+	read_jiffies(s);
 	return NULL;
 }
 
@@ -400,5 +490,6 @@ void md_session_destroy(struct md_session *s)
 	free(s->kernel.cpu_possible);
 	free(s->kernel.per_cpu_offset);
 	free(s->kernel.node_pgdat);
+	md_messages_free(s->problems, s->nr_problems);
 	free(s);
 }

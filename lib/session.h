@@ -38,6 +38,8 @@ struct md_kernel {
 	uint64_t vmalloc_start;		/* VMALLOC_START */
 	uint64_t vmalloc_size;		/* VMALLOC_END + 1 - VMALLOC_START */
 	unsigned int hz;		/* jiffies per second, 0 if unknown */
+	uint64_t jiffies;		/* at the dump, if jiffies_known */
+	bool jiffies_known;
 	unsigned int nr_nodes;		/* entries of node_data[] */
 	uint64_t *node_pgdat;		/* node_data[nid], 0 when offline */
 };
@@ -52,9 +54,14 @@ struct md_session {
 	struct md_vmalloc *vmalloc;	/* busy vmap areas, read on first use by vmalloc.c */
 	struct md_orphans *orphans;	/* the reference scan, run on first use by orphans.c */
 	struct md_tasks *tasks;		/* every task, read on first use by tasks.c */
+	/* Facts the session could not read and guessed (HZ unknown, ...):
+	 * each command starts by naming them (md_command_run()). */
+	char **problems;
+	size_t nr_problems;
 };
 
-/* jiffies at the time of the dump. */
+/* jiffies at the time of the dump (MD_ERR_FAULT if unreadable, which the
+ * session's problems name). */
 struct md_error *md_jiffies(struct md_session *s, uint64_t *ret);
 
 /* Reads through the target. */
@@ -76,6 +83,10 @@ struct md_error *md_symbol(struct md_session *s, const char *name, uint64_t *ret
 /* "symbol+0xoff" (" [module]" for modules) of a kernel or module address:
  * the front end's answer, else the dump's own module symbol tables. */
 struct md_error *md_address_name(struct md_session *s, uint64_t addr, char *buf, size_t len);
+/* The same, never failing: a name, or addr in hex when nothing is there,
+ * with " (symbols unreadable)" when it could not be told (a module whose
+ * symbols the dump lacks). */
+void md_address_text(struct md_session *s, uint64_t addr, char *buf, size_t len);
 struct md_error *md_type_size(struct md_session *s, const char *type, uint64_t *ret);
 struct md_error *md_enumerator(struct md_session *s, const char *name, int64_t *ret);
 /* An enumerator's value, or absent where the kernel has no such enumerator

@@ -359,6 +359,16 @@ static struct md_error *scan_vmemmap(struct md_session *s, const struct slab_lay
 			err = NULL;
 			continue;
 		}
+		/* The span is bounded by the memory map: a corrupt one would
+		 * have the walk read terabytes of vmemmap that cannot exist. */
+		if (k->max_pfn && (start >= k->max_pfn || spanned > k->max_pfn - start)) {
+			state_error(st, "node %u: span of %" PRIu64 " pages from pfn 0x%" PRIx64 " is beyond "
+				    "max_pfn 0x%" PRIx64 ": corrupt; walked up to max_pfn", nid, spanned, start,
+				    k->max_pfn);
+			if (start >= k->max_pfn)
+				continue;
+			spanned = k->max_pfn - start;
+		}
 		for (pfn = start; pfn < start + spanned; pfn += per_chunk) {
 			size_t n = start + spanned - pfn < per_chunk ? start + spanned - pfn : per_chunk;
 			uint64_t page = k->vmemmap + pfn * psize;
@@ -1120,12 +1130,14 @@ static void count_objects(struct md_session *s, struct md_slab_cache *c)
 }
 
 struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_cache *c,
-					 md_slab_object_fn *fn, void *arg)
+					 md_slab_object_fn *fn, void *arg, char ***errors,
+					 size_t *nr_errors)
 {
 	unsigned char *mem = NULL;
 	size_t mem_size = 0;
 	uint64_t *free_map = calloc((max_objects(c) + 63) / 64, 8);
-	struct md_error *err = NULL;
+	struct md_error *err = NULL, *first_unread = NULL;
+	uint64_t unread_slabs = 0, unread_objects = 0;
 
 	if (!free_map)
 		return md_error_create(MD_ERR_NOMEM, "out of memory");
@@ -1141,10 +1153,16 @@ struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_ca
 			break;
 		}
 		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &nr_free, &nr_sheaf))) {
-			/* Already reported by the walk; skip this slab's objects. */
+			/* The count took a full slab's objects as allocated
+			 * without reading them: say which ones are left out. */
 			if (md_error_root_code(err) == MD_ERR_NOMEM)
 				break;
-			md_error_destroy(err);
+			unread_slabs++;
+			unread_objects += slab->objects;
+			if (!first_unread)
+				first_unread = err;
+			else
+				md_error_destroy(err);
 			err = NULL;
 			continue;
 		}
@@ -1156,6 +1174,10 @@ struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_ca
 			err = fn(arg, c, base + off, mem + off, c->size - c->red_left_pad);
 		}
 	}
+	if (first_unread)
+		md_messages_add_error(errors, nr_errors, md_error_wrap(first_unread, "%s: %" PRIu64
+				      " slabs (up to %" PRIu64 " objects) unreadable, their objects "
+				      "left out; the first", c->name, unread_slabs, unread_objects));
 	free(free_map);
 	free(mem);
 	return err;

@@ -92,10 +92,12 @@ uint64_t md_slab_bytes(const struct md_session *s, const struct md_slab_cache *c
  * padding, free pointer and tracks).  An error stops the iteration. */
 typedef struct md_error *md_slab_object_fn(void *arg, const struct md_slab_cache *c,
 					   uint64_t addr, const unsigned char *obj, size_t len);
-/* Every allocated object of c, reading each slab once; slabs that cannot be
- * read (already reported by the walk) are skipped. */
+/* Every allocated object of c, reading each slab once.  Slabs that cannot
+ * be read are skipped and named in the caller's message list (errors,
+ * lib/error.h): the walk counted a full slab without reading it. */
 struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_cache *c,
-					 md_slab_object_fn *fn, void *arg);
+					 md_slab_object_fn *fn, void *arg, char ***errors,
+					 size_t *nr_errors);
 
 /* Which slab object an address points into, for every cache at once.
  * Each object slot of every slab has a number (0 .. nr_slots - 1), for

@@ -256,12 +256,8 @@ static struct md_error *count_caller(struct analysis *a, uint64_t addr, const un
 		x = &a->callers.v[*slot];
 	} else {
 		char name[160];
-		struct md_error *err = md_address_name(a->s, caller, name, sizeof(name));
 
-		if (err) {
-			md_error_destroy(err);
-			snprintf(name, sizeof(name), "0x%" PRIx64, caller);
-		}
+		md_address_text(a->s, caller, name, sizeof(name));
 		if (!(x = suspect_new(&a->callers, name, &idx)))
 			return md_error_nomem();
 		*slot = idx;
@@ -316,9 +312,11 @@ static const char *symbol_class(struct analysis *a, uint64_t v)
 	a->symbol_names[idx] = NULL;
 	*slot = idx;
 	err = md_address_name(a->s, v, name + 1, sizeof(name) - 1);
-	if (err) {
-		md_error_destroy(err);
+	if (err && md_error_catch(&err, MD_ERR_LOOKUP))
 		return NULL;
+	if (err) {	/* a module's word, which its unread symbols cannot name */
+		md_error_destroy(err);
+		snprintf(name + 1, sizeof(name) - 1, "? (symbols unreadable)");
 	}
 	/* Drop "+0x10": objects of one kind point at one symbol, not always
 	 * at one offset in it (a list_head inside a module's static data). */
@@ -492,7 +490,8 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 		 * it is stored outside the object (freeptr_outside_object()). */
 		a.track_at = c->offset >= c->inuse ? c->inuse + 8 : c->inuse;
 	}
-	if ((err = md_slab_for_each_object(s, c, attribute_object, &a)))
+	if ((err = md_slab_for_each_object(s, c, attribute_object, &a, &a.r->errors,
+					   &a.r->nr_errors)))
 		goto fail;
 	if (a.callers.n)
 		qsort(a.callers.v, a.callers.n, sizeof(*a.callers.v), compare_suspects);
@@ -635,6 +634,8 @@ void md_leak_judge(struct md_session *s, struct md_leak_report *r)
 		if (!err)
 			snprintf(age, sizeof(age), ", oldest %" PRIu64 " s",
 				 (now - top->min_when) / s->kernel.hz);
+		else	/* the session's problems say why; the verdict too */
+			snprintf(age, sizeof(age), ", age unknown (jiffies unreadable)");
 		md_error_destroy(err);
 	}
 	if (r->orphans_scanned)
@@ -784,13 +785,8 @@ static size_t caller_stack(struct md_session *s, const struct md_leak_suspect *x
 	} else if ((*errp = md_stackdepot_get(s, &d)) ||
 	    (*errp = md_stackdepot_fetch(s, d, x->handle, frames, max < MAX_FRAMES ? max : MAX_FRAMES, &nr)))
 		return 0;
-	for (size_t i = 0; i < nr; i++) {
-		struct md_error *err = md_address_name(s, frames[i], names[i], sizeof(names[i]));
-		if (err) {
-			md_error_destroy(err);
-			snprintf(names[i], sizeof(names[i]), "0x%" PRIx64, frames[i]);
-		}
-	}
+	for (size_t i = 0; i < nr; i++)
+		md_address_text(s, frames[i], names[i], sizeof(names[i]));
 	return nr;
 }
 
@@ -803,7 +799,8 @@ static void caller_ages(struct md_session *s, const struct md_leak_suspect *x, i
 	*oldest = *youngest = -1;
 	if (!s->kernel.hz)
 		return;
-	if ((err = md_jiffies(s, &now))) {
+	if ((err = md_jiffies(s, &now))) {	/* named among the session's problems */
+		md_error_catch(&err, MD_ERR_FAULT);
 		md_error_destroy(err);
 		return;
 	}
@@ -846,7 +843,7 @@ static void leak_report_text(struct md_session *s, const struct md_leak_report *
 		if (err) {
 			char *msg = md_error_string(err);
 
-			md_printf(out, "        stack: %s\n", msg ? msg : "out of memory");
+			md_printf(out, "        ! stack unreadable: %s\n", msg ? msg : "out of memory");
 			free(msg);
 			md_error_destroy(err);
 		}
@@ -1057,12 +1054,17 @@ static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache 
 			md_json_object_add(o, "level",
 					   md_json_string(md_leak_level_name(r->level)));
 			md_json_object_add(o, "text", md_json_string(r->verdict ? r->verdict : ""));
+			if (r->nr_errors)
+				md_json_object_add(o, "errors", md_json_strings(r->errors, r->nr_errors));
 			md_json_array_add(list, o);
 		} else if (r->level == MD_LEAK_PROBABLE || r->level == MD_LEAK_POSSIBLE ||
 			   (r->level == MD_LEAK_RECLAIMABLE && rows[i]->allocated >= LEAK_MIN_OBJECTS)) {
 			md_printf(out, "%s\n", r->verdict ? r->verdict : rows[i]->name);
 			shown++;
 		}
+		/* the objects the verdict could not see */
+		for (size_t j = 0; !list && j < r->nr_errors; j++)
+			md_printf(out, "  ! %s\n", r->errors[j]);
 		md_leak_report_destroy(r);
 	}
 	if (list)

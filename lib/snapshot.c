@@ -47,12 +47,16 @@ static struct md_error *take_snapshot(struct md_session *s, struct md_json *doc)
 		md_json_put(caches);
 		return err;
 	}
+	/* a dump without VMCOREINFO: the release is left empty */
 	err = s->target.ops->vmcoreinfo(s->target.priv, "OSRELEASE", release, sizeof(release));
-	md_error_destroy(err);
+	if (err && !md_error_catch(&err, MD_ERR_LOOKUP))
+		return md_error_wrap(err, "OSRELEASE");
 	for (size_t i = 0; i < st->nr_caches; i++) {
 		struct md_slab_cache *c = &st->caches[i];
 		struct md_json *o = md_json_object();
 		struct md_leak_report *r = NULL;
+		char **errors = NULL;
+		size_t nr_errors = 0;
 
 		md_json_object_add(o, "name", md_json_string(c->name));
 		md_json_object_add(o, "allocated", md_json_int64(c->allocated));
@@ -66,14 +70,24 @@ static struct md_error *take_snapshot(struct md_session *s, struct md_json *doc)
 				md_json_put(caches);
 				return err;
 			}
-			md_error_destroy(err);
+			if (err)	/* the cache's figures stand, with why its sources do not */
+				md_messages_add_error(&errors, &nr_errors,
+						      md_error_wrap(err, "its allocation sources"));
 		}
 		if (r) {
 			md_json_object_add(o, "callers", sources_json(r->callers, r->nr_callers, "caller"));
 			md_json_object_add(o, "signatures",
 					   sources_json(r->signatures, r->nr_signatures, "signature"));
+			for (size_t j = 0; j < r->nr_errors; j++)
+				md_messages_add(&errors, &nr_errors, "%s", r->errors[j]);
 			md_leak_report_destroy(r);
 		}
+		/* what could not be read: a diff of such a cache is to be doubted */
+		for (size_t j = 0; j < c->nr_errors; j++)
+			md_messages_add(&errors, &nr_errors, "%s", c->errors[j]);
+		if (nr_errors)
+			md_json_object_add(o, "errors", md_json_strings(errors, nr_errors));
+		md_messages_free(errors, nr_errors);
 		md_json_array_add(caches, o);
 	}
 	md_json_object_add(doc, "format", md_json_string(SNAPSHOT_FORMAT));

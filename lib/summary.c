@@ -357,6 +357,9 @@ static struct md_error *slab_verdicts(struct summary *sm)
 				return err;
 			continue;
 		}
+		/* what reading its objects met, after the parts' problems */
+		for (size_t j = 0; j < r->nr_errors; j++)
+			problem(sm, "%s: %s", c->name, r->errors[j]);
 		md_leak_judge(sm->s, r);
 		if (r->level == MD_LEAK_PROBABLE || r->level == MD_LEAK_POSSIBLE) {
 			/* without tracks the orphan scan is the confirmation */
@@ -628,7 +631,8 @@ static void meminfo_text(const struct summary *sm, struct md_output *out)
 			md_printf(out, " + %" PRId64 " kB per-CPU reserve",
 				  mi->tcp_pcpu_pages * (int64_t)(sm->s->kernel.page_size >> 10));
 		if (mi->udp_pages >= 0)
-			md_printf(out, ", UDP %" PRId64 " kB", mi->udp_pages * (int64_t)(sm->s->kernel.page_size >> 10));
+			md_printf(out, "%s UDP %" PRId64 " kB", mi->tcp_pages >= 0 ? "," : "",
+				  mi->udp_pages * (int64_t)(sm->s->kernel.page_size >> 10));
 		if (mi->udp_pcpu_pages > 0)
 			md_printf(out, " + %" PRId64 " kB per-CPU reserve",
 				  mi->udp_pcpu_pages * (int64_t)(sm->s->kernel.page_size >> 10));

@@ -85,8 +85,6 @@ static int compare_callers(const void *a, const void *b)
 
 static void caller_name(struct md_session *s, struct md_vmalloc_caller *c)
 {
-	struct md_error *err;
-
 	if (c->vm_map_ram) {
 		snprintf(c->name, sizeof(c->name), "vm_map_ram");
 		return;
@@ -99,10 +97,7 @@ static void caller_name(struct md_session *s, struct md_vmalloc_caller *c)
 		snprintf(c->name, sizeof(c->name), "(no caller)");
 		return;
 	}
-	if ((err = md_address_name(s, c->caller, c->name, sizeof(c->name)))) {
-		md_error_destroy(err);
-		snprintf(c->name, sizeof(c->name), "0x%" PRIx64, c->caller);
-	}
+	md_address_text(s, c->caller, c->name, sizeof(c->name));
 }
 
 /* A bit per area: the kernel stack of some task. */
@@ -346,6 +341,9 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, int argc, char **argv, str
 		md_warn_error(out, md_error_wrap(err, "task stacks not told apart"));
 		tasks = NULL;
 	}
+	/* a task that could not be read leaves its stack among the others */
+	for (size_t i = 0; tasks && i < tasks->nr_errors; i++)
+		md_warn(out, "task stacks: %s", tasks->errors[i]);
 	if ((err = md_vmalloc_by_caller(s, v, tasks, &c)))
 		return err;
 	if ((err = md_vmalloc_nr_pages(s, &used)))

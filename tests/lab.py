@@ -480,3 +480,37 @@ def excluded_copy(outdir, name, vaddrs):
         f.seek(descs_at)
         f.write(descs)
     return dst_dir
+
+
+# The dump-free tier (cli/recording.h, tests/replay.c): each command below
+# run once on a lab dump with --record, the answers kept in one recording
+# that the replay serves with no dump.  Made fresh by each test session,
+# since what the commands read changes with the code.
+REPLAY = os.path.join(REPO, "build", "memdiag-replay")
+ASAN_REPLAY = os.path.join(REPO, "build", "asan", "memdiag-replay")
+REPLAY_COMMANDS = ("memdiag", "memdiag -s", "slableak", "slableak -l", "slableak kmalloc-128",
+                   "slableak -u", "buddyfrag", "oomstate", "vmalloc", "snapshot")
+RECORDINGS = os.path.join(REPO, "build", "replay")
+_recordings = {}
+
+
+def recording(outdir):
+    """The recording of REPLAY_COMMANDS on the lab dump at outdir (its path)."""
+    if outdir in _recordings:
+        return _recordings[outdir]
+    os.makedirs(RECORDINGS, exist_ok=True)
+    name = os.path.relpath(outdir, LAB).replace(os.sep, "-")
+    raw, path = (os.path.join(RECORDINGS, name + ext) for ext in (".raw", ".mdrec"))
+    for f in (raw, path):
+        if os.path.exists(f):
+            os.unlink(f)
+    for command in REPLAY_COMMANDS:
+        p = subprocess.run([os.path.join(REPO, "build", "memdiag"), "--record", raw,
+                            os.path.join(outdir, "vmlinux"), os.path.join(outdir, "vmcore")]
+                           + command.split(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if p.returncode != 0:
+            raise AssertionError("memdiag --record %s failed:\n%s" % (command, p.stderr))
+    subprocess.run([REPLAY, "--compact", path, raw], check=True)
+    os.unlink(raw)
+    _recordings[outdir] = path
+    return path

@@ -492,3 +492,52 @@ def test_random_mutations():
                                timeout=1800)
             assert p.returncode == 0 and "; 0 failures" in p.stdout, p.stdout[-4000:]
         yield "%s/%s" % (k, s), case
+
+
+def test_corrupt_max_pfn_is_named_and_replaced():
+    """Found by the fuzzer (tests/test_replay.py): a corrupt max_pfn
+    (0x200000004000 pages) sized a bitmap of terabytes, which ASan refused
+    (allocation-size-too-big) and a plain build would have tried.  max_pfn
+    is checked against the end of the nodes' spans: named, that end used in
+    its place, and every command prints what it prints on the clean dump."""
+    from test_memdiag import kernel_address_to_direct_map
+    for kernel in ("6.1", "6.12"):
+        def case(kernel=kernel):
+            out = dump(kernel, "baseline", "elf")
+            sym, value = crash_outputs(out, ["sym max_pfn", "p/x max_pfn"])
+            addr = int(sym.split()[0], 16)
+            clean_max = int(value.split("=")[1], 16)
+            bad = patched_copy(out, "max-pfn", [(kernel_address_to_direct_map(out, addr),
+                                                 struct.pack("<Q", 0x200000004000))])
+            warning = ("memdiag: max_pfn 0x200000004000 cannot be right: the nodes end at pfn "
+                       "0x%x, which is used instead\n" % clean_max)
+            for command in ("buddyfrag", "oomstate", "vmalloc", "slableak", "slableak -u kmalloc-128"):
+                want = run(out, MEMDIAG, *command.split()).stdout
+                for name, binary in BINARIES:
+                    p = run(bad, binary, *command.split())
+                    assert p.returncode == 0, p.stderr
+                    assert p.stdout == warning + want, (name, command, p.stdout[:3000])
+        yield kernel, case
+
+
+def test_node_span_beyond_the_memory_map_is_bounded():
+    """Found by the fuzzer: node 0's node_spanned_pages made 2^40 had the
+    slab pass over struct pages read vmemmap that cannot exist, page by
+    failing page, for hours.  The span is bounded by max_pfn and named; each
+    cache keeps its clean counts."""
+    for kernel in ("6.1", "6.12"):
+        def case(kernel=kernel):
+            out = dump(kernel, "baseline", "elf")
+            where = crash_outputs(out, ["p &node_data[0]->node_spanned_pages"])[0]
+            addr = int(re.search(r"\) (0x[0-9a-f]+)", where).group(1), 16)
+            bad = patched_copy(out, "node-span", [(addr, struct.pack("<Q", 1 << 40))])
+            clean = {c["address"]: (c["allocated"], c["total"], c["slabs"]) for c in slableak_json(out)[0].values()}
+            for name, binary in BINARIES:
+                p = run(bad, binary, "slableak")
+                assert p.returncode == 0, p.stderr
+                assert re.search(r"^  ! node 0: span of 1099511627776 pages from pfn 0x\w+ is beyond max_pfn "
+                                 r"0x\w+: corrupt; walked up to max_pfn$", p.stdout, re.M), p.stdout[:3000]
+                got = {c["address"]: (c["allocated"], c["total"], c["slabs"])
+                       for c in slableak_json(bad, binary=binary)[0].values()}
+                assert got == clean, sorted(set(got.items()) ^ set(clean.items()))
+        yield kernel, case
