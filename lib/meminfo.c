@@ -66,12 +66,29 @@ static struct value from_error(struct md_error *err, const char *what)
 	return x;
 }
 
+/* Arithmetic on values read from the dump saturates: a corrupt counter
+ * must come out as an impossible number, which bounded() names, never as
+ * undefined behaviour. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
+static int64_t sat_mul(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? ((a < 0) != (b < 0) ? INT64_MIN : INT64_MAX) : r;
+}
+
 static struct value combine(struct value a, struct value b, int sign)
 {
 	struct value x = a;
 
-	x.v = a.v + sign * b.v;
-	x.d = a.d + sign * b.d;
+	x.v = sat_add(a.v, sat_mul(sign, b.v));
+	x.d = sat_add(a.d, sat_mul(sign, b.d));
 	x.ok = a.ok && b.ok;
 	x.bad = a.bad || b.bad;
 	if (!x.why[0] || (a.ok && !b.ok))
@@ -484,10 +501,10 @@ static struct value commit_limit(struct calc *c, struct value totalram, const st
 	if (kbytes.v)
 		allowed = known(kbytes.v / (int64_t)c->page_kb);
 	else if (h->present)
-		allowed = depends(known((totalram.v - h->total_pages.v) * ratio.v / 100),
-				  depends(totalram, h->total_pages));
+		allowed = depends(known(sat_mul(sat_add(totalram.v, sat_mul(-1, h->total_pages.v)),
+						ratio.v) / 100), depends(totalram, h->total_pages));
 	else
-		allowed = depends(known(totalram.v * ratio.v / 100), totalram);
+		allowed = depends(known(sat_mul(totalram.v, ratio.v) / 100), totalram);
 	return add(allowed, total_swap);
 }
 
@@ -504,7 +521,7 @@ static struct value percpu_pages(struct calc *c)
 
 	if (!populated.ok || !units.ok)
 		return !populated.ok ? populated : units;
-	x = bounded(c, known(populated.v * units.v), c->page_kb, "pcpu_nr_populated * pcpu_nr_units");
+	x = bounded(c, known(sat_mul(populated.v, units.v)), c->page_kb, "pcpu_nr_populated * pcpu_nr_units");
 	if ((err = md_member_offset(c->s, "struct pcpu_chunk", "base_addr", &base_off)) ||
 	    (err = md_member_offset(c->s, "struct pcpu_chunk", "nr_pages", &nr_pages_off)) ||
 	    (err = md_symbol(c->s, "pcpu_first_chunk", &first)) || (err = md_read_u64(c->s, first, &first)) ||
@@ -517,7 +534,8 @@ static struct value percpu_pages(struct calc *c)
 	}
 	/* The first chunk's region ends where the first unit's static,
 	 * reserved and dynamic areas do (pcpu_setup_first_chunk()). */
-	if (chunk_base >= base && (chunk_base - base) / c->s->kernel.page_size + nr_pages <= (uint64_t)populated.v)
+	if (!x.bad && chunk_base >= base &&
+	    (chunk_base - base) / c->s->kernel.page_size + nr_pages <= (uint64_t)populated.v)
 		c->m->percpu_first_chunk_kb = ((chunk_base - base) / c->s->kernel.page_size + nr_pages) *
 					      units.v * c->page_kb;
 	return x;

@@ -26,7 +26,7 @@ struct md_modules {
 	size_t n, cap;
 	char **names;			/* module names */
 	size_t nr_names;
-	/* modules whose symbols could not be read, and the first reason */
+	/* modules whose symbols could not all be read, and the first reason */
 	size_t nr_unread;
 	char *first_unread;
 };
@@ -56,6 +56,14 @@ struct kallsyms_layout {
 	uint64_t mod_list, mod_name, mod_kallsyms, ks_symtab, ks_num_symtab, ks_strtab;
 };
 
+/* A module whose symbols could not all be read; the first reason is kept. */
+static void note_unread(struct md_modules *m, struct md_error *err)
+{
+	if (!m->first_unread)
+		m->first_unread = md_error_string(err);
+	md_error_destroy(err);
+}
+
 /* One module's function and object symbols. */
 static struct md_error *read_module(struct md_session *s, struct md_modules *m,
 				    const struct kallsyms_layout *l, uint64_t mod, const char *module)
@@ -63,6 +71,7 @@ static struct md_error *read_module(struct md_session *s, struct md_modules *m,
 	uint64_t kallsyms, symtab, strtab;
 	uint32_t num;
 	unsigned char *syms;
+	uint32_t skipped = 0;
 	struct md_error *err;
 
 	if ((err = md_read_u64(s, mod + l->mod_kallsyms, &kallsyms)) ||
@@ -87,15 +96,24 @@ static struct md_error *read_module(struct md_session *s, struct md_modules *m,
 		if ((type != STT_FUNC && type != STT_OBJECT) || shndx == 0)
 			continue;
 		if ((err = md_read_cstring(s, strtab + md_get_u32(sym, 0), name, sizeof(name)))) {
-			if (!md_error_catch(&err, MD_ERR_FAULT))
+			if (md_error_root_code(err) != MD_ERR_FAULT)
 				break;
-			continue;	/* a name in a page the dump lacks: that symbol only */
+			/* a name in a page the dump lacks: that symbol only,
+			 * counted as the module's unread symbols */
+			if (!skipped++)
+				note_unread(m, md_error_wrap(err, "%s: symbol %u", module, i));
+			else
+				md_error_destroy(err);
+			err = NULL;
+			continue;
 		}
 		if (!name[0])
 			continue;
 		err = add_symbol(m, md_get_u64(sym, 8), md_get_u64(sym, 16), name, module);
 	}
 	free(syms);
+	if (skipped)
+		m->nr_unread++;
 	return err;
 }
 
@@ -143,10 +161,8 @@ struct md_error *md_modules_get(struct md_session *s, struct md_modules **ret)
 		if ((err = read_module(s, m, &l, mod, m->names[m->nr_names - 1]))) {
 			if (md_error_root_code(err) == MD_ERR_NOMEM)
 				break;
-			err = md_error_wrap(err, "%s", m->names[m->nr_names - 1]);
-			if (!m->nr_unread++)
-				m->first_unread = md_error_string(err);
-			md_error_destroy(err);
+			note_unread(m, md_error_wrap(err, "%s", m->names[m->nr_names - 1]));
+			m->nr_unread++;
 			err = NULL;
 		}
 		if ((err = md_read_u64(s, next, &next)))
@@ -201,7 +217,7 @@ struct md_error *md_modules_address_name(const struct md_modules *m, uint64_t ad
 		}
 	}
 	if (m->nr_unread)
-		return md_error_create(MD_ERR_FAULT, "no module symbol at 0x%" PRIx64 ": the symbols of "
+		return md_error_create(MD_ERR_FAULT, "no module symbol at 0x%" PRIx64 ": symbols of "
 				       "%zu modules unreadable (%s)", addr, m->nr_unread,
 				       m->first_unread ? m->first_unread : "out of memory");
 	return md_error_create(MD_ERR_LOOKUP, "no module symbol at 0x%" PRIx64, addr);

@@ -978,8 +978,11 @@ static void orphans_text(const struct md_orphans *o, struct md_slab_cache *const
 		  md_count(o->orphans, n1), md_count(o->allocated_objects, n2),
 		  md_human_bytes(o->root_bytes, b1), o->objects_scanned, o->areas_scanned,
 		  o->pages_scanned);
-	md_printf(out, "%s%s\n", o->unreadable_bytes ? "; not in the dump: " : "",
-		  o->unreadable_bytes ? md_human_bytes(o->unreadable_bytes, b1) : "");
+	md_printf(out, "\n");
+	if (o->unreadable_bytes)	/* exact: each page lost can hide a reference */
+		md_printf(out, "  ! %" PRIu64 " bytes (%s) of roots could not be read (not in the dump): "
+			  "an object referenced only from there is counted unreferenced\n",
+			  o->unreadable_bytes, md_human_bytes(o->unreadable_bytes, b1));
 	for (size_t i = 0; i < o->nr_errors; i++)
 		md_printf(out, "  ! %s\n", o->errors[i]);
 	if (!rows || !n || !(sorted = malloc(n * sizeof(*sorted))))

@@ -124,9 +124,14 @@ static struct md_error *keep_area(struct md_session *s, struct md_vmalloc *v, si
 }
 
 /* The busy tree (rb_node in each vmap_area), for the areas a broken list
- * hides: a node that cannot be read costs its subtree only. */
+ * hides: a node that cannot be read costs its subtree only.  The tree is
+ * sorted by va_start (mm/vmalloc.c find_va_links()): each node must start
+ * in [lo, hi) of its place, so a corrupt child pointing back up (a cycle,
+ * which depth alone does not bound: each level doubles) or across is cut
+ * off, and no node is walked twice. */
 static struct md_error *walk_tree(struct md_session *s, const struct vmalloc_layout *l, uint64_t node,
-				  unsigned int depth, const char *name, struct md_vmalloc *v, size_t *cap)
+				  unsigned int depth, uint64_t lo, uint64_t hi, const char *name,
+				  struct md_vmalloc *v, size_t *cap)
 {
 	uint64_t va = node - l->va_rb, left, right;
 	struct md_vmap_area a;
@@ -139,13 +144,20 @@ static struct md_error *walk_tree(struct md_session *s, const struct vmalloc_lay
 	if ((err = read_area(s, l, va, v, &a)) ||
 	    (err = md_read_u64(s, node + l->rb_left, &left)) ||
 	    (err = md_read_u64(s, node + l->rb_right, &right))) {
-		md_error_destroy(err);
+		md_messages_add_error(&v->errors, &v->nr_errors, md_error_wrap(err, "%s: busy tree node "
+				      "of vmap_area 0x%" PRIx64 " (its subtree lost)", name, va));
+		return NULL;
+	}
+	if (a.start < lo || a.start >= hi) {
+		md_messages_add(&v->errors, &v->nr_errors, "%s: busy tree: vmap_area 0x%" PRIx64 " starts "
+				"at 0x%" PRIx64 ", out of order (a corrupt link): its subtree skipped",
+				name, va, a.start);
 		return NULL;
 	}
 	if ((err = keep_area(s, v, cap, name, va, &a)) ||
-	    (err = walk_tree(s, l, left, depth + 1, name, v, cap)))
+	    (err = walk_tree(s, l, left, depth + 1, lo, a.start, name, v, cap)))
 		return err;
-	return walk_tree(s, l, right, depth + 1, name, v, cap);
+	return walk_tree(s, l, right, depth + 1, a.start + 1, hi, name, v, cap);
 }
 
 /* One list of busy areas (list_head at head, linked through vmap_area.list),
@@ -196,7 +208,7 @@ static struct md_error *walk_list(struct md_session *s, const struct vmalloc_lay
 		md_messages_add_error(&v->errors, &v->nr_errors,
 				      md_error_wrap(err, "%s: the busy tree's root", name));
 		err = NULL;
-	} else if (root && (err = walk_tree(s, l, node, 0, name, v, cap))) {
+	} else if (root && (err = walk_tree(s, l, node, 0, 0, UINT64_MAX, name, v, cap))) {
 		goto out;
 	}
 	md_messages_add(&v->errors, &v->nr_errors, "%s: %zu areas read from the list's other end, "

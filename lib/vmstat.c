@@ -316,6 +316,7 @@ static void read_names(struct md_session *s, struct md_vmstat *v)
 	size_t n = v->nr_zone_items + v->nr_numa_items + v->nr_node_items + v->nr_writeback_items +
 		   v->nr_event_items;
 	uint64_t addr, *ptrs;
+	size_t unnamed = 0;
 	struct md_error *err;
 
 	v->names = calloc(n, sizeof(*v->names));
@@ -334,11 +335,17 @@ static void read_names(struct md_session *s, struct md_vmstat *v)
 	for (size_t i = 0; i < n; i++) {
 		char name[64];
 
-		if ((err = md_read_cstring(s, ptrs[i], name, sizeof(name))))
-			md_error_destroy(err);	/* that counter stays unnamed */
-		else
+		if (!(err = md_read_cstring(s, ptrs[i], name, sizeof(name)))) {
 			v->names[i] = strdup(name);
+		} else if (!unnamed++) {	/* that counter stays unnamed: "?" */
+			md_messages_add_error(&v->errors, &v->nr_errors,
+					      md_error_wrap(err, "vmstat_text[%zu]: a counter unnamed", i));
+		} else {
+			md_error_destroy(err);
+		}
 	}
+	if (unnamed > 1)
+		md_messages_add(&v->errors, &v->nr_errors, "%zu counters unnamed in all", unnamed);
 	free(ptrs);
 }
 

@@ -615,6 +615,29 @@ def test_broken_vmap_list_is_reported_and_recovered():
         assert "! vmalloc: " in s and "largest caller vleaky_alloc_one" in s, s
 
 
+def test_vmap_tree_cycle_is_cut():
+    """Found by the fuzzer: with the list broken, the busy tree is walked, and a
+    child pointing back at its parent made a cycle that a depth bound does
+    not stop (each level doubles the walk: hours).  The tree's order
+    (va_start) cuts it: the looping link is named, the rest still counted."""
+    out = dump("6.1", "vmalloc-leak", "elf")
+    text, root_text = crash_outputs(out, ["p vmap_area_list", "p vmap_area_root"])
+    first = int(re.search(r"next = (0x[0-9a-f]+)", text).group(1), 16)
+    root = int(re.search(r"rb_node = (0x[0-9a-f]+)", root_text).group(1), 16)
+    rb_off = member_offset(out, "struct vmap_area", "rb_node")
+    rb_left = member_offset(out, "struct rb_node", "rb_left")
+    bad = patched_copy(out, "vmap-tree-cycle", [(first, struct.pack("<Q", 0x4242424242424242)),
+                                                (root + rb_left, struct.pack("<Q", root))])
+    clean = vmalloc_json(out)
+    for label, binary in binaries():
+        kw = {"binary": binary} if binary else {}
+        p = memdiag(bad, "vmalloc", **kw)
+        assert re.search(r"^  ! vmap_area_list: busy tree: vmap_area 0x%x starts at 0x[0-9a-f]+, out of order "
+                         r"\(a corrupt link\): its subtree skipped$" % (root - rb_off), p.stdout, re.M), p.stdout
+        doc = json.loads(memdiag(bad, "--json", "vmalloc", **kw).stdout)
+        assert doc["callers"] == clean["callers"], label
+
+
 def test_bad_arguments():
     out = dump("6.1", "baseline", "elf")
     for args, msg in ((["memdiag", "-n", "x"], "-n wants a count"), (["memdiag", "-q"], "unexpected '-q'"),
