@@ -452,11 +452,14 @@ static bool suitable_block(const struct md_buddy *b, const struct md_buddy_zone 
 
 /* Free pages as __zone_watermark_ok() sees them: NR_FREE_PAGES less
  * __zone_watermark_unusable_free() for alloc_flags 0. */
-static int64_t usable_free(const struct md_buddy_zone *z, unsigned int order)
+/* In 128 bits: the counters come from the dump, and a corrupt one must
+ * give a wrong answer that the zone's own "!" lines explain, never
+ * undefined behaviour. */
+static __int128 usable_free(const struct md_buddy_zone *z, unsigned int order)
 {
-	int64_t free = z->nr_free_pages < 0 ? 0 : z->nr_free_pages;	/* zone_page_state() */
+	__int128 free = z->nr_free_pages < 0 ? 0 : z->nr_free_pages;	/* zone_page_state() */
 
-	return free - ((1LL << order) - 1) - (int64_t)z->highatomic_reserve -
+	return free - (((__int128)1 << order) - 1) - (__int128)z->highatomic_reserve -
 	       (z->nr_free_cma > 0 ? z->nr_free_cma : 0);
 }
 
@@ -465,8 +468,8 @@ bool md_buddy_watermark_ok(const struct md_buddy *b, const struct md_buddy_zone 
 {
 	/* wmark_pages(): the watermark plus its boost; the request's own zone
 	 * as highest_zoneidx, so lowmem_reserve[index] (0 for itself). */
-	int64_t mark = z->wmark[wmark] + z->boost;
-	int64_t reserve = z->index < z->nr_lowmem_reserve ? z->lowmem_reserve[z->index] : 0;
+	__int128 mark = (__int128)z->wmark[wmark] + z->boost;
+	__int128 reserve = z->index < z->nr_lowmem_reserve ? z->lowmem_reserve[z->index] : 0;
 
 	if (usable_free(z, order) <= mark + reserve)
 		return false;

@@ -86,14 +86,18 @@ enum md_error_code md_error_root_code(const struct md_error *err)
 
 void md_messages_add(char ***list, size_t *n, const char *fmt, ...)
 {
-	char **grown = realloc(*list, (*n + 1) * sizeof(char *));
+	char **grown = *list;
 	char *msg;
 	va_list ap;
 	int len;
 
-	if (!grown)
-		return;
-	*list = grown;
+	/* The room doubles at each power of two: a corrupt dump can give a
+	 * walk a message per slab, and growing by one would copy n^2. */
+	if (!(*n & (*n - 1))) {
+		if (!(grown = realloc(*list, (*n ? 2 * *n : 1) * sizeof(char *))))
+			return;
+		*list = grown;
+	}
 	va_start(ap, fmt);
 	len = vasprintf(&msg, fmt, ap);
 	va_end(ap);

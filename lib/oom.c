@@ -963,7 +963,7 @@ struct options {
 static void print_text(const struct md_oom *o, const struct options *opt, struct md_output *out)
 {
 	const struct md_task *owner = o->oom_lock_owner ? md_tasks_find(o->tasks, o->oom_lock_owner) : NULL;
-	char buf[64], buf2[64];
+	char buf[64], buf2[64], uid[16];
 	bool any_victim = false;
 
 	md_printf(out, "totalpages %" PRIu64 " (%s)  panic_on_oom %" PRId64 "  oom_victims %" PRId64 "\n",
@@ -993,16 +993,20 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 			continue;
 		points_text(sc->points, buf, sizeof(buf));
 		snprintf(buf2, sizeof(buf2), "%u", sc->rank);
+		if (sc->task->uid_read)
+			snprintf(uid, sizeof(uid), "%u", sc->task->uid);
+		else
+			snprintf(uid, sizeof(uid), "?");
 		if (t->mm && !t->mm_read) {	/* "?", not 0, for counters that could not be read */
-			md_printf(out, "%5s %8d %8d %5u %9s %9s %9s %9s %7s %9s %8s %6d %10s  %s%s%s%s\n",
-				  sc->rank ? buf2 : "-", sc->task->pid, sc->task->tgid, sc->task->uid, "?", "?",
+			md_printf(out, "%5s %8d %8d %5s %9s %9s %9s %9s %7s %9s %8s %6d %10s  %s%s%s%s\n",
+				  sc->rank ? buf2 : "-", sc->task->pid, sc->task->tgid, uid, "?", "?",
 				  "?", "?", "?", "?", "?", sc->task->oom_score_adj, buf, sc->task->comm,
 				  sc->why_not ? "  (" : "", sc->why_not ? sc->why_not : "", sc->why_not ? ")" : "");
 			continue;
 		}
-		md_printf(out, "%5s %8d %8d %5u %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %7" PRIu64
+		md_printf(out, "%5s %8d %8d %5s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %7" PRIu64
 			  " %9" PRIu64 " %8" PRIu64 " %6d %10s  %s%s%s%s\n", sc->rank ? buf2 : "-",
-			  sc->task->pid, sc->task->tgid, sc->task->uid, t->total_vm, oom_rss(o, t),
+			  sc->task->pid, sc->task->tgid, uid, t->total_vm, oom_rss(o, t),
 			  oom_counter(o, t, MD_RSS_ANON), oom_counter(o, t, MD_RSS_FILE),
 			  oom_counter(o, t, MD_RSS_SHMEM), oom_counter(o, t, MD_RSS_SWAP),
 			  t->pgtables_bytes, sc->task->oom_score_adj, buf, sc->task->comm,
@@ -1142,7 +1146,7 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 
 		md_json_object_add(j, "rank", sc->rank ? md_json_int64(sc->rank) : NULL);
 		md_json_object_add(j, "tgid", md_json_int64(sc->task->tgid));
-		md_json_object_add(j, "uid", md_json_int64(sc->task->uid));
+		md_json_object_add(j, "uid", sc->task->uid_read ? md_json_int64(sc->task->uid) : NULL);
 		md_json_object_add(j, "has_mm", md_json_bool(sc->mm_task != NULL));
 		/* null, not 0, for counters that could not be read */
 		bool known = t->mm_read || !t->mm;

@@ -525,11 +525,9 @@ static struct md_error *read_cache(struct md_session *s, const struct slab_layou
 		cache_error(c, "its name at 0x%" PRIx64 " is not a cache name", name);
 	}
 check:
-	if (c->size == 0 || c->size < c->object_size || c->offset >= c->size + 8)
-		return md_error_create(MD_ERR_CORRUPT, "kmem_cache 0x%" PRIx64 " (%s): size %u, "
-				       "object_size %u, offset %u make no sense",
-				       addr, c->name, c->size, c->object_size, c->offset);
-	/* MAX_PAGE_ORDER is 10 on x86-64; anything far above is garbage. */
+	/* MAX_PAGE_ORDER is 10 on x86-64; anything far above is garbage
+	 * (checked first: a cache refused for its size is still listed, and
+	 * its slab size shifts by this order). */
 	if (c->oo_order > 16 || c->min_order > 16) {
 		unsigned int oo = c->oo_order, min = c->min_order;
 
@@ -537,6 +535,10 @@ check:
 		return md_error_create(MD_ERR_CORRUPT, "kmem_cache 0x%" PRIx64 " (%s): slab orders "
 				       "%u and %u make no sense", addr, c->name, oo, min);
 	}
+	if (c->size == 0 || c->size < c->object_size || c->offset >= c->size + 8)
+		return md_error_create(MD_ERR_CORRUPT, "kmem_cache 0x%" PRIx64 " (%s): size %u, "
+				       "object_size %u, offset %u make no sense",
+				       addr, c->name, c->size, c->object_size, c->offset);
 	/* mm/slub.c alloc_kmem_cache_cpus(), init_percpu_sheaves(): alloc_percpu() */
 	if ((l->kc_cpu_slab != MD_NO_OFFSET && c->cpu_slab < l->percpu_static_end) ||
 	    (l->kc_cpu_sheaves != MD_NO_OFFSET && c->cpu_sheaves && c->cpu_sheaves < l->percpu_static_end)) {

@@ -184,8 +184,6 @@ static struct md_error *read_mm(struct md_session *s, const struct tasks_layout 
 static struct md_error *read_task(struct md_session *s, const struct tasks_layout *l,
 				  uint64_t address, unsigned char *buf, struct md_task *t)
 {
-	uint64_t cred;
-	uint32_t v32;
 	struct md_error *err;
 
 	memset(t, 0, sizeof(*t));
@@ -204,11 +202,24 @@ static struct md_error *read_task(struct md_session *s, const struct tasks_layou
 	t->leader = t->pid == t->tgid;
 	t->on_cpu = l->on_cpu != MD_NO_OFFSET && md_get_u32(buf, l->on_cpu);
 	t->cpu = l->cpu != MD_NO_OFFSET ? (int32_t)md_get_u32(buf, l->cpu) : -1;
-	/* An unreadable cred leaves uid 0: not worth losing the task over. */
-	cred = md_get_u64(buf, l->cred);
-	if (cred && !(err = md_read_u32(s, cred + l->cred_uid, &v32)))
-		t->uid = v32;
-	md_error_destroy(err);
+	return NULL;
+}
+
+/* cred->uid: an unreadable cred is not worth losing the task over, but its
+ * uid is unknown, not root. */
+static struct md_error *read_uid(struct md_session *s, const struct tasks_layout *l,
+				 const unsigned char *buf, struct md_task *t)
+{
+	uint64_t cred = md_get_u64(buf, l->cred);
+	uint32_t uid;
+	struct md_error *err;
+
+	if (!cred)
+		return md_error_create(MD_ERR_CORRUPT, "NULL cred");
+	if ((err = md_read_u32(s, cred + l->cred_uid, &uid)))
+		return md_error_wrap(err, "cred 0x%" PRIx64, cred);
+	t->uid = uid;
+	t->uid_read = true;
 	return NULL;
 }
 
@@ -249,6 +260,9 @@ static struct md_error *add_task(struct walk *w, uint64_t address)
 	t->nr_tasks++;
 	/* Its list links were read: a part missing from the dump is said,
 	 * and the walk goes on. */
+	if ((err = read_uid(w->s, w->l, w->buf, task)))
+		md_messages_add_error(&t->errors, &t->nr_errors,
+				      md_error_wrap(err, "pid %d (%s): uid unknown", task->pid, task->comm));
 	if ((err = read_signal(w->s, w->l, task)))
 		md_messages_add_error(&t->errors, &t->nr_errors,
 				      md_error_wrap(err, "pid %d (%s)", task->pid, task->comm));

@@ -33,7 +33,8 @@ struct md_task {
 	int16_t oom_score_adj;	/* signal->oom_score_adj */
 	uint64_t oom_mm;	/* signal->oom_mm: set when chosen as an OOM victim */
 	bool signal_read;	/* oom_score_adj and oom_mm were read */
-	uint32_t uid;		/* cred->uid */
+	uint32_t uid;		/* cred->uid, if uid_read */
+	bool uid_read;
 
 	/* Of the mm (identical for every thread that shares it). */
 	uint64_t mm_flags;	/* mm->flags: MMF_OOM_SKIP, MMF_OOM_VICTIM, ... */

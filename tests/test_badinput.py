@@ -89,6 +89,22 @@ def test_corrupt_kmem_cache_field():
         yield name, lambda binary=binary: case(binary)
 
 
+def test_corrupt_size_and_order():
+    """Found by the fault sweeps' random reads: a kmem_cache whose size and
+    oo are both garbage was refused for its size before its order was
+    checked, and its slab size then shifted a page by 30,189 (UBSan).  The
+    order is checked first: named, and the JSON row still made."""
+    def case(binary):
+        w = where()
+        kc = crash_outputs(w["out"], ["struct kmem_cache -o"])[0]
+        bad = patched_copy(w["out"], "kmem-cache-size-oo",
+                           [(w["cache"] + w["size_off"], struct.pack("<I", 0)),
+                            (w["cache"] + member_offset(kc, "oo"), struct.pack("<I", 0x75ed0010))])
+        check_only_kmalloc128_hurt(bad, binary, r"slab orders 30189 and \d+ make no sense")
+    for name, binary in BINARIES:
+        yield name, lambda binary=binary: case(binary)
+
+
 def test_corrupt_partial_list_head():
     def case(binary):
         w = where()
@@ -540,4 +556,26 @@ def test_node_span_beyond_the_memory_map_is_bounded():
                 got = {c["address"]: (c["allocated"], c["total"], c["slabs"])
                        for c in slableak_json(bad, binary=binary)[0].values()}
                 assert got == clean, sorted(set(got.items()) ^ set(clean.items()))
+        yield kernel, case
+
+
+def test_corrupt_watermarks_do_not_overflow():
+    """Found by the fault sweeps' random reads: a zone's low watermark and
+    boost summed past 2^63 (UBSan: signed overflow in the watermark check).
+    The check is done in 128 bits: the zone is judged below its watermark,
+    every other zone as on the clean dump."""
+    for kernel in ("6.1", "6.12"):
+        def case(kernel=kernel):
+            out = dump(kernel, "baseline", "elf")
+            wmark, boost = crash_outputs(out, ["p &node_data[0]->node_zones[1]._watermark[1]",
+                                               "p &node_data[0]->node_zones[1].watermark_boost"])
+            addrs = [int(re.search(r"\) (0x[0-9a-f]+)", t).group(1), 16) for t in (wmark, boost)]
+            bad = patched_copy(out, "watermarks", [(a, struct.pack("<Q", 0x7300000000000000)) for a in addrs])
+            clean = run(out, MEMDIAG, "buddyfrag").stdout
+            for name, binary in BINARIES:
+                p = run(bad, binary, "buddyfrag")
+                assert p.returncode == 0, p.stderr
+                assert re.search(r"verdict: DMA32: .* at or below the low watermark", p.stdout), p.stdout
+                assert re.search(r"verdict: DMA: ", p.stdout) and \
+                    re.search(r"verdict: DMA: .*", clean).group(0) in p.stdout
         yield kernel, case
