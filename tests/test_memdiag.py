@@ -592,6 +592,15 @@ def test_corrupt_counter_is_reported_and_the_rest_printed():
         assert any(e.startswith("SUnreclaim: vm_node_stat[NR_SLAB_UNRECLAIMABLE_B]") for e in doc["meminfo_errors"])
 
 
+def patched_vmalloc(out, name, patches):
+    """vmalloc on a patched copy, with each binary: (label, kw, copy, text, JSON)."""
+    bad = patched_copy(out, name, patches)
+    for label, binary in binaries():
+        kw = {"binary": binary} if binary else {}
+        yield (label, kw, bad, memdiag(bad, "vmalloc", **kw).stdout,
+               json.loads(memdiag(bad, "--json", "vmalloc", **kw).stdout))
+
+
 def test_broken_vmap_list_is_reported_and_recovered():
     """The first vmap_area's list.next overwritten: memdiag names the area after
     which the list is lost, reads the rest from the list's other end and the
@@ -600,16 +609,12 @@ def test_broken_vmap_list_is_reported_and_recovered():
     text = crash_outputs(out, ["p vmap_area_list"])[0]
     first = int(re.search(r"next = (0x[0-9a-f]+)", text).group(1), 16)
     list_off = member_offset(out, "struct vmap_area", "list")
-    bad = patched_copy(out, "vmap-list", [(first, struct.pack("<Q", 0x4242424242424242))])
     clean = vmalloc_json(out)
-    for label, binary in binaries():
-        kw = {"binary": binary} if binary else {}
-        p = memdiag(bad, "vmalloc", **kw)
+    for label, kw, bad, text, doc in patched_vmalloc(out, "vmap-list", [(first, struct.pack("<Q", 0x4242424242424242))]):
         assert re.search(r"^  ! vmap_area_list: the list breaks after vmap_area 0x%x: next "
-                         r"0x4242424242424242: " % (first - list_off), p.stdout, re.M), p.stdout
+                         r"0x4242424242424242: " % (first - list_off), text, re.M), text
         assert re.search(r"^  ! vmap_area_list: [1-9][0-9]* areas read from the list's other end, "
-                         r"[0-9]+ from the busy tree", p.stdout, re.M), p.stdout
-        doc = json.loads(memdiag(bad, "--json", "vmalloc", **kw).stdout)
+                         r"[0-9]+ from the busy tree", text, re.M), text
         assert doc["callers"] == clean["callers"], label
         s = memdiag(bad, **kw).stdout
         assert "! vmalloc: " in s and "largest caller vleaky_alloc_one" in s, s
@@ -626,15 +631,12 @@ def test_vmap_tree_cycle_is_cut():
     root = int(re.search(r"rb_node = (0x[0-9a-f]+)", root_text).group(1), 16)
     rb_off = member_offset(out, "struct vmap_area", "rb_node")
     rb_left = member_offset(out, "struct rb_node", "rb_left")
-    bad = patched_copy(out, "vmap-tree-cycle", [(first, struct.pack("<Q", 0x4242424242424242)),
-                                                (root + rb_left, struct.pack("<Q", root))])
     clean = vmalloc_json(out)
-    for label, binary in binaries():
-        kw = {"binary": binary} if binary else {}
-        p = memdiag(bad, "vmalloc", **kw)
+    for label, kw, bad, text, doc in patched_vmalloc(out, "vmap-tree-cycle",
+                                                [(first, struct.pack("<Q", 0x4242424242424242)),
+                                                 (root + rb_left, struct.pack("<Q", root))]):
         assert re.search(r"^  ! vmap_area_list: busy tree: vmap_area 0x%x starts at 0x[0-9a-f]+, out of order "
-                         r"\(a corrupt link\): its subtree skipped$" % (root - rb_off), p.stdout, re.M), p.stdout
-        doc = json.loads(memdiag(bad, "--json", "vmalloc", **kw).stdout)
+                         r"\(a corrupt link\): its subtree skipped$" % (root - rb_off), text, re.M), text
         assert doc["callers"] == clean["callers"], label
 
 
