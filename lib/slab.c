@@ -688,6 +688,8 @@ static uint64_t walk_slab_list(struct md_session *s, const struct slab_layout *l
 
 static void walk_nodes(struct md_session *s, const struct slab_layout *l, struct md_slab_cache *c)
 {
+	bool counters_lost = false;
+
 	for (unsigned int nid = 0; nid < s->kernel.nr_nodes; nid++) {
 		uint64_t node, nr_partial, walked, v;
 		struct md_error *err;
@@ -713,15 +715,15 @@ static void walk_nodes(struct md_session *s, const struct slab_layout *l, struct
 							     node + l->node_full, "full", nid);
 		if (l->node_nr_slabs == MD_NO_OFFSET || l->node_total_objects == MD_NO_OFFSET)
 			continue;
-		c->have_kernel_counters = true;
 		if (!(err = md_read_u64(s, node + l->node_nr_slabs, &v)))
 			c->kernel_nr_slabs += v;
 		if (!err && !(err = md_read_u64(s, node + l->node_total_objects, &v)))
 			c->kernel_total_objects += v;
-		if (err) {
-			c->have_kernel_counters = false;
-			md_error_destroy(err);
+		if (err) {	/* one node's counters lost: no total to compare with */
+			counters_lost = true;
+			cache_error_obj(c, md_error_wrap(err, "node %u: its counters (not compared)", nid));
 		}
+		c->have_kernel_counters = !counters_lost;
 	}
 }
 

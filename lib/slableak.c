@@ -480,6 +480,21 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 	a.r->orphans_scanned = orphans != NULL;
 	if ((err = md_slab_index_get(s, a.st, &a.index)))
 		goto fail;
+	/* The signatures name the cache a word points into; a cache read in
+	 * part leaves some of its objects unknown ("page"). */
+	{
+		size_t hurt = 0;
+		const char *first = NULL;
+
+		for (size_t i = 0; i < a.st->nr_caches; i++) {
+			if (&a.st->caches[i] != c && a.st->caches[i].nr_errors && !hurt++)
+				first = a.st->caches[i].name;
+		}
+		if (hurt)
+			md_messages_add(&a.r->errors, &a.r->nr_errors, "%zu other caches (%s first) "
+					"were read in part: a word pointing at their unread objects shows "
+					"as \"page\" in the signatures (slableak lists them)", hurt, first);
+	}
 	if (c->store_user) {
 		err = resolve_track(s, &a.track);
 		if (err) {

@@ -185,8 +185,9 @@ static struct md_error *read_zone(struct md_session *s, struct md_vmstat *v,
 	/* include/linux/mmzone.h low_wmark_pages(): the watermark plus its boost */
 	z->wmark_low = md_get_u64(buf, l->zone_wmark + l->wmark_low * 8) + md_get_u64(buf, l->zone_boost);
 	if ((err = md_read_cstring(s, md_get_u64(buf, l->zone_name), z->name, sizeof(z->name)))) {
-		md_error_destroy(err);
 		snprintf(z->name, sizeof(z->name), "zone%u", z->index);
+		md_messages_add_error(&v->errors, &v->nr_errors, md_error_wrap(err, "node %u zone %u: "
+				      "name unreadable, called %s here", z->nid, z->index, z->name));
 	}
 	memcpy(z->stat, buf + l->zone_vm_stat, v->nr_zone_items * sizeof(int64_t));
 	/* Unpopulated zones have no per-CPU stats of their own (mm/page_alloc.c

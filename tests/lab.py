@@ -501,16 +501,17 @@ def recording(outdir):
     os.makedirs(RECORDINGS, exist_ok=True)
     name = os.path.relpath(outdir, LAB).replace(os.sep, "-")
     raw, path = (os.path.join(RECORDINGS, name + ext) for ext in (".raw", ".mdrec"))
-    for f in (raw, path):
-        if os.path.exists(f):
-            os.unlink(f)
+    if os.path.exists(raw):
+        os.unlink(raw)
     for command in REPLAY_COMMANDS:
         p = subprocess.run([os.path.join(REPO, "build", "memdiag"), "--record", raw,
                             os.path.join(outdir, "vmlinux"), os.path.join(outdir, "vmcore")]
                            + command.split(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if p.returncode != 0:
             raise AssertionError("memdiag --record %s failed:\n%s" % (command, p.stderr))
-    subprocess.run([REPLAY, "--compact", path, raw], check=True)
+    # renamed into place: a campaign replaying the last one keeps reading it
+    subprocess.run([REPLAY, "--compact", path + ".new", raw], check=True)
+    os.rename(path + ".new", path)
     os.unlink(raw)
     _recordings[outdir] = path
     return path

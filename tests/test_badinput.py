@@ -15,7 +15,7 @@ import struct
 import subprocess
 import tempfile
 
-from lab import LAB, LEAK_N, REPO, crash_outputs, dump, info, patched_copy
+from lab import DIRECT_MAP, LAB, LEAK_N, REPO, crash_outputs, dump, info, patched_copy
 from test_slab import MEMDIAG, memdiag, slableak_json
 
 ASAN_MEMDIAG = os.path.join(REPO, "build", "asan", "memdiag")
@@ -49,7 +49,7 @@ def locate():
     partial = re.search(r"NODE 0 PARTIAL:\n.*\n\s+([0-9a-f]{16})\s", slabs).group(1)
     freelist = crash_outputs(out, ["struct slab.freelist %s" % partial])[0]
     first_free = int(re.search(r"freelist = (0x[0-9a-f]+)", freelist).group(1), 16)
-    return {"out": out, "cache": cache, "size_off": member_offset(kc_o, "size"),
+    return {"out": out, "cache": cache, "size_off": member_offset(kc_o, "size"), "oo_off": member_offset(kc_o, "oo"),
             "node0": node0, "partial_off": member_offset(kcn_o, "partial"),
             "free_object": first_free, "freeptr_offset": freeptr_offset}
 
@@ -96,10 +96,9 @@ def test_corrupt_size_and_order():
     order is checked first: named, and the JSON row still made."""
     def case(binary):
         w = where()
-        kc = crash_outputs(w["out"], ["struct kmem_cache -o"])[0]
         bad = patched_copy(w["out"], "kmem-cache-size-oo",
                            [(w["cache"] + w["size_off"], struct.pack("<I", 0)),
-                            (w["cache"] + member_offset(kc, "oo"), struct.pack("<I", 0x75ed0010))])
+                            (w["cache"] + w["oo_off"], struct.pack("<I", 0x75ed0010))])
         check_only_kmalloc128_hurt(bad, binary, r"slab orders 30189 and \d+ make no sense")
     for name, binary in BINARIES:
         yield name, lambda binary=binary: case(binary)
@@ -510,21 +509,33 @@ def test_random_mutations():
         yield "%s/%s" % (k, s), case
 
 
+@functools.lru_cache(maxsize=None)
+def baseline_facts(kernel):
+    """From crash, in one session per kernel, on the baseline ELF dump: max_pfn's
+    address (direct-map alias) and value, and the addresses of node 0's
+    node_spanned_pages and DMA32's low watermark and boost."""
+    out = dump(kernel, "baseline", "elf")
+    sym, value, span, wmark, boost = crash_outputs(out, [
+        "sym max_pfn", "p/x max_pfn", "p &node_data[0]->node_spanned_pages",
+        "p &node_data[0]->node_zones[1]._watermark[1]", "p &node_data[0]->node_zones[1].watermark_boost"])
+    vtop = crash_outputs(out, ["vtop %s" % sym.split()[0]])[0]
+    phys = int(re.search(r"^%s\s+([0-9a-f]+)" % sym.split()[0], vtop, re.M).group(1), 16)
+    addr = [int(re.search(r"\) (0x[0-9a-f]+)", t).group(1), 16) for t in (span, wmark, boost)]
+    return {"out": out, "max_pfn": DIRECT_MAP + phys, "max_pfn_value": int(value.split("=")[1], 16),
+            "node_spanned_pages": addr[0], "dma32_wmark_low": addr[1], "dma32_boost": addr[2]}
+
+
 def test_corrupt_max_pfn_is_named_and_replaced():
     """Found by the fuzzer (tests/test_replay.py): a corrupt max_pfn
     (0x200000004000 pages) sized a bitmap of terabytes, which ASan refused
     (allocation-size-too-big) and a plain build would have tried.  max_pfn
     is checked against the end of the nodes' spans: named, that end used in
     its place, and every command prints what it prints on the clean dump."""
-    from test_memdiag import kernel_address_to_direct_map
     for kernel in ("6.1", "6.12"):
         def case(kernel=kernel):
-            out = dump(kernel, "baseline", "elf")
-            sym, value = crash_outputs(out, ["sym max_pfn", "p/x max_pfn"])
-            addr = int(sym.split()[0], 16)
-            clean_max = int(value.split("=")[1], 16)
-            bad = patched_copy(out, "max-pfn", [(kernel_address_to_direct_map(out, addr),
-                                                 struct.pack("<Q", 0x200000004000))])
+            f = baseline_facts(kernel)
+            out, clean_max = f["out"], f["max_pfn_value"]
+            bad = patched_copy(out, "max-pfn", [(f["max_pfn"], struct.pack("<Q", 0x200000004000))])
             warning = ("memdiag: max_pfn 0x200000004000 cannot be right: the nodes end at pfn "
                        "0x%x, which is used instead\n" % clean_max)
             for command in ("buddyfrag", "oomstate", "vmalloc", "slableak", "slableak -u kmalloc-128"):
@@ -543,10 +554,9 @@ def test_node_span_beyond_the_memory_map_is_bounded():
     cache keeps its clean counts."""
     for kernel in ("6.1", "6.12"):
         def case(kernel=kernel):
-            out = dump(kernel, "baseline", "elf")
-            where = crash_outputs(out, ["p &node_data[0]->node_spanned_pages"])[0]
-            addr = int(re.search(r"\) (0x[0-9a-f]+)", where).group(1), 16)
-            bad = patched_copy(out, "node-span", [(addr, struct.pack("<Q", 1 << 40))])
+            f = baseline_facts(kernel)
+            out = f["out"]
+            bad = patched_copy(out, "node-span", [(f["node_spanned_pages"], struct.pack("<Q", 1 << 40))])
             clean = {c["address"]: (c["allocated"], c["total"], c["slabs"]) for c in slableak_json(out)[0].values()}
             for name, binary in BINARIES:
                 p = run(bad, binary, "slableak")
@@ -566,11 +576,10 @@ def test_corrupt_watermarks_do_not_overflow():
     every other zone as on the clean dump."""
     for kernel in ("6.1", "6.12"):
         def case(kernel=kernel):
-            out = dump(kernel, "baseline", "elf")
-            wmark, boost = crash_outputs(out, ["p &node_data[0]->node_zones[1]._watermark[1]",
-                                               "p &node_data[0]->node_zones[1].watermark_boost"])
-            addrs = [int(re.search(r"\) (0x[0-9a-f]+)", t).group(1), 16) for t in (wmark, boost)]
-            bad = patched_copy(out, "watermarks", [(a, struct.pack("<Q", 0x7300000000000000)) for a in addrs])
+            f = baseline_facts(kernel)
+            out = f["out"]
+            bad = patched_copy(out, "watermarks", [(f[a], struct.pack("<Q", 0x7300000000000000))
+                                                   for a in ("dma32_wmark_low", "dma32_boost")])
             clean = run(out, MEMDIAG, "buddyfrag").stdout
             for name, binary in BINARIES:
                 p = run(bad, binary, "buddyfrag")
