@@ -405,14 +405,6 @@ static void read_hz(struct md_session *s)
 				PRIu64 " ns", tick_nsec);
 }
 
-struct md_error *md_jiffies(struct md_session *s, uint64_t *ret)
-{
-	if (!s->kernel.jiffies_known)
-		return md_error_create(MD_ERR_FAULT, "jiffies unreadable");
-	*ret = s->kernel.jiffies;
-	return NULL;
-}
-
 /* jiffies at the dump, once: each age of an object is measured from it. */
 static void read_jiffies(struct md_session *s)
 {

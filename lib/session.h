@@ -38,7 +38,8 @@ struct md_kernel {
 	uint64_t vmalloc_start;		/* VMALLOC_START */
 	uint64_t vmalloc_size;		/* VMALLOC_END + 1 - VMALLOC_START */
 	unsigned int hz;		/* jiffies per second, 0 if unknown */
-	uint64_t jiffies;		/* at the dump, if jiffies_known */
+	uint64_t jiffies;		/* at the dump, if jiffies_known (else the
+					 * session's problems say why) */
 	bool jiffies_known;
 	unsigned int nr_nodes;		/* entries of node_data[] */
 	uint64_t *node_pgdat;		/* node_data[nid], 0 when offline */
@@ -59,10 +60,6 @@ struct md_session {
 	char **problems;
 	size_t nr_problems;
 };
-
-/* jiffies at the time of the dump (MD_ERR_FAULT if unreadable, which the
- * session's problems name). */
-struct md_error *md_jiffies(struct md_session *s, uint64_t *ret);
 
 /* Reads through the target. */
 struct md_error *md_read(struct md_session *s, uint64_t addr, void *buf, size_t len);

@@ -599,7 +599,6 @@ void md_leak_judge(struct md_session *s, struct md_leak_report *r)
 	const struct md_leak_suspect *top = NULL, *orphaned = NULL;
 	char n1[32], n2[32], n3[32], b1[32], age[64] = "", unref[64] = "";
 	bool by_caller = false;
-	uint64_t now;
 	double share;
 
 	if (r->tracked && r->nr_callers) {
@@ -644,14 +643,11 @@ void md_leak_judge(struct md_session *s, struct md_leak_report *r)
 	else
 		r->level = MD_LEAK_NONE;
 	if (by_caller && s->kernel.hz) {
-		struct md_error *err = md_jiffies(s, &now);
-
-		if (!err)
+		if (s->kernel.jiffies_known)
 			snprintf(age, sizeof(age), ", oldest %" PRIu64 " s",
-				 (now - top->min_when) / s->kernel.hz);
+				 (s->kernel.jiffies - top->min_when) / s->kernel.hz);
 		else	/* the session's problems say why; the verdict too */
 			snprintf(age, sizeof(age), ", age unknown (jiffies unreadable)");
-		md_error_destroy(err);
 	}
 	if (r->orphans_scanned)
 		snprintf(unref, sizeof(unref), ", %s unreferenced", md_count(top->orphans, n3));
@@ -808,17 +804,11 @@ static size_t caller_stack(struct md_session *s, const struct md_leak_suspect *x
 static void caller_ages(struct md_session *s, const struct md_leak_suspect *x, int64_t *oldest,
 			int64_t *youngest)
 {
-	uint64_t now;
-	struct md_error *err;
+	const uint64_t now = s->kernel.jiffies;
 
 	*oldest = *youngest = -1;
-	if (!s->kernel.hz)
+	if (!s->kernel.hz || !s->kernel.jiffies_known)	/* named among the session's problems */
 		return;
-	if ((err = md_jiffies(s, &now))) {	/* named among the session's problems */
-		md_error_catch(&err, MD_ERR_FAULT);
-		md_error_destroy(err);
-		return;
-	}
 	*oldest = (int64_t)(now - x->min_when) / (int64_t)s->kernel.hz;
 	*youngest = (int64_t)(now - x->max_when) / (int64_t)s->kernel.hz;
 }
