@@ -251,11 +251,8 @@ static struct md_error *read_zone(struct walk *w, unsigned int nid, unsigned int
 	z->spanned = md_get_u64(zone, l->spanned);
 	z->present = md_get_u64(zone, l->present);
 	z->managed = md_get_u64(zone, l->managed);
-	if ((err = md_read_cstring(w->s, md_get_u64(zone, l->name), z->name, sizeof(z->name)))) {
-		snprintf(z->name, sizeof(z->name), "zone%u", index);
-		md_messages_add_error(&z->errors, &z->nr_errors,
-				      md_error_wrap(err, "name unreadable, called %s here", z->name));
-	}
+	if ((err = md_read_zone_name(w->s, md_get_u64(zone, l->name), index, z->name, sizeof(z->name))))
+		md_messages_add_error(&z->errors, &z->nr_errors, err);
 	for (int i = 0; i < 3; i++)
 		z->wmark[i] = md_get_u64(zone, l->wmark + i * 8);
 	z->boost = md_get_u64(zone, l->wmark_boost);

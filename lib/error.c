@@ -126,6 +126,14 @@ struct md_error *md_error_nomem(void)
 	return md_error_create(MD_ERR_NOMEM, "out of memory");
 }
 
+void md_error_keep_first(struct md_error **first, struct md_error *err)
+{
+	if (!*first)
+		*first = err;
+	else
+		md_error_destroy(err);
+}
+
 bool md_error_catch(struct md_error **err, enum md_error_code code)
 {
 	if (!*err || md_error_root_code(*err) != code)

@@ -49,6 +49,10 @@ struct md_error *md_error_nomem(void);
  * error is left in *err, to travel up. */
 bool md_error_catch(struct md_error **err, enum md_error_code code);
 
+/* For a run of like failures that one message sums up: err becomes *first
+ * if that is still NULL (the message's cause), else it is destroyed. */
+void md_error_keep_first(struct md_error **first, struct md_error *err);
+
 /* The whole chain, outermost first, joined by ": ".  Caller frees. */
 char *md_error_string(const struct md_error *err);
 

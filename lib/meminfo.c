@@ -553,8 +553,10 @@ static void socket_memory(struct calc *c, const char *global, const char *pcpu, 
 	struct md_error *err;
 
 	*pages = *pcpu_pages = -1;
-	if (!v.ok) {	/* a kernel without the protocol says nothing */
-		if (have_symbol(c, global))
+	if (v.ok)
+		v = bounded(c, v, c->page_kb, global);
+	if (!v.ok || v.bad) {	/* a kernel without the protocol says nothing */
+		if (v.bad || have_symbol(c, global))
 			md_messages_add(&c->m->errors, &c->m->nr_errors, "socket memory: %s", v.why);
 		return;
 	}
@@ -575,6 +577,12 @@ static void socket_memory(struct calc *c, const char *global, const char *pcpu, 
 			return;
 		}
 		*pcpu_pages += n;
+	}
+	if (*pcpu_pages > c->limit) {
+		md_messages_add(&c->m->errors, &c->m->nr_errors, "socket memory: %s sums to %" PRId64
+				" pages, beyond the %" PRId64 " of the memory map: corrupt", pcpu, *pcpu_pages,
+				c->limit);
+		*pcpu_pages = -1;
 	}
 }
 
@@ -707,8 +715,8 @@ static void compute(struct calc *c)
 	add_line(c, "NFS_Unstable", known(0), true, false);
 	/* Both counters went, and the kernel prints 0: Linux kernel commit
 	 * 194df9f66db8 ("mm: remove NR_BOUNCE zone stat") (in v6.16) and
-	 * "mm, vmstat: remove the NR_WRITEBACK_TEMP node_stat_item counter"
-	 * (in v6.17). */
+	 * Linux kernel commit 8356a5a3b078 ("mm, vmstat: remove the
+	 * NR_WRITEBACK_TEMP node_stat_item counter") (in v6.17). */
 	pages_line(c, "Bounce", counter_or_zero(c, MD_VMSTAT_ZONE, "NR_BOUNCE"));
 	pages_line(c, "WritebackTmp", counter_or_zero(c, MD_VMSTAT_NODE, "NR_WRITEBACK_TEMP"));
 	pages_line_exact(c, "CommitLimit", commit_limit(c, totalram, &h, swap_total));
@@ -724,9 +732,10 @@ static void compute(struct calc *c)
 		x = err ? from_error(err, "VmallocUsed") : known(n);
 		pages_line_exact(c, "VmallocUsed", bounded(c, x, c->page_kb, "nr_vmalloc_pages"));
 	} else {
-		/* "mm: vmalloc: streamline vmalloc memory accounting" (in v7.1)
-		 * made it the node item NR_VMALLOC; meminfo prints the folded
-		 * global value, as for the other node items. */
+		/* Linux kernel commit b9ec0ed90706 ("mm: vmalloc: streamline
+		 * vmalloc memory accounting") (in v7.1) made it the node item
+		 * NR_VMALLOC; meminfo prints the folded global value, as for
+		 * the other node items. */
 		pages_line(c, "VmallocUsed", node_pages(c, "NR_VMALLOC"));
 	}
 	add_line(c, "VmallocChunk", known(0), true, false);

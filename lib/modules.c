@@ -28,7 +28,7 @@ struct md_modules {
 	size_t nr_names;
 	/* modules whose symbols could not all be read, and the first reason */
 	size_t nr_unread;
-	char *first_unread;
+	struct md_error *first_unread;
 };
 
 static int compare_symbol(const void *a, const void *b)
@@ -55,14 +55,6 @@ static struct md_error *add_symbol(struct md_modules *m, uint64_t value, uint64_
 struct kallsyms_layout {
 	uint64_t mod_list, mod_name, mod_kallsyms, ks_symtab, ks_num_symtab, ks_strtab;
 };
-
-/* A module whose symbols could not all be read; the first reason is kept. */
-static void note_unread(struct md_modules *m, struct md_error *err)
-{
-	if (!m->first_unread)
-		m->first_unread = md_error_string(err);
-	md_error_destroy(err);
-}
 
 /* One module's function and object symbols. */
 static struct md_error *read_module(struct md_session *s, struct md_modules *m,
@@ -100,10 +92,8 @@ static struct md_error *read_module(struct md_session *s, struct md_modules *m,
 				break;
 			/* a name in a page the dump lacks: that symbol only,
 			 * counted as the module's unread symbols */
-			if (!skipped++)
-				note_unread(m, md_error_wrap(err, "%s: symbol %u", module, i));
-			else
-				md_error_destroy(err);
+			skipped++;
+			md_error_keep_first(&m->first_unread, md_error_wrap(err, "%s: symbol %u", module, i));
 			err = NULL;
 			continue;
 		}
@@ -161,7 +151,7 @@ struct md_error *md_modules_get(struct md_session *s, struct md_modules **ret)
 		if ((err = read_module(s, m, &l, mod, m->names[m->nr_names - 1]))) {
 			if (md_error_root_code(err) == MD_ERR_NOMEM)
 				break;
-			note_unread(m, md_error_wrap(err, "%s", m->names[m->nr_names - 1]));
+			md_error_keep_first(&m->first_unread, md_error_wrap(err, "%s", m->names[m->nr_names - 1]));
 			m->nr_unread++;
 			err = NULL;
 		}
@@ -189,7 +179,7 @@ void md_modules_destroy(struct md_modules *m)
 	for (size_t i = 0; i < m->nr_names; i++)
 		free(m->names[i]);
 	free(m->names);
-	free(m->first_unread);
+	md_error_destroy(m->first_unread);
 	free(m);
 }
 
@@ -216,9 +206,14 @@ struct md_error *md_modules_address_name(const struct md_modules *m, uint64_t ad
 			return NULL;
 		}
 	}
-	if (m->nr_unread)
-		return md_error_create(MD_ERR_FAULT, "no module symbol at 0x%" PRIx64 ": symbols of "
-				       "%zu modules unreadable (%s)", addr, m->nr_unread,
-				       m->first_unread ? m->first_unread : "out of memory");
+	if (m->nr_unread) {
+		char *why = md_error_string(m->first_unread);
+		struct md_error *err = md_error_create(MD_ERR_FAULT, "no module symbol at 0x%" PRIx64
+						       ": symbols of %zu modules unreadable (%s)", addr,
+						       m->nr_unread, why ? why : "out of memory");
+
+		free(why);
+		return err;
+	}
 	return md_error_create(MD_ERR_LOOKUP, "no module symbol at 0x%" PRIx64, addr);
 }

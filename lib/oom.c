@@ -194,9 +194,10 @@ static bool in_vfork(struct oom_ctx *c, const struct md_task *t)
 }
 
 /* A task's mm counter as this kernel's OOM killer reads it: get_mm_counter(),
- * or the precise get_mm_counter_sum() since "mm: Fix OOM killer inaccuracy
- * on large many-core systems" (in v7.0; marked for stable).  That change is
- * in code only, so decide_counters() tells them apart from the dump. */
+ * or the precise get_mm_counter_sum() since Linux kernel commit 5898aa8f9a0b
+ * ("mm: fix OOM killer inaccuracy on large many-core systems") (in v7.0;
+ * marked for stable).  That change is in code only, so decide_counters()
+ * tells them apart from the dump. */
 static uint64_t oom_counter(const struct md_oom *o, const struct md_task *t, int item)
 {
 	return o->rss_sums ? t->rss_sum[item] : t->rss[item];

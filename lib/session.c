@@ -27,6 +27,17 @@ struct md_error *md_read(struct md_session *s, uint64_t addr, void *buf, size_t 
 	return s->target.ops->read(s->target.priv, MD_KVADDR, addr, buf, len);
 }
 
+struct md_error *md_read_zone_name(struct md_session *s, uint64_t name, unsigned int index,
+				   char *buf, size_t len)
+{
+	struct md_error *err = md_read_cstring(s, name, buf, len);
+
+	if (!err)
+		return NULL;
+	snprintf(buf, len, "zone%u", index);
+	return md_error_wrap(err, "name unreadable, called %s here", buf);
+}
+
 void md_read_partial(struct md_session *s, uint64_t addr, void *buf, size_t len, bool *missing,
 		     struct md_error **first)
 {
@@ -43,10 +54,7 @@ void md_read_partial(struct md_session *s, uint64_t addr, void *buf, size_t len,
 		memset(missing + done, err != NULL, chunk);
 		if (err) {
 			memset((char *)buf + done, 0, chunk);
-			if (!*first)
-				*first = err;
-			else
-				md_error_destroy(err);
+			md_error_keep_first(first, err);
 		}
 		done += chunk;
 	}
@@ -239,11 +247,16 @@ static struct md_error *read_vmalloc_size(struct md_session *s)
 	return NULL;
 }
 
+/* kernel/smp.c setup_nr_cpu_ids() (on x86, prefill_possible_map() or
+ * topology_init_possible_cpus()) makes nr_cpu_ids one past the last
+ * possible CPU.  The two are checked against each other, the mask read whole
+ * (NR_CPUS bits: the size of struct cpumask), since a corrupt nr_cpu_ids
+ * would have every per-CPU walk run over thousands of CPUs that never were. */
 static struct md_error *read_cpus(struct md_session *s)
 {
 	struct md_kernel *k = &s->kernel;
-	uint64_t nr_addr, mask_addr, offsets_addr;
-	uint32_t nr_cpu_ids;
+	uint64_t nr_addr, mask_addr, offsets_addr, mask_size;
+	uint32_t nr_cpu_ids, last = 0;
 	struct md_error *err;
 	size_t words;
 
@@ -254,14 +267,36 @@ static struct md_error *read_cpus(struct md_session *s)
 		return md_error_wrap(err, "reading the CPU set");
 	if (nr_cpu_ids == 0 || nr_cpu_ids > 65536)
 		return md_error_create(MD_ERR_CORRUPT, "nr_cpu_ids is %u", nr_cpu_ids);
+	if ((err = md_type_size(s, "struct cpumask", &mask_size))) {
+		if (!md_error_catch(&err, MD_ERR_LOOKUP))
+			return md_error_wrap(err, "reading the CPU set");
+		mask_size = (nr_cpu_ids + 63) / 64 * 8;
+	}
+	words = mask_size > 65536 / 8 ? 65536 / 64 : (mask_size + 7) / 8;
+	if (words < (nr_cpu_ids + 63) / 64)	/* md_cpu_possible() reads up to nr_cpus */
+		words = (nr_cpu_ids + 63) / 64;
+	if (!(k->cpu_possible = calloc(words, sizeof(uint64_t))))
+		return md_error_nomem();
+	if ((err = md_read(s, mask_addr, k->cpu_possible, mask_size < words * 8 ? mask_size : words * 8)))
+		return md_error_wrap(err, "reading the CPU set");
+	for (size_t i = words; i-- > 0;)
+		if (k->cpu_possible[i]) {
+			last = i * 64 + 64 - __builtin_clzll(k->cpu_possible[i]);
+			break;
+		}
+	if (!last)
+		return md_error_create(MD_ERR_CORRUPT, "cpu_possible_mask is empty");
+	if (last != nr_cpu_ids) {
+		md_messages_add(&s->problems, &s->nr_problems, "nr_cpu_ids is %u but the last possible "
+				"CPU is %u: corrupt; CPUs 0 to %u are used", nr_cpu_ids, last - 1,
+				(last < nr_cpu_ids ? last : nr_cpu_ids) - 1);
+		if (last < nr_cpu_ids)
+			nr_cpu_ids = last;
+	}
 	k->nr_cpus = nr_cpu_ids;
-	words = (nr_cpu_ids + 63) / 64;
-	k->cpu_possible = calloc(words, sizeof(uint64_t));
-	k->per_cpu_offset = calloc(nr_cpu_ids, sizeof(uint64_t));
-	if (!k->cpu_possible || !k->per_cpu_offset)
-		return md_error_create(MD_ERR_NOMEM, "out of memory");
-	if ((err = md_read(s, mask_addr, k->cpu_possible, words * sizeof(uint64_t))) ||
-	    (err = md_read(s, offsets_addr, k->per_cpu_offset, nr_cpu_ids * sizeof(uint64_t))))
+	if (!(k->per_cpu_offset = calloc(nr_cpu_ids, sizeof(uint64_t))))
+		return md_error_nomem();
+	if ((err = md_read(s, offsets_addr, k->per_cpu_offset, nr_cpu_ids * sizeof(uint64_t))))
 		return md_error_wrap(err, "reading the CPU set");
 	return NULL;
 }
@@ -300,33 +335,50 @@ static struct md_error *read_nodes(struct md_session *s)
 	return NULL;
 }
 
-/* The end of the highest node's span (include/linux/mmzone.h
- * pgdat_end_pfn()), 0 if it cannot be read: what max_pfn is checked by. */
-static uint64_t nodes_end_pfn(struct md_session *s)
+static void read_node_spans(struct md_session *s)
 {
-	const struct md_kernel *k = &s->kernel;
-	uint64_t start_off, spanned_off, end = 0;
+	struct md_kernel *k = &s->kernel;
+	uint64_t start_off, spanned_off;
 	struct md_error *err;
 
+	if (!(k->node_span = calloc(k->nr_nodes, sizeof(*k->node_span)))) {
+		md_messages_add(&s->problems, &s->nr_problems, "node spans: out of memory");
+		return;
+	}
 	if ((err = md_member_offset(s, "struct pglist_data", "node_start_pfn", &start_off)) ||
 	    (err = md_member_offset(s, "struct pglist_data", "node_spanned_pages", &spanned_off))) {
-		if (!md_error_catch(&err, MD_ERR_LOOKUP))
-			md_messages_add_error(&s->problems, &s->nr_problems,
-					      md_error_wrap(err, "max_pfn unchecked"));
-		return 0;
+		md_messages_add_error(&s->problems, &s->nr_problems, md_error_wrap(err, "node spans unknown"));
+		return;
 	}
 	for (unsigned int nid = 0; nid < k->nr_nodes; nid++) {
-		uint64_t start, spanned;
+		struct md_node_span *span = &k->node_span[nid];
 
 		if (!k->node_pgdat[nid])
 			continue;
-		if ((err = md_read_u64(s, k->node_pgdat[nid] + start_off, &start)) ||
-		    (err = md_read_u64(s, k->node_pgdat[nid] + spanned_off, &spanned))) {
-			md_error_destroy(err);	/* the zone walks name an unreadable node */
+		if ((err = md_read_u64(s, k->node_pgdat[nid] + start_off, &span->start_pfn)) ||
+		    (err = md_read_u64(s, k->node_pgdat[nid] + spanned_off, &span->spanned)))
+			md_messages_add_error(&s->problems, &s->nr_problems,
+					      md_error_wrap(err, "node %u: pfn range unreadable", nid));
+		else
+			span->read = true;
+	}
+}
+
+/* The end of the highest node's span (include/linux/mmzone.h
+ * pgdat_end_pfn()), 0 if a span is unknown: what max_pfn is checked by. */
+static uint64_t nodes_end_pfn(const struct md_kernel *k)
+{
+	uint64_t end = 0;
+
+	for (unsigned int nid = 0; nid < k->nr_nodes; nid++) {
+		const struct md_node_span *span = &k->node_span[nid];
+
+		if (!k->node_pgdat[nid])
+			continue;
+		if (!span->read)
 			return 0;
-		}
-		if (start + spanned > end && start + spanned >= start)
-			end = start + spanned;
+		if (span->start_pfn + span->spanned > end && span->start_pfn + span->spanned >= span->start_pfn)
+			end = span->start_pfn + span->spanned;
 	}
 	return end;
 }
@@ -344,7 +396,7 @@ static struct md_error *read_max_pfn(struct md_session *s)
 
 	if (err)
 		return err;
-	end = nodes_end_pfn(s);
+	end = nodes_end_pfn(k);
 	if (end && end <= limit && (k->max_pfn > end || k->max_pfn == 0)) {
 		md_messages_add(&s->problems, &s->nr_problems, "max_pfn 0x%" PRIx64 " cannot be right: "
 				"the nodes end at pfn 0x%" PRIx64 ", which is used instead", k->max_pfn, end);
@@ -442,6 +494,7 @@ static struct md_error *read_kernel_facts(struct md_session *s)
 		return err;
 	if ((err = read_cpus(s)) || (err = read_nodes(s)))
 		return err;
+	read_node_spans(s);
 	/* x86-64 VMALLOC_START without KASLR of the memory layout. */
 	if ((err = read_variable(s, "vmalloc_base", 0xffffc90000000000ULL, &k->vmalloc_start)) ||
 	    (err = read_max_pfn(s)) ||
@@ -482,6 +535,7 @@ void md_session_destroy(struct md_session *s)
 	free(s->kernel.cpu_possible);
 	free(s->kernel.per_cpu_offset);
 	free(s->kernel.node_pgdat);
+	free(s->kernel.node_span);
 	md_messages_free(s->problems, s->nr_problems);
 	free(s);
 }

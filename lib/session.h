@@ -24,6 +24,13 @@ struct md_vmalloc;
 struct md_orphans;
 struct md_tasks;
 
+/* A node's pfns (pgdat->node_start_pfn, ->node_spanned_pages), holes
+ * included; not read: the session's problems say why. */
+struct md_node_span {
+	uint64_t start_pfn, spanned;
+	bool read;
+};
+
 /* Facts about the dumped kernel that every subsystem needs, read once. */
 struct md_kernel {
 	uint64_t page_size;
@@ -43,6 +50,7 @@ struct md_kernel {
 	bool jiffies_known;
 	unsigned int nr_nodes;		/* entries of node_data[] */
 	uint64_t *node_pgdat;		/* node_data[nid], 0 when offline */
+	struct md_node_span *node_span;	/* [nid], of the nodes in node_pgdat[] */
 };
 
 struct md_session {
@@ -68,6 +76,10 @@ struct md_error *md_read_u64(struct md_session *s, uint64_t addr, uint64_t *ret)
 struct md_error *md_read_u32(struct md_session *s, uint64_t addr, uint32_t *ret);
 /* A NUL-terminated string of at most len - 1 bytes, never read past a page. */
 struct md_error *md_read_cstring(struct md_session *s, uint64_t addr, char *buf, size_t len);
+/* A zone's name from zone->name, which points into mm/page_alloc.c
+ * zone_names[]: unreadable, it becomes "zone<index>" and the error says so. */
+struct md_error *md_read_zone_name(struct md_session *s, uint64_t name, unsigned int index,
+				   char *buf, size_t len);
 /* [addr, addr + len) page by page, so a page the dump lacks costs only the
  * bytes in it: those are zeroed and marked in missing[0..len).  *first gets
  * the first page's error (NULL if every byte was read).  Nothing else fails. */

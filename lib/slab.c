@@ -336,27 +336,22 @@ static struct md_error *scan_vmemmap(struct md_session *s, const struct slab_lay
 	const struct md_kernel *k = &s->kernel;
 	const uint64_t psize = k->page_struct_size;
 	const size_t per_chunk = VMEMMAP_CHUNK / psize;
-	uint64_t start_off, spanned_off;
 	struct cache_map map = { 0 };
 	unsigned char *buf = malloc(per_chunk * psize);
 	struct md_error *err;
 
 	if (!buf)
 		return md_error_create(MD_ERR_NOMEM, "out of memory");
-	if ((err = md_member_offset(s, "struct pglist_data", "node_start_pfn", &start_off)) ||
-	    (err = md_member_offset(s, "struct pglist_data", "node_spanned_pages", &spanned_off)) ||
-	    (err = cache_map_build(&map, st)))
+	if ((err = cache_map_build(&map, st)))
 		goto out;
 	for (unsigned int nid = 0; nid < k->nr_nodes; nid++) {
-		uint64_t pgdat = k->node_pgdat[nid], start, spanned, pfn, skipped = 0, unsure = 0;
+		uint64_t start = k->node_span[nid].start_pfn, spanned = k->node_span[nid].spanned;
+		uint64_t pfn, skipped = 0, unsure = 0;
 
-		if (!pgdat)
+		if (!k->node_pgdat[nid])
 			continue;
-		if ((err = md_read_u64(s, pgdat + start_off, &start)) ||
-		    (err = md_read_u64(s, pgdat + spanned_off, &spanned))) {
-			state_error(st, "node %u: cannot read its pfn range", nid);
-			md_error_destroy(err);
-			err = NULL;
+		if (!k->node_span[nid].read) {	/* the session's problems say why */
+			state_error(st, "node %u: pfn range unknown, its slabs not counted", nid);
 			continue;
 		}
 		/* The span is bounded by the memory map: a corrupt one would
@@ -1163,10 +1158,7 @@ struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_ca
 				break;
 			unread_slabs++;
 			unread_objects += slab->objects;
-			if (!first_unread)
-				first_unread = err;
-			else
-				md_error_destroy(err);
+			md_error_keep_first(&first_unread, err);
 			err = NULL;
 			continue;
 		}

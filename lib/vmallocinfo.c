@@ -32,8 +32,8 @@ struct md_error *md_vmalloc_nr_pages(struct md_session *s, int64_t *ret)
 	if (md_error_root_code(err) != MD_ERR_LOOKUP)
 		return md_error_wrap(err, "nr_vmalloc_pages");
 	md_error_destroy(err);
-	/* "mm: vmalloc: streamline vmalloc memory accounting" (in v7.1) made it
-	 * the node item NR_VMALLOC: the exact count at the dump is the folded
+	/* Linux kernel commit b9ec0ed90706 ("mm: vmalloc: streamline vmalloc
+	 * memory accounting") (in v7.1) made it the node item NR_VMALLOC: the exact count at the dump is the folded
 	 * value plus the CPUs' deltas (node_page_state_snapshot()). */
 	if ((err = md_vmstat_read(s, &v)))
 		return md_error_wrap(err, "NR_VMALLOC");

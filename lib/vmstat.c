@@ -184,11 +184,9 @@ static struct md_error *read_zone(struct md_session *s, struct md_vmstat *v,
 	z->managed = md_get_u64(buf, l->zone_managed);
 	/* include/linux/mmzone.h low_wmark_pages(): the watermark plus its boost */
 	z->wmark_low = md_get_u64(buf, l->zone_wmark + l->wmark_low * 8) + md_get_u64(buf, l->zone_boost);
-	if ((err = md_read_cstring(s, md_get_u64(buf, l->zone_name), z->name, sizeof(z->name)))) {
-		snprintf(z->name, sizeof(z->name), "zone%u", z->index);
-		md_messages_add_error(&v->errors, &v->nr_errors, md_error_wrap(err, "node %u zone %u: "
-				      "name unreadable, called %s here", z->nid, z->index, z->name));
-	}
+	if ((err = md_read_zone_name(s, md_get_u64(buf, l->zone_name), z->index, z->name, sizeof(z->name))))
+		md_messages_add_error(&v->errors, &v->nr_errors,
+				      md_error_wrap(err, "node %u zone %u", z->nid, z->index));
 	memcpy(z->stat, buf + l->zone_vm_stat, v->nr_zone_items * sizeof(int64_t));
 	/* Unpopulated zones have no per-CPU stats of their own (mm/page_alloc.c
 	 * setup_per_cpu_pageset() sets up populated zones only). */

@@ -509,20 +509,28 @@ def test_random_mutations():
         yield "%s/%s" % (k, s), case
 
 
+IMAGE_VARIABLES = ("max_pfn", "nr_cpu_ids", "tcp_memory_allocated")
+
+
 @functools.lru_cache(maxsize=None)
 def baseline_facts(kernel):
-    """From crash, in one session per kernel, on the baseline ELF dump: max_pfn's
-    address (direct-map alias) and value, and the addresses of node 0's
-    node_spanned_pages and DMA32's low watermark and boost."""
+    """From crash, in two sessions per kernel, on the baseline ELF dump: the
+    direct-map aliases of IMAGE_VARIABLES, max_pfn's value, and the
+    addresses of node 0's node_spanned_pages and DMA32's low watermark and
+    boost."""
     out = dump(kernel, "baseline", "elf")
-    sym, value, span, wmark, boost = crash_outputs(out, [
-        "sym max_pfn", "p/x max_pfn", "p &node_data[0]->node_spanned_pages",
+    *syms, value, span, wmark, boost = crash_outputs(out, [
+        "sym %s" % v for v in IMAGE_VARIABLES] + [
+        "p/x max_pfn", "p &node_data[0]->node_spanned_pages",
         "p &node_data[0]->node_zones[1]._watermark[1]", "p &node_data[0]->node_zones[1].watermark_boost"])
-    vtop = crash_outputs(out, ["vtop %s" % sym.split()[0]])[0]
-    phys = int(re.search(r"^%s\s+([0-9a-f]+)" % sym.split()[0], vtop, re.M).group(1), 16)
+    vtops = crash_outputs(out, ["vtop %s" % sym.split()[0] for sym in syms])
+    facts = {"out": out, "max_pfn_value": int(value.split("=")[1], 16)}
+    for name, sym, vtop in zip(IMAGE_VARIABLES, syms, vtops):
+        phys = int(re.search(r"^%s\s+([0-9a-f]+)" % sym.split()[0], vtop, re.M).group(1), 16)
+        facts[name] = DIRECT_MAP + phys
     addr = [int(re.search(r"\) (0x[0-9a-f]+)", t).group(1), 16) for t in (span, wmark, boost)]
-    return {"out": out, "max_pfn": DIRECT_MAP + phys, "max_pfn_value": int(value.split("=")[1], 16),
-            "node_spanned_pages": addr[0], "dma32_wmark_low": addr[1], "dma32_boost": addr[2]}
+    facts.update(node_spanned_pages=addr[0], dma32_wmark_low=addr[1], dma32_boost=addr[2])
+    return facts
 
 
 def test_corrupt_max_pfn_is_named_and_replaced():
@@ -544,6 +552,52 @@ def test_corrupt_max_pfn_is_named_and_replaced():
                     p = run(bad, binary, *command.split())
                     assert p.returncode == 0, p.stderr
                     assert p.stdout == warning + want, (name, command, p.stdout[:3000])
+        yield kernel, case
+
+
+def test_nr_cpu_ids_beyond_the_possible_cpus_is_named():
+    """Found by the fuzzer: nr_cpu_ids made 29442 had every per-CPU walk of
+    every cache run over 29,440 CPUs that never were, one error message
+    each (seconds under ASan).  nr_cpu_ids is one past the last possible
+    CPU (kernel/smp.c setup_nr_cpu_ids()): the two are checked, the
+    mismatch named, the smaller used, and every command prints what it
+    prints on the clean dump."""
+    for kernel in ("6.1", "6.12"):
+        def case(kernel=kernel):
+            f = baseline_facts(kernel)
+            out = f["out"]
+            bad = patched_copy(out, "nr-cpu-ids", [(f["nr_cpu_ids"], struct.pack("<I", 29442))])
+            warning = "memdiag: nr_cpu_ids is 29442 but the last possible CPU is 1: corrupt; CPUs 0 to 1 are used\n"
+            for command in ("buddyfrag", "oomstate", "slableak", "slableak -u kmalloc-128"):
+                want = run(out, MEMDIAG, *command.split()).stdout
+                for name, binary in BINARIES:
+                    p = run(bad, binary, *command.split())
+                    assert p.returncode == 0, p.stderr
+                    assert p.stdout == warning + want, (name, command, p.stdout[:3000])
+        yield kernel, case
+
+
+def test_impossible_socket_memory_is_named():
+    """Found by the fuzzer: a tcp_memory_allocated of 0x77 << 56 pages
+    overflowed the kB figure (UBSan: signed overflow) and would have been
+    printed as a fact.  It is bounded by the memory map: named as corrupt,
+    left out of the sockets line, the rest of the summary unchanged."""
+    for kernel in ("6.1", "6.12"):
+        def case(kernel=kernel):
+            f = baseline_facts(kernel)
+            out = f["out"]
+            bad = patched_copy(out, "tcp-pages", [(f["tcp_memory_allocated"], struct.pack("<Q", 0x77 << 56))])
+            clean = run(out, MEMDIAG, "memdiag").stdout.splitlines()
+            sockets = [i for i, line in enumerate(clean) if line.startswith("sockets (")]
+            assert len(sockets) == 1 and " TCP " in clean[sockets[0]], clean
+            want = clean[:sockets[0]] + [
+                "  ! socket memory: tcp_memory_allocated is %d, beyond the %d pages of the memory map: "
+                "corrupt" % (0x77 << 56, f["max_pfn_value"]),
+                re.sub(r" TCP \d+ kB(, )?", " ", clean[sockets[0]]).replace(":  ", ": ")] + clean[sockets[0] + 1:]
+            for name, binary in BINARIES:
+                p = run(bad, binary, "memdiag")
+                assert p.returncode == 0, p.stderr
+                assert p.stdout.splitlines() == want, (name, p.stdout[:5000])
         yield kernel, case
 
 

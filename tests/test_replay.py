@@ -13,6 +13,7 @@ and an even spread of the others' reads, fewer on the other kernels, and a
 20-s fuzzing run.  scripts/faults and scripts/fuzz run the long campaigns.
 """
 
+import glob
 import os
 import re
 import shutil
@@ -142,21 +143,24 @@ def test_bad_recordings_are_refused_clearly():
 
 def test_fuzzing_finds_nothing():
     """A bounded libFuzzer run (ASan, UBSan, LeakSanitizer) over the 6.12
-    recording, from tests/fuzz-seeds and the inputs that once crashed
-    (tests/fuzz-regressions, each run first as it is): no crash, no leak,
-    no timeout."""
+    recording, from tests/fuzz-seeds, after the inputs that once crashed or
+    hung, each run as it is on the recording it was found on
+    (tests/fuzz-regressions/KERNEL-SCENARIO/): no crash, no leak, no
+    timeout."""
+    regressions = os.path.join(REPO, "tests", "fuzz-regressions")
+    for where in sorted(os.listdir(regressions)):
+        kernel, scenario = where.split("-", 1)
+        inputs = sorted(glob.glob(os.path.join(regressions, where, "*")))
+        env = dict(os.environ, MEMDIAG_FUZZ_RECORDING=recording(dump(kernel, scenario, "elf")))
+        p = subprocess.run([FUZZ, "-timeout=30"] + inputs, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=600)
+        assert p.returncode == 0, (where, p.stdout[-5000:])
+        assert p.stdout.count("Executed ") == len(inputs), (where, p.stdout[-3000:])
     rec = recording(lab_dump("6.12"))
     corpus = os.path.join(REPO, "build", "fuzz", "corpus")
     shutil.rmtree(corpus, ignore_errors=True)
     shutil.copytree(os.path.join(REPO, "tests", "fuzz-seeds"), corpus)
     env = dict(os.environ, MEMDIAG_FUZZ_RECORDING=rec)
-    regressions = os.path.join(REPO, "tests", "fuzz-regressions")
-    inputs = sorted(os.path.join(regressions, f) for f in os.listdir(regressions)) \
-        if os.path.isdir(regressions) else []
-    if inputs:
-        p = subprocess.run([FUZZ] + inputs, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, timeout=600)
-        assert p.returncode == 0, p.stdout[-5000:]
     p = subprocess.run([FUZZ, "-max_total_time=20", "-timeout=30", "-rss_limit_mb=4096", "-max_len=512",
                         "-len_control=10", "-print_final_stats=1",
                         "-artifact_prefix=%s/" % os.path.join(REPO, "build", "fuzz"), corpus],
