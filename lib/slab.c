@@ -446,13 +446,28 @@ static bool counted_fields_read(const struct slab_layout *l, const bool *missing
 	return true;
 }
 
+/* kmem_cache.name; one that cannot be read, or is no cache name, is named
+ * so and the cache is called by where its name is. */
+static void read_cache_name(struct md_session *s, struct md_slab_cache *c, uint64_t name)
+{
+	struct md_error *err = md_read_cstring(s, name, c->name, sizeof(c->name));
+
+	if (err) {
+		snprintf(c->name, sizeof(c->name), "(unreadable name at 0x%" PRIx64 ")", name);
+		cache_error_obj(c, md_error_wrap(err, "its name"));
+	} else if (!c->name[0] || !printable(c->name)) {
+		snprintf(c->name, sizeof(c->name), "(corrupt name at 0x%" PRIx64 ")", name);
+		cache_error(c, "its name at 0x%" PRIx64 " is not a cache name", name);
+	}
+}
+
 /* One struct kmem_cache, read page by page: a page the dump lacks (a
  * filtered dump of 6.10+ may lack the slab page a cache straddles) costs
  * only the fields in it, as crash reads them one by one. */
 static struct md_error *read_cache(struct md_session *s, const struct slab_layout *l,
 				   uint64_t addr, struct md_slab_cache *c)
 {
-	uint64_t cache_size, name;
+	uint64_t cache_size;
 	unsigned char *buf;
 	bool *missing, name_read;
 	struct md_error *err, *fault;
@@ -470,11 +485,8 @@ static struct md_error *read_cache(struct md_session *s, const struct slab_layou
 	name_read = md_bytes_read(missing, l->kc_name, 8);
 	if (fault && !counted_fields_read(l, missing)) {
 		/* not counted, but named if its name can be read */
-		if (name_read &&
-		    (err = md_read_cstring(s, md_get_u64(buf, l->kc_name), c->name, sizeof(c->name))))
-			cache_error_obj(c, md_error_wrap(err, "its name"));
-		if (!printable(c->name))
-			c->name[0] = '\0';
+		if (name_read)
+			read_cache_name(s, c, md_get_u64(buf, l->kc_name));
 		free(buf);
 		free(missing);
 		return fault;
@@ -509,16 +521,9 @@ static struct md_error *read_cache(struct md_session *s, const struct slab_layou
 		snprintf(c->name, sizeof(c->name), "(kmem_cache 0x%" PRIx64 ")", addr);
 		goto check;
 	}
-	name = md_get_u64(buf, l->kc_name);
+	read_cache_name(s, c, md_get_u64(buf, l->kc_name));
 	free(buf);
 	free(missing);
-	if ((err = md_read_cstring(s, name, c->name, sizeof(c->name)))) {
-		snprintf(c->name, sizeof(c->name), "(unreadable name at 0x%" PRIx64 ")", name);
-		cache_error_obj(c, md_error_wrap(err, "its name"));
-	} else if (!c->name[0] || !printable(c->name)) {
-		snprintf(c->name, sizeof(c->name), "(corrupt name at 0x%" PRIx64 ")", name);
-		cache_error(c, "its name at 0x%" PRIx64 " is not a cache name", name);
-	}
 check:
 	/* MAX_PAGE_ORDER is 10 on x86-64; anything far above is garbage
 	 * (checked first: a cache refused for its size is still listed, and
