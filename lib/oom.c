@@ -635,6 +635,7 @@ static void scan_stack(struct oom_ctx *c, const struct md_task *t, unsigned char
 		md_messages_add_error(&o->errors, &o->nr_errors,
 				      md_error_wrap(err, "pid %d (%s): kernel stack 0x%" PRIx64,
 						    t->pid, t->comm, t->stack));
+		o->nr_stacks_unread++;
 		return;
 	}
 	for (size_t off = 0; off + c->l.oc_size <= size; off += 8) {
@@ -1029,11 +1030,20 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 			  reaped(sc->oom_mm_flags), sc->tif_memdie ? ", TIF_MEMDIE" : "",
 			  (t->flags & PF_EXITING) ? ", exiting" : "");
 	}
-	if (!any_victim)
+	if (!any_victim && o->tasks->incomplete)
+		md_printf(out, "  none among the processes that could be read (some are lost: see the "
+			  "problems below)\n");
+	else if (!any_victim)
 		md_printf(out, "  none (no process has signal->oom_mm)\n");
 
 	md_printf(out, "\nSTRUCT OOM_CONTROL ON KERNEL STACKS\n");
-	if (!o->nr_controls)
+	if (!o->nr_controls && o->nr_stacks_unread)
+		md_printf(out, "  none found on the stacks that could be read (%zu unreadable%s: see the "
+			  "problems below)\n", o->nr_stacks_unread, o->tasks->incomplete ? ", tasks lost" : "");
+	else if (!o->nr_controls && o->tasks->incomplete)
+		md_printf(out, "  none found on the stacks that could be read (tasks lost: see the problems "
+			  "below)\n");
+	else if (!o->nr_controls)
 		md_printf(out, "  none found (no task is inside out_of_memory())\n");
 	for (size_t i = 0; i < o->nr_controls; i++) {
 		const struct md_oom_control *oc = &o->controls[i];
@@ -1197,6 +1207,9 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 		md_json_array_add(a, j);
 	}
 	md_json_object_add(doc, "oom_controls", a);
+	/* what the lists of victims and controls may lack */
+	md_json_object_add(doc, "tasks_complete", md_json_bool(!o->tasks->incomplete));
+	md_json_object_add(doc, "stacks_unread", md_json_uint64(o->nr_stacks_unread));
 
 	if (o->report) {
 		struct md_json *r = md_json_object(), *rows = md_json_array();

@@ -75,6 +75,7 @@ struct md_oom {
 	size_t nr_reaper_list;
 	struct md_oom_control *controls;
 	size_t nr_controls;
+	size_t nr_stacks_unread;	/* kernel stacks not scanned for them */
 	struct md_oom_report *report;	/* NULL if the log holds none */
 	bool rss_sums;			/* the OOM killer reads get_mm_counter_sum() (lib/oom.c) */
 	char **errors;			/* problems met; the rest is still shown */

@@ -291,6 +291,8 @@ static struct md_error *add_task(struct walk *w, uint64_t address)
  * list", "pid 1 (init): thread list". */
 static void list_problems(struct md_tasks *t, struct md_list *list, const char *what)
 {
+	if (list->broken || list->broken_back)
+		t->incomplete = true;
 	if (list->broken)
 		md_messages_add_error(&t->errors, &t->nr_errors,
 				      md_error_wrap(list->broken, "%s at 0x%" PRIx64, what, list->broken_at));
@@ -328,6 +330,7 @@ static struct md_error *add_or_report(struct walk *w, uint64_t task)
 
 	if (!err || md_error_root_code(err) == MD_ERR_NOMEM)
 		return err;
+	w->tasks->incomplete = true;
 	md_messages_add_error(&w->tasks->errors, &w->tasks->nr_errors, err);
 	return NULL;
 }

@@ -50,6 +50,7 @@ struct md_tasks {
 	size_t nr_tasks;
 	char **errors;		/* problems met on the way; the rest still listed */
 	size_t nr_errors;
+	bool incomplete;	/* a task unreadable or a list broken: some may be missing */
 };
 
 /* Every task, read once per session (kept in s->tasks). */

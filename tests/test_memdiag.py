@@ -19,7 +19,7 @@ import subprocess
 
 from lab import (DIRECT_MAP, FORMATS, KERNELS, REPO, KnownGap, crash_extension, crash_outputs, dump, elf_loads,
                  excluded_copy, meminfo, patched_copy, proc, task_lost_to_the_filter)
-from test_oom import member_offset
+from test_oom import member_offset, module_loader
 from test_slab import build, memdiag
 
 SCENARIOS = ("baseline", "leak-tracked", "leak-untracked", "dentry-flood", "frag", "userhog", "vmalloc-leak",
@@ -463,6 +463,13 @@ def test_verdicts():
                 assert "(memhog) holds" in text, text
             elif s == "oom-null-chosen":
                 # the seed's oom_control: chosen NULL with chosen_points LONG_MIN
+                if kinds != ["oom"] and task_lost_to_the_filter(out, oomstate(out), module_loader(out)):
+                    # insmod's task_struct left out by makedumpfile 1.7.2 (7.2
+                    # filtered, some boots): its stack cannot be scanned, and the
+                    # verdict says it stands on what could be read
+                    assert kinds == ["none"] and v[0]["text"].startswith(
+                        "nothing alarming in what could be read (see the problems below)"), text
+                    return
                 assert kinds == ["oom"] and v[0]["next"] == "oomstate", text
                 assert "and it is broken: chosen is NULL while chosen_points is LONG_MIN" in v[0]["text"], text
         yield name, case

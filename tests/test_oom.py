@@ -158,12 +158,27 @@ def test_null_chosen_is_the_seeds_anomaly():
                 address = int(re.search(r"oomnull: oc=([0-9a-f]+)", console(out)).group(1), 16)
                 doc = oomstate(out)
                 oc = [c for c in doc["oom_controls"] if c["address"] == address]
+                if not oc and task_lost_to_the_filter(out, doc, module_loader(out)):
+                    # makedumpfile 1.7.2 left task_struct pages out (7.2, some boots):
+                    # insmod's stack was never found, and oomstate must not claim
+                    # that no task is inside out_of_memory()
+                    assert doc["oom_controls"] == [] and not doc["tasks_complete"], doc["oom_controls"]
+                    text = memdiag(out, "oomstate").stdout
+                    assert "  none found on the stacks that could be read (" in text and \
+                        "no task is inside out_of_memory()" not in text, text
+                    return
                 assert oc, "the module's oom_control at 0x%x not found: %s" % (address, doc["oom_controls"])
                 assert oc[0]["chosen"] == 0 and oc[0]["chosen_points"] == "LONG_MIN"
                 assert any("chosen is NULL while chosen_points is LONG_MIN" in a for a in oc[0]["anomalies"])
                 text = memdiag(out, "oomstate").stdout
                 assert "! ANOMALY: chosen is NULL while chosen_points is LONG_MIN" in text
             yield "%s/%s" % (k, f), case
+
+
+def module_loader(out):
+    """The pid of the insmod that panicked in the scenario's module (the
+    panic's "CPU: N ... PID: P Comm: insmod" line)."""
+    return int(re.search(r"\bPID: (\d+) Comm: insmod\b", console(out)).group(1))
 
 
 def test_panic_on_oom_before_selection_is_not_an_anomaly():
