@@ -168,15 +168,19 @@ def parse_crash_structs(text):
 
 @functools.lru_cache(maxsize=None)
 def crash_oracle(outdir, extra=()):
-    """crash's struct layouts (6.1 only: its gdb crashes on 6.12's) and `sym` lines."""
+    """crash's struct layouts (6.1 only: its gdb crashes on 6.12's), `sym`
+    lines, and its whole output, in one crash session per dump; without
+    KASLR also `sym` of the alloc function + 5 (test_crash_names_the_address)."""
     cmds = ["sym init_task", "sym runqueues"] + list(extra)
+    if not info(outdir)["kaslr"]:
+        cmds.append("sym %x" % alloc_function_plus_5(os.path.join(outdir, "vmlinux"))[1])
     if crash_802_is_an_oracle(outdir):
         cmds += ["struct -o " + s for s in STRUCTS]
     out = crash(outdir, cmds)
     syms = {}
     for m in re.finditer(r"^([0-9a-f]+) \(\w\) (\S+)", out, re.M):
         syms[m.group(2)] = int(m.group(1), 16)
-    return parse_crash_structs(out), syms
+    return parse_crash_structs(out), syms, out
 
 
 @functools.lru_cache(maxsize=None)
@@ -198,6 +202,12 @@ def alloc_function(vmlinux):
         if syms.get(name, (0, ""))[1] == "FUNC":
             return name
     raise AssertionError("no kmem_cache_alloc in " + vmlinux)
+
+
+def alloc_function_plus_5(vmlinux):
+    """(the alloc function, its address + 5): an address inside a function."""
+    fn = alloc_function(vmlinux)
+    return fn, elf_symbols(vmlinux)[fn][0] + 5
 
 
 def baseline_dumps(kernels=KERNELS):
@@ -324,9 +334,8 @@ def test_crash_names_the_address():
     for k in KERNEL_BUILDS:
         def case(k=k):
             out = dump(k, "baseline", "elf")
-            fn = alloc_function(os.path.join(out, "vmlinux"))
-            addr = elf_symbols(os.path.join(out, "vmlinux"))[fn][0] + 5
-            text = crash(out, ["sym %x" % addr])
+            fn, addr = alloc_function_plus_5(os.path.join(out, "vmlinux"))
+            text = crash_oracle(out)[2]
             assert re.search(r"^%x \(\w\) %s\+5\b" % (addr, fn), text, re.M), text[-2000:]
             assert ask(out, ["name %x" % addr]) == [fn + "+0x5"]
         yield k, case
@@ -353,7 +362,7 @@ def test_kaslr():
                 mkvmcore("--kaslr", "--kernel", "6.1", "--format", f, "baseline", out)
             assert info(out)["kaslr"] is True
             fn = alloc_function(os.path.join(out, "vmlinux"))
-            _, syms = crash_oracle(out, ("sym " + fn,))
+            _, syms, _ = crash_oracle(out, ("sym " + fn,))
             elf = elf_symbols(os.path.join(out, "vmlinux"))
             offset = syms["init_task"] - elf["init_task"][0]
             assert offset != 0, "crash sees no KASLR offset: is this dump really randomized?"
