@@ -475,6 +475,15 @@ static void read_hstates(struct calc *c, struct hstates *h)
 							       i, order);
 			return;
 		}
+		/* no more huge pages of a size than the memory map can hold */
+		if (nr > (uint64_t)c->limit >> order || fr > (uint64_t)c->limit >> order ||
+		    rs > (uint64_t)c->limit >> order || sp > (uint64_t)c->limit >> order) {
+			h->total_pages = h->total_kb = h->nr = h->free = h->resv = h->surp = h->size_kb =
+				unknown("hstates[%" PRId64 "]: %" PRIu64 " huge pages of order %u (%" PRIu64
+					" free, %" PRIu64 " reserved, %" PRIu64 " surplus), beyond the %" PRId64
+					" pages of the memory map: corrupt", i, nr, order, fr, rs, sp, c->limit);
+			return;
+		}
 		h->total_pages.v += nr << order;
 		h->total_kb.v += (nr << order) * c->page_kb;
 		if (i == def.v) {

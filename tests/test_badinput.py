@@ -509,27 +509,30 @@ def test_random_mutations():
         yield "%s/%s" % (k, s), case
 
 
-IMAGE_VARIABLES = ("max_pfn", "nr_cpu_ids", "tcp_memory_allocated")
+IMAGE_VARIABLES = ("max_pfn", "nr_cpu_ids", "tcp_memory_allocated", "hstates")
 
 
 @functools.lru_cache(maxsize=None)
 def baseline_facts(kernel):
     """From crash, in two sessions per kernel, on the baseline ELF dump: the
     direct-map aliases of IMAGE_VARIABLES, max_pfn's value, and the
-    addresses of node 0's node_spanned_pages and DMA32's low watermark and
-    boost."""
+    addresses of node 0's node_spanned_pages, DMA32's low watermark and
+    boost, and hstates[0].free_huge_pages."""
     out = dump(kernel, "baseline", "elf")
-    *syms, value, span, wmark, boost = crash_outputs(out, [
+    *syms, value, span, wmark, boost, hfree = crash_outputs(out, [
         "sym %s" % v for v in IMAGE_VARIABLES] + [
         "p/x max_pfn", "p &node_data[0]->node_spanned_pages",
-        "p &node_data[0]->node_zones[1]._watermark[1]", "p &node_data[0]->node_zones[1].watermark_boost"])
+        "p &node_data[0]->node_zones[1]._watermark[1]", "p &node_data[0]->node_zones[1].watermark_boost",
+        "p &hstates[0].free_huge_pages"])
     vtops = crash_outputs(out, ["vtop %s" % sym.split()[0] for sym in syms])
     facts = {"out": out, "max_pfn_value": int(value.split("=")[1], 16)}
     for name, sym, vtop in zip(IMAGE_VARIABLES, syms, vtops):
         phys = int(re.search(r"^%s\s+([0-9a-f]+)" % sym.split()[0], vtop, re.M).group(1), 16)
         facts[name] = DIRECT_MAP + phys
-    addr = [int(re.search(r"\) (0x[0-9a-f]+)", t).group(1), 16) for t in (span, wmark, boost)]
-    facts.update(node_spanned_pages=addr[0], dma32_wmark_low=addr[1], dma32_boost=addr[2])
+    addr = [int(re.search(r"\) (0x[0-9a-f]+)", t).group(1), 16) for t in (span, wmark, boost, hfree)]
+    hstates = int(syms[IMAGE_VARIABLES.index("hstates")].split()[0], 16)
+    facts.update(node_spanned_pages=addr[0], dma32_wmark_low=addr[1], dma32_boost=addr[2],
+                 free_huge_pages=facts["hstates"] + addr[3] - hstates)
     return facts
 
 
@@ -598,6 +601,35 @@ def test_impossible_socket_memory_is_named():
                 p = run(bad, binary, "memdiag")
                 assert p.returncode == 0, p.stderr
                 assert p.stdout.splitlines() == want, (name, p.stdout[:5000])
+        yield kernel, case
+
+
+def test_impossible_huge_page_counts_are_named():
+    """Found by the fuzzer: hstates[0].free_huge_pages of 2^54 made the
+    summary's hugetlb figure overflow (UBSan: signed overflow).  A count of
+    huge pages beyond what the memory map holds is named as corrupt; the
+    lines that stand on it (HugePages_*, Hugepagesize, Hugetlb, CommitLimit)
+    are left out, each saying why, and every other line is the clean
+    dump's."""
+    hugetlb = ("HugePages_", "Hugepagesize:", "Hugetlb:", "CommitLimit:")
+    for kernel in ("6.1", "6.12"):
+        def case(kernel=kernel):
+            f = baseline_facts(kernel)
+            out = f["out"]
+            bad = patched_copy(out, "huge-pages", [(f["free_huge_pages"], struct.pack("<Q", 1 << 54))])
+            clean = run(out, MEMDIAG, "memdiag").stdout.splitlines()
+            assert any(line.startswith("HugePages_Free:") for line in clean), clean
+            for name, binary in BINARIES:
+                p = run(bad, binary, "memdiag")
+                assert p.returncode == 0, p.stderr
+                got = p.stdout.splitlines()
+                why = [line for line in got if line.startswith("  ! ")]
+                assert len(why) == len(hugetlb) + 3 and all(re.match(
+                    r"^  ! (HugePages_\w+|Hugepagesize|Hugetlb|CommitLimit): left out: hstates\[0\]: \d+ "
+                    r"huge pages of order 9 \(%d free, \d+ reserved, \d+ surplus\), beyond the %d pages "
+                    r"of the memory map: corrupt$" % (1 << 54, f["max_pfn_value"]), line) for line in why), why
+                assert [line for line in got if line not in why] == \
+                    [line for line in clean if not line.startswith(hugetlb)], (name, p.stdout[:4000])
         yield kernel, case
 
 
