@@ -536,6 +536,17 @@ def baseline_facts(kernel):
     return facts
 
 
+def assert_only_warned(out, bad, warning, commands):
+    """Each command prints on the patched copy bad, in both builds, the one
+    session warning and then exactly what it prints on the clean dump out."""
+    for command in commands:
+        want = run(out, MEMDIAG, *command.split()).stdout
+        for name, binary in BINARIES:
+            p = run(bad, binary, *command.split())
+            assert p.returncode == 0, p.stderr
+            assert p.stdout == warning + want, (name, command, p.stdout[:3000])
+
+
 def test_corrupt_max_pfn_is_named_and_replaced():
     """Found by the fuzzer (tests/test_replay.py): a corrupt max_pfn
     (0x200000004000 pages) sized a bitmap of terabytes, which ASan refused
@@ -549,12 +560,8 @@ def test_corrupt_max_pfn_is_named_and_replaced():
             bad = patched_copy(out, "max-pfn", [(f["max_pfn"], struct.pack("<Q", 0x200000004000))])
             warning = ("memdiag: max_pfn 0x200000004000 cannot be right: the nodes end at pfn "
                        "0x%x, which is used instead\n" % clean_max)
-            for command in ("buddyfrag", "oomstate", "vmalloc", "slableak", "slableak -u kmalloc-128"):
-                want = run(out, MEMDIAG, *command.split()).stdout
-                for name, binary in BINARIES:
-                    p = run(bad, binary, *command.split())
-                    assert p.returncode == 0, p.stderr
-                    assert p.stdout == warning + want, (name, command, p.stdout[:3000])
+            assert_only_warned(out, bad, warning, ("buddyfrag", "oomstate", "vmalloc", "slableak",
+                                                   "slableak -u kmalloc-128"))
         yield kernel, case
 
 
@@ -571,12 +578,7 @@ def test_nr_cpu_ids_beyond_the_possible_cpus_is_named():
             out = f["out"]
             bad = patched_copy(out, "nr-cpu-ids", [(f["nr_cpu_ids"], struct.pack("<I", 29442))])
             warning = "memdiag: nr_cpu_ids is 29442 but the last possible CPU is 1: corrupt; CPUs 0 to 1 are used\n"
-            for command in ("buddyfrag", "oomstate", "slableak", "slableak -u kmalloc-128"):
-                want = run(out, MEMDIAG, *command.split()).stdout
-                for name, binary in BINARIES:
-                    p = run(bad, binary, *command.split())
-                    assert p.returncode == 0, p.stderr
-                    assert p.stdout == warning + want, (name, command, p.stdout[:3000])
+            assert_only_warned(out, bad, warning, ("buddyfrag", "oomstate", "slableak", "slableak -u kmalloc-128"))
         yield kernel, case
 
 
