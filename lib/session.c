@@ -335,20 +335,20 @@ static struct md_error *read_nodes(struct md_session *s)
 	return NULL;
 }
 
-static void read_node_spans(struct md_session *s)
+/* Each node's span, once for the max_pfn check and the vmemmap pass; one
+ * that cannot be read is a problem of the session, not its end. */
+static struct md_error *read_node_spans(struct md_session *s)
 {
 	struct md_kernel *k = &s->kernel;
 	uint64_t start_off, spanned_off;
 	struct md_error *err;
 
-	if (!(k->node_span = calloc(k->nr_nodes, sizeof(*k->node_span)))) {
-		md_messages_add(&s->problems, &s->nr_problems, "node spans: out of memory");
-		return;
-	}
+	if (!(k->node_span = calloc(k->nr_nodes, sizeof(*k->node_span))))
+		return md_error_nomem();
 	if ((err = md_member_offset(s, "struct pglist_data", "node_start_pfn", &start_off)) ||
 	    (err = md_member_offset(s, "struct pglist_data", "node_spanned_pages", &spanned_off))) {
 		md_messages_add_error(&s->problems, &s->nr_problems, md_error_wrap(err, "node spans unknown"));
-		return;
+		return NULL;
 	}
 	for (unsigned int nid = 0; nid < k->nr_nodes; nid++) {
 		struct md_node_span *span = &k->node_span[nid];
@@ -362,6 +362,7 @@ static void read_node_spans(struct md_session *s)
 		else
 			span->read = true;
 	}
+	return NULL;
 }
 
 /* The end of the highest node's span (include/linux/mmzone.h
@@ -492,9 +493,8 @@ static struct md_error *read_kernel_facts(struct md_session *s)
 	    (err = read_variable(s, "vmemmap_base", 0xffffea0000000000ULL, &k->vmemmap)) ||
 	    (err = md_type_size(s, "struct page", &k->page_struct_size)))
 		return err;
-	if ((err = read_cpus(s)) || (err = read_nodes(s)))
+	if ((err = read_cpus(s)) || (err = read_nodes(s)) || (err = read_node_spans(s)))
 		return err;
-	read_node_spans(s);
 	/* x86-64 VMALLOC_START without KASLR of the memory layout. */
 	if ((err = read_variable(s, "vmalloc_base", 0xffffc90000000000ULL, &k->vmalloc_start)) ||
 	    (err = read_max_pfn(s)) ||
