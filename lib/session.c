@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "session.h"
+#include "sparse.h"
 #include "slab.h"
 #include "modules.h"
 #include "stackdepot.h"
@@ -244,6 +245,8 @@ static struct md_error *read_vmalloc_size(struct md_session *s)
 	if (err)
 		return err;
 	s->kernel.vmalloc_size = (l5 ? 12800ULL : 32ULL) << 40;
+	/* arch/x86/include/asm/sparsemem.h MAX_PHYSMEM_BITS */
+	s->kernel.phys_bits = l5 ? 52 : 46;
 	return NULL;
 }
 
@@ -385,23 +388,36 @@ static uint64_t nodes_end_pfn(const struct md_kernel *k)
 }
 
 /* max_pfn, the end of the direct map every walk is bounded by, checked
- * against the nodes' spans: a corrupt one would size bitmaps and scans of
- * terabytes.  Physical addresses have at most 52 bits (x86-64
- * MAX_PHYSMEM_BITS with 5-level paging). */
+ * against the nodes' spans and the memory sections present: a corrupt one
+ * would size bitmaps and scans of terabytes.  A span beyond the present
+ * sections is corrupt too, and no reference. */
 static struct md_error *read_max_pfn(struct md_session *s)
 {
 	struct md_kernel *k = &s->kernel;
-	const uint64_t limit = 1ULL << (52 - k->page_shift);
-	uint64_t end;
+	const uint64_t limit = 1ULL << (k->phys_bits - k->page_shift);
+	uint64_t end, present = 0, bound;
 	struct md_error *err = read_variable(s, "max_pfn", 0, &k->max_pfn);
 
 	if (err)
 		return err;
+	if ((err = md_present_end_pfn(s, &present)) && !md_error_catch(&err, MD_ERR_LOOKUP))
+		md_messages_add_error(&s->problems, &s->nr_problems,
+				      md_error_wrap(err, "max_pfn not checked against the memory sections"));
+	bound = present && present <= limit ? present : limit;
 	end = nodes_end_pfn(k);
-	if (end && end <= limit && (k->max_pfn > end || k->max_pfn == 0)) {
+	if (end > bound)
+		end = 0;
+	if (k->max_pfn && k->max_pfn <= (end ? end : bound))
+		return NULL;
+	if (end) {
 		md_messages_add(&s->problems, &s->nr_problems, "max_pfn 0x%" PRIx64 " cannot be right: "
 				"the nodes end at pfn 0x%" PRIx64 ", which is used instead", k->max_pfn, end);
 		k->max_pfn = end;
+	} else if (bound == present) {
+		md_messages_add(&s->problems, &s->nr_problems, "max_pfn 0x%" PRIx64 " cannot be right: "
+				"the last present memory section ends at pfn 0x%" PRIx64 ", which is used "
+				"instead", k->max_pfn, present);
+		k->max_pfn = present;
 	} else if (k->max_pfn > limit) {
 		return md_error_create(MD_ERR_CORRUPT, "max_pfn 0x%" PRIx64 " is beyond any physical "
 				       "address, and the nodes' spans are unreadable", k->max_pfn);
@@ -497,8 +513,8 @@ static struct md_error *read_kernel_facts(struct md_session *s)
 		return err;
 	/* x86-64 VMALLOC_START without KASLR of the memory layout. */
 	if ((err = read_variable(s, "vmalloc_base", 0xffffc90000000000ULL, &k->vmalloc_start)) ||
-	    (err = read_max_pfn(s)) ||
-	    (err = read_vmalloc_size(s)))
+	    (err = read_vmalloc_size(s)) ||
+	    (err = read_max_pfn(s)))
 		return err;
 	read_hz(s);
 	read_jiffies(s);

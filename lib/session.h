@@ -44,6 +44,7 @@ struct md_kernel {
 	uint64_t max_pfn;		/* end of the direct map, in pages */
 	uint64_t vmalloc_start;		/* VMALLOC_START */
 	uint64_t vmalloc_size;		/* VMALLOC_END + 1 - VMALLOC_START */
+	unsigned int phys_bits;		/* MAX_PHYSMEM_BITS: 46, or 52 with 5-level paging */
 	unsigned int hz;		/* jiffies per second, 0 if unknown */
 	uint64_t jiffies;		/* at the dump, if jiffies_known (else the
 					 * session's problems say why) */

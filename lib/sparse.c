@@ -2,6 +2,7 @@
  * (always on x86-64): mem_section points at roots of SECTIONS_PER_ROOT
  * struct mem_section each, and a root is NULL where no section exists. */
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "sparse.h"
 
@@ -38,4 +39,45 @@ struct md_error *md_pfn_present(struct md_session *s, uint64_t pfn, bool *ret)
 		return md_error_wrap(err, "mem_section %" PRIu64, nr);
 	*ret = map >> present_bit & 1;
 	return NULL;
+}
+
+struct md_error *md_present_end_pfn(struct md_session *s, uint64_t *ret)
+{
+	const struct md_kernel *k = &s->kernel;
+	int64_t present_bit = md_enumerator_or(s, "SECTION_MARKED_PRESENT_BIT", 0);
+	uint64_t sym, roots_addr, size, map_off, per_root, nr_roots, *roots, map;
+	struct md_error *err;
+
+	if ((err = md_symbol(s, "mem_section", &sym)) ||
+	    (err = md_type_size(s, "struct mem_section", &size)) ||
+	    (err = md_member_offset(s, "struct mem_section", "section_mem_map", &map_off)))
+		return md_error_wrap(err, "memory sections");
+	if (!size || size > k->page_size)
+		return md_error_create(MD_ERR_CORRUPT, "struct mem_section of %" PRIu64 " bytes", size);
+	if ((err = md_read_u64(s, sym, &roots_addr)))
+		return md_error_wrap(err, "mem_section");
+	/* mm/sparse.c sparse_index_alloc(): NR_SECTION_ROOTS pointers */
+	per_root = k->page_size / size;
+	nr_roots = ((1ULL << (k->phys_bits - SECTION_SIZE_BITS)) + per_root - 1) / per_root;
+	if (!(roots = malloc(nr_roots * 8)))
+		return md_error_nomem();
+	if ((err = md_read(s, roots_addr, roots, nr_roots * 8))) {
+		free(roots);
+		return md_error_wrap(err, "mem_section roots");
+	}
+	for (uint64_t r = nr_roots; r-- > 0;) {
+		for (uint64_t i = per_root; roots[r] && i-- > 0;) {
+			if ((err = md_read_u64(s, roots[r] + i * size + map_off, &map))) {
+				free(roots);
+				return md_error_wrap(err, "mem_section %" PRIu64, r * per_root + i);
+			}
+			if (map >> present_bit & 1) {
+				free(roots);
+				*ret = (r * per_root + i + 1) << (SECTION_SIZE_BITS - k->page_shift);
+				return NULL;
+			}
+		}
+	}
+	free(roots);
+	return md_error_create(MD_ERR_CORRUPT, "no memory section is present");
 }

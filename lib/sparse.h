@@ -13,4 +13,9 @@
  * Errors: the section table cannot be read. */
 struct md_error *md_pfn_present(struct md_session *s, uint64_t pfn, bool *ret);
 
+/* One past the last pfn of the highest present memory section, which no
+ * RAM, so no max_pfn and no node's span, can pass.  MD_ERR_LOOKUP without
+ * a section table; MD_ERR_CORRUPT if no section is present. */
+struct md_error *md_present_end_pfn(struct md_session *s, uint64_t *ret);
+
 #endif

@@ -565,6 +565,35 @@ def test_corrupt_max_pfn_is_named_and_replaced():
         yield kernel, case
 
 
+def test_max_pfn_and_node_span_beyond_the_memory_sections():
+    """Found by the fuzzer: max_pfn and node 0's span made to agree on
+    0xcc00020000 pages sized a buddy bitmap of 109 GB (ASan: out of
+    memory).  Both are checked against the present memory sections
+    (mm/sparse.c mem_section): max_pfn is named and replaced by the end of
+    the last present section, the span is bounded and named, and every
+    cache keeps its clean counts."""
+    for kernel in ("6.1", "6.12"):
+        def case(kernel=kernel):
+            f = baseline_facts(kernel)
+            out, end = f["out"], 0xcc00020000
+            bad = patched_copy(out, "max-pfn-span", [(f["max_pfn"], struct.pack("<Q", end)),
+                                                      (f["node_spanned_pages"], struct.pack("<Q", end - 1))])
+            # 128 MiB sections: a 512 MiB guest's last one ends at pfn 0x20000
+            warning = ("memdiag: max_pfn 0x%x cannot be right: the last present memory section ends "
+                       "at pfn 0x20000, which is used instead\n" % end)
+            assert_only_warned(out, bad, warning, ("buddyfrag", "oomstate", "vmalloc"))
+            clean = {c["address"]: (c["allocated"], c["total"], c["slabs"]) for c in slableak_json(out)[0].values()}
+            for name, binary in BINARIES:
+                p = run(bad, binary, "slableak")
+                assert p.returncode == 0 and p.stdout.startswith(warning), (name, p.stdout[:2000])
+                assert re.search(r"^  ! node 0: span of %d pages from pfn 0x1 is beyond max_pfn 0x20000: "
+                                 r"corrupt; walked up to max_pfn$" % (end - 1), p.stdout, re.M), p.stdout[-3000:]
+                got = {c["address"]: (c["allocated"], c["total"], c["slabs"])
+                       for c in slableak_json(bad, binary=binary)[0].values()}
+                assert got == clean, sorted(set(got.items()) ^ set(clean.items()))
+        yield kernel, case
+
+
 def test_nr_cpu_ids_beyond_the_possible_cpus_is_named():
     """Found by the fuzzer: nr_cpu_ids made 29442 had every per-CPU walk of
     every cache run over 29,440 CPUs that never were, one error message
