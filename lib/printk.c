@@ -143,7 +143,10 @@ static struct md_error *read_records(struct md_session *s, const struct printk_l
 	    (err = md_read_u64(s, prb + l->head_id, &head)) ||
 	    (err = md_read_u64(s, prb + l->tail_id, &tail)))
 		return err;
-	if (count_bits > MAX_RING_BITS || size_bits > MAX_RING_BITS)
+	/* kernel/printk/printk.c: a descriptor per PRB_AVGBITS (5) bits of text,
+	 * in the static ring (_DEFINE_PRINTKRB) and the one setup_log_buf()
+	 * makes; other sizes would be allocations of up to 48 GB */
+	if (size_bits > MAX_RING_BITS || count_bits + 5 != size_bits)
 		return md_error_create(MD_ERR_CORRUPT, "ring sizes 2^%u descriptors, 2^%u bytes",
 				       count_bits, size_bits);
 	nr_descs = 1ULL << count_bits;

@@ -406,6 +406,30 @@ def test_scribbled_log_ring_is_named():
         yield k, case
 
 
+def test_impossible_log_ring_size_is_named():
+    """Found by the fuzzer: a descriptor ring of 2^31 descriptors had the
+    log reader allocate 48 GB (ASan: out of memory).  The kernel makes one
+    descriptor per 32 bytes of text (kernel/printk/printk.c PRB_AVGBITS):
+    any other size is named as corrupt, the log left out, and oomstate
+    still prints its processes."""
+    for k in ("6.1", "6.12"):
+        def case(k=k):
+            out = dump(k, "oom", "elf")
+            prb = read_u64(out, int(probe(out, "sym prb")[0], 16))
+            ring = prb + member_offset(out, "struct printk_ringbuffer", "desc_ring")
+            at = ring + member_offset(out, "struct prb_desc_ring", "count_bits")
+            if at >= DIRECT_MAP + (1 << 40):   # the static ring, in the kernel image
+                from test_memdiag import kernel_address_to_direct_map
+                at = kernel_address_to_direct_map(out, at)
+            bad = patched_copy(out, "log-ring-size", [(at, struct.pack("<I", 31))])
+            clean, doc = oomstate(out), oomstate(bad)
+            assert doc["log_report"] is None and clean["log_report"], clean["log_report"]
+            assert any(re.search(r"ring sizes 2\^31 descriptors, 2\^\d+ bytes", e) for e in doc["errors"]), \
+                doc["errors"]
+            assert [p["pid"] for p in doc["processes"]] == [p["pid"] for p in clean["processes"]]
+        yield k, case
+
+
 def test_garbage_chosen_keeps_the_control():
     """The panicking oom_control's chosen overwritten with 0x4141414141414141
     (its address from oomstop, the scenario's own module), in a copy of
