@@ -459,7 +459,7 @@ static void read_hstates(struct calc *c, struct hstates *h)
 	/* Without a default hstate the kernel prints only the Hugetlb line. */
 	h->nr.ok = h->free.ok = h->resv.ok = h->surp.ok = h->size_kb.ok = false;
 	for (int64_t i = 0; i < max.v; i++) {
-		uint64_t hs = addr + i * size, nr, fr, rs, sp;
+		uint64_t hs = addr + i * size, nr, fr, rs, sp, most;
 		uint32_t order;
 
 		if ((err = md_read_u32(c->s, hs + order_off, &order)) ||
@@ -476,8 +476,8 @@ static void read_hstates(struct calc *c, struct hstates *h)
 			return;
 		}
 		/* no more huge pages of a size than the memory map can hold */
-		if (nr > (uint64_t)c->limit >> order || fr > (uint64_t)c->limit >> order ||
-		    rs > (uint64_t)c->limit >> order || sp > (uint64_t)c->limit >> order) {
+		most = (uint64_t)c->limit >> order;
+		if (nr > most || fr > most || rs > most || sp > most) {
 			h->total_pages = h->total_kb = h->nr = h->free = h->resv = h->surp = h->size_kb =
 				unknown("hstates[%" PRId64 "]: %" PRIu64 " huge pages of order %u (%" PRIu64
 					" free, %" PRIu64 " reserved, %" PRIu64 " surplus), beyond the %" PRId64
