@@ -208,11 +208,19 @@ static struct md_error *follow(struct scan *sc, uint64_t v)
 
 static struct md_error *scan_words(struct scan *sc, const unsigned char *buf, size_t len)
 {
+	const struct md_kernel *k = &sc->s->kernel;
 	struct md_error *err;
 
-	for (size_t i = 0; i + 8 <= len; i += 8)
-		if ((err = follow(sc, md_get_u64(buf, i))))
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		uint64_t v = md_get_u64(buf, i);
+
+		/* Most words point nowhere: settled here, without follow()'s frame */
+		if (!(v >= k->page_offset && v < sc->direct_end) &&
+		    !(sc->vmalloc && v >= k->vmalloc_start && v - k->vmalloc_start < k->vmalloc_size))
+			continue;
+		if ((err = follow(sc, v)))
 			return err;
+	}
 	return NULL;
 }
 

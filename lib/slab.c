@@ -1289,7 +1289,18 @@ struct md_slab_index {
 	struct slab_range *ranges;	/* sorted by start, disjoint */
 	size_t n;
 	uint64_t nr_slots;
+	/* The orphan scan asks for every word of memory: a page's range in
+	 * one look.  by_page[(addr - base) >> shift] is 0 (no slab), the range's
+	 * number + 1, or PAGE_SHARED (several: a page that a damaged dump gives
+	 * two slabs, found by the binary search as before).  NULL past
+	 * MAX_INDEX_PAGES. */
+	uint32_t *by_page;
+	uint64_t base, pages;
+	unsigned int shift;
 };
+
+#define PAGE_SHARED UINT32_MAX
+#define MAX_INDEX_PAGES (1ULL << 24)	/* 64 MiB of table, for 64 GiB of pages */
 
 static int compare_range(const void *a, const void *b)
 {
@@ -1302,6 +1313,32 @@ static int compare_range(const void *a, const void *b)
 static uint64_t range_slots(const struct slab_range *r)
 {
 	return (r->end - r->start - r->cache->red_left_pad) / r->cache->size;
+}
+
+/* The page table of the index, if it is small enough to be worth it;
+ * without it (no memory, a span too large) the binary search answers. */
+static void index_pages(struct md_slab_index *ix, unsigned int shift)
+{
+	uint64_t end = 0;
+
+	if (!ix->n || ix->n >= PAGE_SHARED)
+		return;
+	ix->shift = shift;
+	ix->base = ix->ranges[0].start >> shift << shift;
+	for (size_t i = 0; i < ix->n; i++)
+		end = ix->ranges[i].end > end ? ix->ranges[i].end : end;
+	if (end <= ix->base || ((end - ix->base - 1) >> shift) >= MAX_INDEX_PAGES)
+		return;
+	ix->pages = ((end - ix->base - 1) >> shift) + 1;
+	if (!(ix->by_page = calloc(ix->pages, sizeof(*ix->by_page))))
+		return;
+	for (size_t i = 0; i < ix->n; i++) {
+		const struct slab_range *r = &ix->ranges[i];
+
+		for (uint64_t p = (r->start - ix->base) >> shift;
+		     r->end > r->start && p <= (r->end - 1 - ix->base) >> shift; p++)
+			ix->by_page[p] = ix->by_page[p] ? PAGE_SHARED : i + 1;
+	}
 }
 
 static struct md_error *index_build(struct md_session *s, struct md_slab_state *st,
@@ -1334,6 +1371,7 @@ static struct md_error *index_build(struct md_session *s, struct md_slab_state *
 		ix->ranges[i].first_slot = ix->nr_slots;
 		ix->nr_slots += range_slots(&ix->ranges[i]);
 	}
+	index_pages(ix, s->kernel.page_shift);
 	*ret = ix;
 	return NULL;
 }
@@ -1342,6 +1380,7 @@ static void index_destroy(struct md_slab_index *ix)
 {
 	if (!ix)
 		return;
+	free(ix->by_page);
 	free(ix->ranges);
 	free(ix);
 }
@@ -1362,34 +1401,50 @@ uint64_t md_slab_index_nr_slots(const struct md_slab_index *ix)
 	return ix->nr_slots;
 }
 
+/* Where addr falls in r, which holds it. */
+static enum md_slab_where range_locate(const struct slab_range *r, uint64_t addr,
+				       struct md_slab_hit *ret)
+{
+	uint64_t first = r->start + r->cache->red_left_pad, idx;
+
+	if (addr < first)
+		return MD_SLAB_PADDING;
+	idx = (addr - first) / r->cache->size;
+	if (idx >= range_slots(r))
+		return MD_SLAB_PADDING;	/* the slab's tail */
+	ret->cache = r->cache;
+	ret->object = first + idx * r->cache->size;
+	ret->slot = r->first_slot + idx;
+	return MD_SLAB_OBJECT;
+}
+
 enum md_slab_where md_slab_index_find(const struct md_slab_index *ix, uint64_t addr,
 				      struct md_slab_hit *ret)
 {
 	size_t lo = 0, hi = ix->n;
 
+	if (ix->by_page) {
+		uint64_t p = (addr - ix->base) >> ix->shift;
+		uint32_t v = addr >= ix->base && p < ix->pages ? ix->by_page[p] : 0;
+
+		if (!v)
+			return MD_SLAB_MISS;
+		if (v != PAGE_SHARED) {
+			const struct slab_range *r = &ix->ranges[v - 1];
+
+			return addr >= r->start && addr < r->end ? range_locate(r, addr, ret) : MD_SLAB_MISS;
+		}
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct slab_range *r = &ix->ranges[mid];
-		uint64_t first, idx;
 
-		if (addr < r->start) {
+		if (addr < r->start)
 			hi = mid;
-			continue;
-		}
-		if (addr >= r->end) {
+		else if (addr >= r->end)
 			lo = mid + 1;
-			continue;
-		}
-		first = r->start + r->cache->red_left_pad;
-		if (addr < first)
-			return MD_SLAB_PADDING;
-		idx = (addr - first) / r->cache->size;
-		if (idx >= range_slots(r))
-			return MD_SLAB_PADDING;	/* the slab's tail */
-		ret->cache = r->cache;
-		ret->object = first + idx * r->cache->size;
-		ret->slot = r->first_slot + idx;
-		return MD_SLAB_OBJECT;
+		else
+			return range_locate(r, addr, ret);
 	}
 	return MD_SLAB_MISS;
 }

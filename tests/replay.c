@@ -11,16 +11,17 @@
  *   memdiag-replay --fail-symbol NAME RECORDING COMMAND...
  *       every read that covers the kernel variable NAME fails
  *   memdiag-replay --sweep fail|zero|random [--from A] [--to B] [--step K]
- *                  [--timeout S] RECORDING COMMAND...
+ *                  [--timeout S] [--jobs J] RECORDING COMMAND...
  *       one run per read N = A, A+K, ... up to B (all reads by default), each in a child
- *       process: it must finish within S seconds (60), exit cleanly (no
+ *       process (J of them at a time): it must finish within S seconds (60), exit cleanly (no
  *       sanitizer report), and, for fail, an output that differs from the
  *       run without a fault must have a line that the clean run does not
  *       have with a "!", "memdiag:", "unreadable" or "injected fault"
  *       in it (the failure named), or the
  *       command must end with an error.  Ends with the line
  *       "sweep MODE: N runs, N crashes, N hangs, N sanitizer reports, N unnamed"
- *       and exits 1 if any of those is not 0.
+ *       and exits 1 if any of those is not 0.  --misbehave crash|hang|leak|unnamed
+ *       makes every child do that wrong, to test the sweep itself.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -153,14 +154,22 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: memdiag-replay --compact OUT RECORDING\n"
 			"       memdiag-replay [--json] [--fail-symbol NAME] [--fault MODE --nth N [--seed S]] "
-			"[--sweep MODE [--from A] [--to B] [--step K] [--timeout S]] RECORDING COMMAND [ARGS...]\n"
+			"[--sweep MODE [--from A] [--to B] [--step K] [--timeout S] [--jobs J]] RECORDING COMMAND [ARGS...]\n"
 			"       MODE: fail, zero or random\n");
 	return 2;
 }
 
 /* The sweep: one clean run, which forks at each read n in [from, to];
- * the child takes the fault at n and runs to the end, the parent waits
- * for it and goes on.  So the runs share what comes before their fault. */
+ * the child takes the fault at n and runs to the end, the parent goes on
+ * with up to `jobs` children running.  So the runs share what comes
+ * before their fault.  Each child's stderr goes to a file of its own,
+ * copied out when it ends, so that reports of parallel children do not mix. */
+struct child {
+	pid_t pid;
+	uint64_t n;
+	FILE *err;
+};
+
 struct sweep {
 	struct md_target *target;
 	enum md_replay_fault mode;
@@ -169,45 +178,89 @@ struct sweep {
 	uint64_t timeout;
 	uint64_t child;		/* in a child: its faulty read; 0 in the parent */
 	uint64_t runs, crashes, hangs, reports, unnamed;
+	struct child *running;
+	size_t jobs, nr_running;
+	const char *misbehave;	/* --misbehave: what each child does wrong, to test the sweep */
 };
 
-static void at_read(void *priv, uint64_t n)
+static void judge(struct sweep *sw, const struct child *c, int status)
 {
-	struct sweep *sw = priv;
-	pid_t pid;
-	int status;
-
-	if (sw->child || n < sw->from || n > sw->to || (n - sw->from) % sw->step)
-		return;
-	fflush(NULL);
-	if ((pid = fork()) < 0) {
-		perror("memdiag-replay: fork");
-		exit(1);
-	}
-	if (pid == 0) {
-		sw->child = n;
-		alarm(sw->timeout);
-		md_replay_set_fault(sw->target, sw->mode, n, n);
-		return;
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 	sw->runs++;
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
 		sw->hangs++;
 		fprintf(stderr, "memdiag-replay: %s at read %" PRIu64 ": no end within %" PRIu64 " s\n",
-			sw->mode_name, n, sw->timeout);
+			sw->mode_name, c->n, sw->timeout);
 	} else if (WIFSIGNALED(status)) {
 		sw->crashes++;
 		fprintf(stderr, "memdiag-replay: %s at read %" PRIu64 ": killed by signal %d\n",
-			sw->mode_name, n, WTERMSIG(status));
+			sw->mode_name, c->n, WTERMSIG(status));
 	} else if (WEXITSTATUS(status) == UNNAMED) {
 		sw->unnamed++;
 	} else if (WEXITSTATUS(status)) {
 		sw->reports++;
 		fprintf(stderr, "memdiag-replay: %s at read %" PRIu64 ": exit status %d "
-			"(a sanitizer's report above)\n", sw->mode_name, n, WEXITSTATUS(status));
+			"(a sanitizer's report above)\n", sw->mode_name, c->n, WEXITSTATUS(status));
 	}
+}
+
+/* Wait for one child to end, copy out what it said, and judge it. */
+static void reap(struct sweep *sw)
+{
+	char buf[4096];
+	size_t i, len;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, 0)) < 0 && errno == EINTR)
+		;
+	for (i = 0; i < sw->nr_running && sw->running[i].pid != pid; i++)
+		;
+	if (pid < 0 || i == sw->nr_running) {
+		perror("memdiag-replay: waitpid");
+		exit(1);
+	}
+	struct child c = sw->running[i];
+
+	sw->running[i] = sw->running[--sw->nr_running];
+	rewind(c.err);
+	while ((len = fread(buf, 1, sizeof(buf), c.err)))
+		fwrite(buf, 1, len, stderr);
+	fclose(c.err);
+	judge(sw, &c, status);
+}
+
+static void at_read(void *priv, uint64_t n)
+{
+	struct sweep *sw = priv;
+	struct child *c;
+
+	if (sw->child || n < sw->from || n > sw->to || (n - sw->from) % sw->step)
+		return;
+	while (sw->nr_running >= sw->jobs)
+		reap(sw);
+	c = &sw->running[sw->nr_running];
+	c->n = n;
+	fflush(NULL);
+	if (!(c->err = tmpfile()) || (c->pid = fork()) < 0) {
+		perror("memdiag-replay: fork");
+		exit(1);
+	}
+	if (c->pid == 0) {
+		dup2(fileno(c->err), STDERR_FILENO);
+		sw->child = n;
+		alarm(sw->timeout);
+		if (!sw->misbehave || strcmp(sw->misbehave, "unnamed"))	/* else no word of it */
+			md_replay_set_fault(sw->target, sw->mode, n, n);
+		if (sw->misbehave && !strcmp(sw->misbehave, "crash"))
+			raise(SIGSEGV);
+		if (sw->misbehave && !strcmp(sw->misbehave, "hang"))
+			for (;;)
+				pause();
+		if (sw->misbehave && !strcmp(sw->misbehave, "leak"))
+			fprintf(stderr, "leaking %p\n", malloc(64));
+		return;
+	}
+	sw->nr_running++;
 }
 
 static int sweep(struct sweep *sw, bool json, int argc, char **argv)
@@ -220,9 +273,15 @@ static int sweep(struct sweep *sw, bool json, int argc, char **argv)
 	reads = md_replay_reads(sw->target);
 	if (sw->to == 0 || sw->to > reads)
 		sw->to = reads;
+	if (!(sw->running = calloc(sw->jobs, sizeof(*sw->running)))) {
+		fprintf(stderr, "memdiag-replay: out of memory\n");
+		return 1;
+	}
 	md_replay_set_read_hook(sw->target, at_read, sw);
 	ok = run(sw->target, json, argc, argv, &text);
 	if (sw->child) {	/* the run with the fault, at its end */
+		if (sw->misbehave && !strcmp(sw->misbehave, "unnamed"))
+			collect(&text, "changed\n", 8);
 		const char *out = text.p ? text.p : "", *clean = base.p ? base.p : "";
 		int status = sw->mode == MD_REPLAY_FAIL && ok && strcmp(out, clean) &&
 			     !names_something(out, clean) ? UNNAMED : 0;
@@ -232,9 +291,13 @@ static int sweep(struct sweep *sw, bool json, int argc, char **argv)
 				"with no \"!\" naming it:\n%s", sw->child, out);
 		free(text.p);
 		free(base.p);
+		free(sw->running);
 		md_replay_target_close(sw->target);
 		exit(status);	/* exit(), not _exit(): LeakSanitizer checks here */
 	}
+	while (sw->nr_running)
+		reap(sw);
+	free(sw->running);
 	free(text.p);
 	free(base.p);
 	printf("reads: %" PRIu64 "\nsweep %s: %" PRIu64 " runs, %" PRIu64 " crashes, %" PRIu64
@@ -246,11 +309,11 @@ static int sweep(struct sweep *sw, bool json, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	enum md_replay_fault fault = MD_REPLAY_NONE, sweep_mode = MD_REPLAY_NONE;
-	const char *sweep_name = NULL, *compact = NULL, *fail_symbol = NULL;
-	uint64_t nth = 0, seed = 1, from = 1, to = 0, step = 1, timeout = 60, repeat = 1;
+	const char *sweep_name = NULL, *compact = NULL, *fail_symbol = NULL, *misbehave = NULL;
+	uint64_t nth = 0, seed = 1, from = 1, to = 0, step = 1, timeout = 60, repeat = 1, jobs = 1;
 	const struct number numbers[] = {
 		{ "--nth", &nth }, { "--seed", &seed }, { "--from", &from }, { "--to", &to },
-		{ "--step", &step }, { "--timeout", &timeout }, { "--repeat", &repeat }, { NULL, NULL },
+		{ "--step", &step }, { "--timeout", &timeout }, { "--repeat", &repeat }, { "--jobs", &jobs }, { NULL, NULL },
 	};
 	bool json = false;
 	struct md_target *target;
@@ -270,6 +333,8 @@ int main(int argc, char **argv)
 			;
 		else if (!strcmp(argv[i], "--sweep") && (sweep_mode = fault_mode(value)))
 			sweep_name = value;
+		else if (!strcmp(argv[i], "--misbehave"))
+			misbehave = value;
 		else if (!strcmp(argv[i], "--fail-symbol"))
 			fail_symbol = value;
 		else if (!strcmp(argv[i], "--compact"))
@@ -301,7 +366,8 @@ int main(int argc, char **argv)
 	} else if (sweep_mode) {
 		struct sweep sw = { .target = target, .mode = sweep_mode, .mode_name = sweep_name,
 				    .from = from ? from : 1, .to = to, .step = step ? step : 1,
-				    .timeout = timeout };
+				    .timeout = timeout, .jobs = jobs ? jobs : 1,
+				    .misbehave = misbehave };
 
 		status = sweep(&sw, json, argc - i - 1, argv + i + 1);
 	} else {

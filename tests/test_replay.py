@@ -73,7 +73,8 @@ def test_replay_prints_what_the_dump_gives():
 
 
 def check_sweep(rec, mode, command, step=1):
-    p = replay(rec, "--sweep", mode, "--step", str(step), command, binary=ASAN_REPLAY)
+    # two children at a time: CI's machine has two cores, and the tests run one by one
+    p = replay(rec, "--sweep", mode, "--step", str(step), "--jobs", "2", command, binary=ASAN_REPLAY)
     m = SWEEP_LINE.search(p.stdout)
     assert m, "no sweep line:\n%s\n%s" % (p.stdout[-2000:], p.stderr[-3000:])
     runs, crashes, hangs, reports, unnamed = map(int, m.groups()[1:])
@@ -82,6 +83,33 @@ def check_sweep(rec, mode, command, step=1):
         "%s: %d crashes, %d hangs, %d sanitizer reports, %d unnamed:\n%s" % (
             mode, crashes, hangs, reports, unnamed, p.stderr[-5000:])
     return runs
+
+
+def test_the_sweep_counts_what_goes_wrong():
+    """The sweep is an oracle only if it sees a child go wrong: children made
+    to crash, hang, leak or change the output silently (--misbehave) are each
+    counted and named by their read, one child at a time or two at once."""
+    want = {  # (binary, misbehaviour): the sweep line's counts for 4 runs
+        (ASAN_REPLAY, "crash"): (0, 0, 4, 0),  # ASan's SEGV handler reports it
+        (REPLAY, "crash"): (4, 0, 0, 0),
+        (ASAN_REPLAY, "hang"): (0, 4, 0, 0),
+        (ASAN_REPLAY, "leak"): (0, 0, 4, 0),
+        (ASAN_REPLAY, "unnamed"): (0, 0, 0, 4),
+    }
+    for (binary, misbehave), counts in want.items():
+        for jobs in (1, 2):
+            def case(binary=binary, misbehave=misbehave, counts=counts, jobs=jobs):
+                rec = recording(lab_dump("6.12"))
+                p = subprocess.run([binary, "--sweep", "fail", "--from", "300", "--to", "303", "--jobs",
+                                    str(jobs), "--timeout", "2", "--misbehave", misbehave, rec, "buddyfrag"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+                assert p.returncode == 1, p.stderr[-3000:]
+                m = SWEEP_LINE.search(p.stdout)
+                assert m and int(m.group(2)) == 4, p.stdout
+                assert tuple(map(int, m.groups()[2:])) == counts, p.stdout
+                for n in range(300, 304):
+                    assert re.search(r"\bread %d\b" % n, p.stderr), (n, p.stderr[-3000:])
+            yield "%s/%s/jobs %d" % ("asan" if binary == ASAN_REPLAY else "plain", misbehave, jobs), case
 
 
 def test_every_read_fails_in_turn():
