@@ -31,6 +31,7 @@
 #include "array.h"
 #include "orphans.h"
 #include "output.h"
+#include "sparse.h"
 #include "vmalloc.h"
 
 #define CHUNK (1 << 20)		/* bytes read at once from a root */
@@ -43,16 +44,11 @@ struct gray {
 	enum node_kind kind;
 };
 
-/* What compound_order() needs of struct page (include/linux/mm.h). */
-struct page_layout {
-	bool known;		/* else every page is scanned alone */
-	uint64_t flags, compound_head, order;	/* order: byte offset from the head page */
-	uint64_t pg_head;	/* 1 << PG_head */
-};
 
 struct scan {
 	struct md_session *s;
-	struct page_layout page;
+	struct md_compound_layout page;
+	bool page_known;		/* else every page is scanned alone */
 	struct md_output *out;
 	struct md_orphans *o;
 	struct md_vmalloc *vmalloc;	/* NULL if the areas could not be read */
@@ -86,45 +82,6 @@ static struct md_error *push(struct scan *sc, enum node_kind kind, uint64_t addr
 	return NULL;
 }
 
-static void resolve_page_layout(struct md_session *s, struct page_layout *l)
-{
-	uint64_t folio_flags;
-	int64_t bit;
-	struct md_error *err;
-
-	if ((err = md_member_offset(s, "struct page", "flags", &l->flags)) ||
-	    (err = md_enumerator(s, "PG_head", &bit))) {
-		md_error_destroy(err);
-		return;
-	}
-	/* Linux kernel commit d50569612c29 ("mm: rename the 'compound_head'
-	 * field in the 'struct page' to 'compound_info'") (in v7.1). */
-	if ((err = md_member_offset(s, "struct page", "compound_head", &l->compound_head))) {
-		if (md_error_root_code(err) != MD_ERR_LOOKUP) {
-			md_error_destroy(err);
-			return;
-		}
-		md_error_destroy(err);
-		if ((err = md_member_offset(s, "struct page", "compound_info", &l->compound_head))) {
-			md_error_destroy(err);
-			return;
-		}
-	}
-	l->pg_head = 1ULL << bit;
-	if (!(err = md_member_offset(s, "struct folio", "_folio_order", &l->order))) {
-		l->known = true;
-		return;
-	}
-	md_error_destroy(err);
-	/* 6.6 "mm: free up a word in the first tail page": the order is the
-	 * low byte of folio->_flags_1, the second page's flags. */
-	if (!(err = md_member_offset(s, "struct folio", "_flags_1", &folio_flags))) {
-		l->order = folio_flags;
-		l->known = true;
-	}
-	md_error_destroy(err);
-}
-
 /* A read whose failure only means "no answer". */
 static bool read_ok(struct md_session *s, uint64_t addr, void *buf, size_t len)
 {
@@ -143,7 +100,7 @@ static void page_extent(struct scan *sc, uint64_t pfn, uint64_t *first, uint64_t
 
 	*first = pfn;
 	*count = 1;
-	if (!sc->page.known || !read_ok(sc->s, page + sc->page.compound_head, &head, 8) ||
+	if (!sc->page_known || !read_ok(sc->s, page + sc->page.compound_head, &head, 8) ||
 	    !read_ok(sc->s, page + sc->page.flags, &flags, 8))
 		return;
 	if (head & 1) {
@@ -422,7 +379,10 @@ static struct md_error *run_scan(struct md_session *s, struct md_output *out, st
 	uint64_t slots, words;
 	struct md_error *err;
 
-	resolve_page_layout(s, &sc.page);
+	if (!(err = md_compound_layout(s, &sc.page)))
+		sc.page_known = true;
+	else if (!md_error_catch(&err, MD_ERR_LOOKUP))
+		return err;
 	if ((err = md_slab_walk(s, &o->st)) || (err = md_slab_index_get(s, o->st, &o->index)))
 		return err;
 	slots = md_slab_index_nr_slots(o->index);

@@ -52,6 +52,8 @@ struct slab_layout {
 	struct md_member slab_inuse, slab_objects, slab_frozen;
 	/* struct page */
 	uint64_t page_flags, page_compound_head, page_type;
+	struct md_compound_layout compound;
+	bool compound_known;	/* else a slab's order is told from its object count */
 	enum slab_mark mark;
 	uint64_t mark_value;
 	/* slab_flags_t bits */
@@ -107,7 +109,7 @@ static struct md_error *slab_mark(struct md_session *s, struct slab_layout *l)
 
 static struct md_error *resolve_layout(struct md_session *s, struct slab_layout *l)
 {
-	uint64_t size, compound_info = MD_NO_OFFSET;
+	uint64_t size;
 	struct md_error *err;
 
 	/* 5.17 split struct slab out of struct page ("mm: Split slab into its own type"). */
@@ -167,18 +169,15 @@ static struct md_error *resolve_layout(struct md_session *s, struct slab_layout 
 		{ l->slab_type, "slab_list", &l->slab_list },
 		{ l->slab_type, "next", &l->slab_next, 1 },
 		{ "struct page", "flags", &l->page_flags },
-		{ "struct page", "compound_head", &l->page_compound_head, 1 },
-		/* Linux kernel commit d50569612c29 ("mm: rename the
-		 * 'compound_head' field in the 'struct page' to 'compound_info'")
-		 * (in v7.1); bit 0 still marks a tail page. */
-		{ "struct page", "compound_info", &compound_info, 1 },
 	};
-	if ((err = md_resolve_fields(s, fields, sizeof(fields) / sizeof(fields[0]))))
+	if ((err = md_resolve_fields(s, fields, sizeof(fields) / sizeof(fields[0]))) ||
+	    (err = md_compound_head_offset(s, &l->page_compound_head)))
 		return err;
-	if (l->page_compound_head == MD_NO_OFFSET)
-		l->page_compound_head = compound_info;
-	if (l->page_compound_head == MD_NO_OFFSET)
-		return md_error_create(MD_ERR_LOOKUP, "struct page has neither compound_head nor compound_info");
+	/* a slab's size from its compound order, as mm/slub.c slab_order() */
+	if (!(err = md_compound_layout(s, &l->compound)))
+		l->compound_known = true;
+	else if (!md_error_catch(&err, MD_ERR_LOOKUP))
+		return err;
 	if (l->cpu_slab == MD_NO_OFFSET)
 		l->cpu_slab = l->cpu_page;
 	if (l->kc_cpu_slab != MD_NO_OFFSET && (l->cpu_slab == MD_NO_OFFSET || l->cpu_freelist == MD_NO_OFFSET))
@@ -295,6 +294,38 @@ static struct md_error *add_slab(struct md_slab_cache *c, const struct md_slab *
 	return NULL;
 }
 
+/* MAX_PAGE_ORDER on x86-64 (include/linux/mmzone.h): no allocation is larger. */
+#define MAX_PAGE_ORDER 10
+
+/* The compound order of the slab whose struct page is page (i of the
+ * nr_pages in buf), read as mm/slub.c slab_order() does: 0 for a page
+ * that is no compound head, else the head's order in the next page.
+ * -1 if that cannot be read or makes no sense (then named). */
+static int8_t read_slab_order(struct md_session *s, const struct slab_layout *l, struct md_slab_cache *c,
+			      const unsigned char *buf, size_t i, size_t nr_pages, uint64_t page)
+{
+	const uint64_t psize = s->kernel.page_struct_size;
+	uint8_t order;
+	struct md_error *err;
+
+	if (!l->compound_known)
+		return -1;
+	if (!(md_get_u64(buf + i * psize, l->page_flags) & l->compound.pg_head))
+		return 0;
+	if (i * psize + l->compound.order < nr_pages * psize) {
+		order = buf[i * psize + l->compound.order];
+	} else if ((err = md_read(s, page + l->compound.order, &order, 1))) {
+		md_error_destroy(err);	/* told from the object count */
+		return -1;
+	}
+	if (order == 0 || order > MAX_PAGE_ORDER) {
+		cache_error(c, "slab 0x%" PRIx64 ": compound order %u makes no sense; its size is told "
+			    "from its object count", md_page_to_virt(&s->kernel, page), order);
+		return -1;
+	}
+	return order;
+}
+
 static struct md_error *file_slab_pages(struct md_session *s, const struct slab_layout *l,
 					struct md_slab_state *st, const struct cache_map *map,
 					const unsigned char *buf, uint64_t first_page, size_t nr_pages,
@@ -323,6 +354,7 @@ static struct md_error *file_slab_pages(struct md_session *s, const struct slab_
 		slab.inuse = md_get_bits(page, &l->slab_inuse);
 		slab.objects = md_get_bits(page, &l->slab_objects);
 		slab.frozen = md_get_bits(page, &l->slab_frozen);
+		slab.order = read_slab_order(s, l, c, buf, i, nr_pages, slab.page);
 		if ((err = add_slab(c, &slab)))
 			return err;
 	}
@@ -920,6 +952,8 @@ static unsigned int slab_order(const struct md_session *s, const struct md_slab_
 {
 	unsigned int order = 0;
 
+	if (slab->order >= 0)
+		return slab->order;
 	if (slab->objects == c->oo_objects)
 		return c->oo_order;
 	if (slab->objects == c->min_objects)
@@ -1198,10 +1232,34 @@ struct md_slab_cache *md_slab_find_cache(struct md_slab_state *st, const char *n
 	return NULL;
 }
 
+/* mm/slub.c check_slab(): a slab holds no more objects than its order
+ * has room for.  A corrupt count would be counted, and would reach into
+ * the slabs that follow it: named, and cut to what fits. */
+static void check_slab_objects(struct md_session *s, struct md_slab_cache *c)
+{
+	for (size_t i = 0; !c->unreadable && i < c->nr_slabs; i++) {
+		struct md_slab *slab = &c->slabs[i];
+		uint64_t fit;
+
+		if (slab->order < 0)
+			continue;
+		fit = (s->kernel.page_size << slab->order) / c->size;	/* order_objects() */
+		if (slab->objects <= fit)
+			continue;
+		cache_error(c, "slab 0x%" PRIx64 ": %u objects cannot fit its order-%d pages of %u-byte "
+			    "slots: corrupt; counted as %" PRIu64, md_page_to_virt(&s->kernel, slab->page),
+			    slab->objects, slab->order, c->size, fit);
+		slab->objects = fit;
+		if (slab->inuse > fit)
+			slab->inuse = fit;
+	}
+}
+
 static void walk_cache(struct md_session *s, const struct slab_layout *l, struct md_slab_cache *c)
 {
 	if (c->nr_slabs)
 		qsort(c->slabs, c->nr_slabs, sizeof(*c->slabs), compare_slab_page);
+	check_slab_objects(s, c);
 	if (c->unreadable) {
 		/* Its geometry is unknown: trust each slab's own counters. */
 		for (size_t i = 0; i < c->nr_slabs; i++) {

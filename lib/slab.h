@@ -26,6 +26,7 @@ struct md_slab {
 	int cpu;		/* the CPU whose active slab it is, or -1 */
 	unsigned int nid;	/* the node whose memory map holds it */
 	uint8_t where;		/* MD_SLAB_ON_* bits */
+	int8_t order;		/* its compound order (struct page), -1 if unknown */
 	bool frozen;
 };
 

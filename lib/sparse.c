@@ -93,3 +93,58 @@ struct md_error *md_present_end_pfn(struct md_session *s, uint64_t *ret)
 	free(roots);
 	return md_error_create(MD_ERR_CORRUPT, "no memory section is present");
 }
+
+/* The first member of these that the kernel has: its offset into *ret,
+ * its number into *which. */
+static struct md_error *first_member(struct md_session *s, const char *const (*members)[2], size_t n,
+				     uint64_t *ret, size_t *which)
+{
+	struct md_error *err = NULL;
+
+	for (*which = 0; *which < n; ++*which) {
+		md_error_destroy(err);
+		if (!(err = md_member_offset(s, members[*which][0], members[*which][1], ret)) ||
+		    md_error_root_code(err) != MD_ERR_LOOKUP)
+			return err;
+	}
+	return err;
+}
+
+struct md_error *md_compound_head_offset(struct md_session *s, uint64_t *ret)
+{
+	/* Linux kernel commit d50569612c29 ("mm: rename the 'compound_head'
+	 * field in the 'struct page' to 'compound_info'") (in v7.1); bit 0
+	 * still marks a tail page. */
+	static const char *const heads[][2] = {
+		{ "struct page", "compound_head" }, { "struct page", "compound_info" },
+	};
+	size_t which;
+	struct md_error *err = first_member(s, heads, 2, ret, &which);
+
+	return err && md_error_root_code(err) == MD_ERR_LOOKUP ?
+	       md_error_wrap(err, "struct page has neither compound_head nor compound_info") : err;
+}
+
+struct md_error *md_compound_layout(struct md_session *s, struct md_compound_layout *ret)
+{
+	/* The order, in the first tail page: folio->_folio_order (5.18);
+	 * 6.6's "mm: free up a word in the first tail page" moved it to the
+	 * low byte of folio->_flags_1; before folios, page->compound_order. */
+	static const char *const orders[][2] = {
+		{ "struct folio", "_folio_order" }, { "struct folio", "_flags_1" },
+		{ "struct page", "compound_order" },
+	};
+	size_t which;
+	int64_t bit;
+	struct md_error *err;
+
+	if ((err = md_member_offset(s, "struct page", "flags", &ret->flags)) ||
+	    (err = md_enumerator(s, "PG_head", &bit)) ||
+	    (err = md_compound_head_offset(s, &ret->compound_head)) ||
+	    (err = first_member(s, orders, 3, &ret->order, &which)))
+		return err;
+	if (which == 2)	/* a struct folio spans the tail page; a struct page does not */
+		ret->order += s->kernel.page_struct_size;
+	ret->pg_head = 1ULL << bit;
+	return NULL;
+}

@@ -705,3 +705,71 @@ def test_corrupt_watermarks_do_not_overflow():
                 assert re.search(r"verdict: DMA: ", p.stdout) and \
                     re.search(r"verdict: DMA: .*", clean).group(0) in p.stdout
         yield kernel, case
+
+
+def mutate_tools():
+    """scripts/mutate's Dump (physical memory of an ELF dump, its page tables)
+    and probe (build/target_probe)."""
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader("mutate", os.path.join(REPO, "scripts", "mutate"))
+    spec = importlib.util.spec_from_loader("mutate", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def test_slab_objects_beyond_its_order_are_named_and_cut():
+    """A slab's object count (struct slab.objects) set to 4,000 in the slab
+    that holds kmalloc-128's kmem_cache (a slab of the kmem_cache cache; its
+    address from the newest peer): it once counted 4,000 objects and, in
+    `slableak -u`, reached into the slabs that follow it (49 "unreferenced"
+    sigqueues where 0 were allocated).  Now the slab's compound order (mm/slub.c
+    slab_order(), check_slab()) bounds it: named in the kmem_cache cache's row,
+    cut to what fits, and every cache keeps the clean dump's figures, with the
+    same unreferenced objects."""
+    from test_slab import slab_oracle
+    from lab import KERNEL_BUILDS
+    mutate = mutate_tools()
+    for k in KERNEL_BUILDS:
+        def case(k=k):
+            out = dump(k, "leak-tracked", "elf")
+            kc = next(a for a, (n, _) in slab_oracle(k, "leak-tracked")[1].items() if n == "kmalloc-128")
+            probe = mutate.probe(out, ["sym init_top_pgt", "sym vmemmap_base", "size struct page",
+                                       "member struct page compound_head", "member struct page compound_info",
+                                       "member struct slab objects", "member struct page objects"])
+            d = mutate.Dump(os.path.realpath(os.path.join(out, "vmcore")))
+            cr3 = int(probe[0], 16) - mutate.START_KERNEL_MAP
+            vmemmap = struct.unpack("<Q", d.read(d.phys(int(probe[1], 16), cr3), 8))[0]
+            psize = int(probe[2])
+            head_off = next(int(m.group(1)) for m in (re.match(r"offset=(\d+)", x) for x in probe[3:5]) if m)
+            objects = next(m for m in (re.match(r"offset=\d+ bit_offset=(\d+) bit_size=(\d+)", x)
+                                       for x in probe[5:7]) if m)
+            bit, width = int(objects.group(1)), int(objects.group(2))
+            page = vmemmap + ((kc & ~0xfff) - DIRECT_MAP) // 4096 * psize
+            head = struct.unpack("<Q", d.read(d.phys(page + head_off, cr3), 8))[0]
+            if head & 1:   # a tail page (include/linux/page-flags.h _compound_head(), 7.1's mask)
+                head = head - 1 if vmemmap <= head - 1 < 0xffffffffa0000000 else page & head
+            else:
+                head = page
+            word_at = head + bit // 64 * 8
+            word = struct.unpack("<Q", d.read(d.phys(word_at, cr3), 8))[0]
+            shift = bit % 64
+            new = word & ~(((1 << width) - 1) << shift) | (4000 << shift)
+            bad = patched_copy(out, "slab-objects", [(DIRECT_MAP + d.phys(word_at, cr3), struct.pack("<Q", new))])
+            clean_u = json.loads(memdiag(out, "--json", "slableak", "-u").stdout)
+            message = re.compile(r"slab 0x[0-9a-f]+: 4000 objects cannot fit its order-\d+ pages of \d+-byte "
+                                 r"slots: corrupt; counted as \d+")
+            for name, binary in BINARIES:
+                p = run(bad, binary, "--json", "slableak", "-u")
+                assert p.returncode == 0, p.stderr[-2000:]
+                doc = json.loads(p.stdout)
+                rows = {c["address"]: c for c in doc["caches"]}
+                clean = {c["address"]: c for c in clean_u["caches"]}
+                hurt = next(c for c in doc["caches"] if c["name"] == "kmem_cache")
+                assert any(message.search(e) for e in hurt["errors"]), hurt["errors"]
+                assert {a: (c["allocated"], c["total"], c["slabs"]) for a, c in rows.items()} == \
+                    {a: (c["allocated"], c["total"], c["slabs"]) for a, c in clean.items()}
+                assert doc["orphan_scan"] == clean_u["orphan_scan"], (doc["orphan_scan"], clean_u["orphan_scan"])
+                assert re.search(r"^  ! kmem_cache: " + message.pattern, run(bad, binary, "slableak").stdout, re.M)
+        yield k, case
