@@ -57,6 +57,7 @@ struct scan {
 	struct gray *stack;
 	size_t depth, cap;
 	unsigned char *buf;		/* CHUNK bytes */
+	uint64_t *scanned;		/* a bit per object slot: its words followed */
 	uint64_t direct_end;		/* end of the direct map (max_pfn) */
 };
 
@@ -313,6 +314,55 @@ static struct md_error *scan_roots(struct scan *sc)
 	return NULL;
 }
 
+static struct md_error *object_scanned(struct scan *sc, const unsigned char *obj, size_t len)
+{
+	if (!(++sc->o->objects_scanned & 0xffff))
+		md_progress(sc->out, "orphan scan: %" PRIu64 " of %" PRIu64 " objects reached",
+			    sc->o->objects_scanned, sc->o->allocated_objects);
+	return obj ? scan_words(sc, obj, len) : NULL;
+}
+
+/* A reached object: its whole slab is read once, and every object of it
+ * reached by then is scanned from that copy (the closure does not depend
+ * on the order), so a slab costs one read, not one per object.  A slab
+ * that cannot be read whole is read object by object, page by page. */
+static struct md_error *scan_object(struct scan *sc, uint64_t addr, uint64_t len)
+{
+	const struct md_slab_index *ix = sc->o->index;
+	struct md_slab_hit hit, at;
+	struct md_error *err;
+	bool more = true;
+
+	if (md_slab_index_find(ix, addr, &hit) != MD_SLAB_OBJECT || test_and_set(sc->scanned, hit.slot))
+		return NULL;
+	if (hit.slab_end - hit.slab_start > CHUNK ||
+	    !read_ok(sc->s, hit.slab_start, sc->buf, hit.slab_end - hit.slab_start)) {
+		if ((err = object_scanned(sc, NULL, 0)))
+			return err;
+		return scan_range(sc, addr, len);
+	}
+	if ((err = object_scanned(sc, sc->buf + (addr - hit.slab_start), len)))
+		return err;
+	/* the others of this slab reached so far, and those they reach in it */
+	while (more) {
+		more = false;
+		for (uint64_t slot = hit.first_slot; slot < hit.first_slot + hit.nr_slots; slot++) {
+			if (!test_bit(sc->o->reached, slot) || test_bit(sc->scanned, slot))
+				continue;
+			uint64_t obj = hit.slab_start + hit.cache->red_left_pad +
+				       (slot - hit.first_slot) * hit.cache->size;
+
+			if (md_slab_index_find(ix, obj, &at) != MD_SLAB_OBJECT || at.slot != slot)
+				continue;
+			test_and_set(sc->scanned, slot);
+			more = true;
+			if ((err = object_scanned(sc, sc->buf + (obj - hit.slab_start), hit.cache->object_size)))
+				return err;
+		}
+	}
+	return NULL;
+}
+
 static struct md_error *drain(struct scan *sc)
 {
 	struct md_error *err;
@@ -320,21 +370,21 @@ static struct md_error *drain(struct scan *sc)
 	while (sc->depth) {
 		struct gray g = sc->stack[--sc->depth];
 
+		err = NULL;
 		switch (g.kind) {
 		case NODE_OBJECT:
-			if (!(++sc->o->objects_scanned & 0xffff))
-				md_progress(sc->out, "orphan scan: %" PRIu64 " of %" PRIu64
-					    " objects reached", sc->o->objects_scanned,
-					    sc->o->allocated_objects);
+			err = scan_object(sc, g.addr, g.len);
 			break;
 		case NODE_AREA:
 			sc->o->areas_scanned++;
+			err = scan_range(sc, g.addr, g.len);
 			break;
 		case NODE_PAGE:
 			sc->o->pages_scanned++;
+			err = scan_range(sc, g.addr, g.len);
 			break;
 		}
-		if ((err = scan_range(sc, g.addr, g.len)))
+		if (err)
 			return err;
 	}
 	return NULL;
@@ -389,11 +439,13 @@ static struct md_error *run_scan(struct md_session *s, struct md_output *out, st
 	words = slots / 64 + 1;
 	o->allocated = calloc(words, 8);
 	o->reached = calloc(words, 8);
+	sc.scanned = calloc(words, 8);
 	o->cache_orphans = calloc(o->st->nr_caches + 1, sizeof(*o->cache_orphans));
 	sc.page_reached = calloc(k->max_pfn / 64 + 1, 8);
 	sc.buf = malloc(CHUNK);
 	sc.direct_end = k->page_offset + (k->max_pfn << k->page_shift);
-	if (!o->allocated || !o->reached || !o->cache_orphans || !sc.page_reached || !sc.buf) {
+	if (!o->allocated || !o->reached || !o->cache_orphans || !sc.page_reached || !sc.buf ||
+	    !sc.scanned) {
 		err = md_error_nomem();
 		goto out;
 	}
@@ -420,6 +472,7 @@ out:
 	free(sc.page_reached);
 	free(sc.stack);
 	free(sc.buf);
+	free(sc.scanned);
 	return err;
 }
 

@@ -1473,6 +1473,10 @@ static enum md_slab_where range_locate(const struct slab_range *r, uint64_t addr
 	ret->cache = r->cache;
 	ret->object = first + idx * r->cache->size;
 	ret->slot = r->first_slot + idx;
+	ret->slab_start = r->start;
+	ret->slab_end = r->end;
+	ret->first_slot = r->first_slot;
+	ret->nr_slots = range_slots(r);
 	return MD_SLAB_OBJECT;
 }
 

@@ -118,6 +118,8 @@ struct md_slab_hit {
 	struct md_slab_cache *cache;
 	uint64_t object;	/* the slot's object address (after any left red zone) */
 	uint64_t slot;
+	/* its slab: [slab_start, slab_end), slots first_slot .. + nr_slots */
+	uint64_t slab_start, slab_end, first_slot, nr_slots;
 };
 enum md_slab_where md_slab_index_find(const struct md_slab_index *ix, uint64_t addr,
 				      struct md_slab_hit *ret);
