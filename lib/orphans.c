@@ -44,7 +44,6 @@ struct gray {
 	enum node_kind kind;
 };
 
-
 struct scan {
 	struct md_session *s;
 	struct md_compound_layout page;
@@ -314,12 +313,11 @@ static struct md_error *scan_roots(struct scan *sc)
 	return NULL;
 }
 
-static struct md_error *object_scanned(struct scan *sc, const unsigned char *obj, size_t len)
+static void count_object(struct scan *sc)
 {
 	if (!(++sc->o->objects_scanned & 0xffff))
 		md_progress(sc->out, "orphan scan: %" PRIu64 " of %" PRIu64 " objects reached",
 			    sc->o->objects_scanned, sc->o->allocated_objects);
-	return obj ? scan_words(sc, obj, len) : NULL;
 }
 
 /* A reached object: its whole slab is read once, and every object of it
@@ -337,11 +335,11 @@ static struct md_error *scan_object(struct scan *sc, uint64_t addr, uint64_t len
 		return NULL;
 	if (hit.slab_end - hit.slab_start > CHUNK ||
 	    !read_ok(sc->s, hit.slab_start, sc->buf, hit.slab_end - hit.slab_start)) {
-		if ((err = object_scanned(sc, NULL, 0)))
-			return err;
+		count_object(sc);
 		return scan_range(sc, addr, len);
 	}
-	if ((err = object_scanned(sc, sc->buf + (addr - hit.slab_start), len)))
+	count_object(sc);
+	if ((err = scan_words(sc, sc->buf + (addr - hit.slab_start), len)))
 		return err;
 	/* the others of this slab reached so far, and those they reach in it */
 	while (more) {
@@ -356,7 +354,8 @@ static struct md_error *scan_object(struct scan *sc, uint64_t addr, uint64_t len
 				continue;
 			test_and_set(sc->scanned, slot);
 			more = true;
-			if ((err = object_scanned(sc, sc->buf + (obj - hit.slab_start), hit.cache->object_size)))
+			count_object(sc);
+			if ((err = scan_words(sc, sc->buf + (obj - hit.slab_start), hit.cache->object_size)))
 				return err;
 		}
 	}

@@ -1237,7 +1237,9 @@ struct md_slab_cache *md_slab_find_cache(struct md_slab_state *st, const char *n
  * the slabs that follow it: named, and cut to what fits. */
 static void check_slab_objects(struct md_session *s, struct md_slab_cache *c)
 {
-	for (size_t i = 0; !c->unreadable && i < c->nr_slabs; i++) {
+	if (c->unreadable)	/* its slot size is unknown */
+		return;
+	for (size_t i = 0; i < c->nr_slabs; i++) {
 		struct md_slab *slab = &c->slabs[i];
 		uint64_t fit;
 
