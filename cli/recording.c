@@ -492,7 +492,7 @@ struct replay_target {
 	uint64_t fail_address;		/* md_replay_fail_address() */
 	const struct md_replay_patch *patches;
 	size_t npatches, next_patch;
-	void (*hook)(void *priv, uint64_t n);
+	void (*hook)(void *priv, uint64_t n, uint64_t addr, size_t len);
 	void *hook_priv;
 };
 
@@ -546,7 +546,7 @@ static struct md_error *replay_read(void *priv, enum md_addr_space space, uint64
 		return NULL;
 	p->reads++;
 	if (p->hook)
-		p->hook(p->hook_priv, p->reads);
+		p->hook(p->hook_priv, p->reads, addr, len);
 	if (p->fail_address && space == MD_KVADDR && addr <= p->fail_address &&
 	    p->fail_address - addr < len)
 		return replay_fault(p, space, addr, p->fail_address, "injected fault");
@@ -918,7 +918,8 @@ struct md_error *md_replay_target_write(const struct md_target *t, const char *p
 	return write_file(path, "wb", &p->chunks, &p->answers);
 }
 
-void md_replay_set_read_hook(struct md_target *t, void (*hook)(void *priv, uint64_t n), void *priv)
+void md_replay_set_read_hook(struct md_target *t,
+			     void (*hook)(void *priv, uint64_t n, uint64_t addr, size_t len), void *priv)
 {
 	struct replay_target *p = t->priv;
 

@@ -69,10 +69,11 @@ struct md_replay_patch {
 /* patches sorted by read; the caller keeps them until the next call. */
 void md_replay_set_patches(struct md_target *t, const struct md_replay_patch *patches, size_t n);
 
-/* Called at each read, numbered from 1, before it is served (the fault
- * sweep forks here, so that a run with the fault at read n shares the
- * runs before it); NULL for none. */
-void md_replay_set_read_hook(struct md_target *t, void (*hook)(void *priv, uint64_t n), void *priv);
+/* Called at each read, numbered from 1, of len bytes at addr, before it
+ * is served (the fault sweep forks here, so that a run with the fault at
+ * read n shares the runs before it; --trace lists them); NULL for none. */
+void md_replay_set_read_hook(struct md_target *t,
+			     void (*hook)(void *priv, uint64_t n, uint64_t addr, size_t len), void *priv);
 
 /* Reads served since the last reset, and the reset itself. */
 uint64_t md_replay_reads(const struct md_target *t);

@@ -91,36 +91,43 @@ static bool read_ok(struct md_session *s, uint64_t addr, void *buf, size_t len)
 	return !err;
 }
 
-/* The pages of the allocation holding pfn: its compound page, else pfn. */
-static void page_extent(struct scan *sc, uint64_t pfn, uint64_t *first, uint64_t *count)
+/* The pages of the allocation holding pfn: its compound page, else pfn.
+ * False when its struct page could not be read or made no sense: pfn is
+ * then scanned alone, and another page of its allocation may hold the
+ * only reference to an object. */
+static bool page_extent(struct scan *sc, uint64_t pfn, uint64_t *first, uint64_t *count)
 {
 	const struct md_kernel *k = &sc->s->kernel;
 	uint64_t page = k->vmemmap + pfn * k->page_struct_size, flags, head;
+	bool tail;
 	uint8_t order;
 
 	*first = pfn;
 	*count = 1;
 	if (!sc->page_known || !read_ok(sc->s, page + sc->page.compound_head, &head, 8) ||
 	    !read_ok(sc->s, page + sc->page.flags, &flags, 8))
-		return;
-	if (head & 1) {
+		return false;
+	if ((tail = head & 1)) {
 		/* A tail page: compound_head is the head | 1.  7.1's
 		 * compound_info may instead hold a mask for the tail's own
 		 * address, all high bits set (include/linux/page-flags.h
 		 * _compound_head()): seen in Debian 7.2's dumps. */
 		page = head - 1 >= k->vmemmap && head - 1 < MD_MODULES_VADDR ? head - 1 : page & head;
 		if (page < k->vmemmap || !read_ok(sc->s, page + sc->page.flags, &flags, 8))
-			return;
+			return false;
 	}
-	if (!(flags & sc->page.pg_head) || !read_ok(sc->s, page + sc->page.order, &order, 1) ||
-	    order > 20)
-		return;
+	if (!(flags & sc->page.pg_head))
+		return !tail;	/* a tail whose head is no head: corrupt */
+	if (!read_ok(sc->s, page + sc->page.order, &order, 1) || order > 20)
+		return false;
 	*first = (page - k->vmemmap) / k->page_struct_size;
 	*count = 1ULL << order;
 	if (*first > pfn || *first + *count <= pfn || *first + *count > k->max_pfn) {
 		*first = pfn;
 		*count = 1;
+		return false;
 	}
+	return true;
 }
 
 /* One word that may point somewhere: mark what it reaches, once. */
@@ -145,7 +152,8 @@ static struct md_error *follow(struct scan *sc, uint64_t v)
 
 		if (test_bit(sc->page_reached, pfn))
 			return NULL;
-		page_extent(sc, pfn, &first, &count);
+		if (!page_extent(sc, pfn, &first, &count))
+			sc->o->pages_alone++;
 		for (uint64_t i = first; i < first + count; i++)
 			test_and_set(sc->page_reached, i);
 		return push(sc, NODE_PAGE, k->page_offset + (first << k->page_shift),

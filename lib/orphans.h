@@ -20,6 +20,7 @@ struct md_orphans {
 	/* What the scan read, for the report. */
 	uint64_t root_bytes, objects_scanned, areas_scanned, pages_scanned;
 	uint64_t unreadable_bytes;	/* of roots and nodes: not in the dump */
+	uint64_t pages_alone;		/* other pages of unknown extent, scanned alone */
 	char **errors;
 	size_t nr_errors;
 };

@@ -988,6 +988,11 @@ static void orphans_text(const struct md_orphans *o, struct md_slab_cache *const
 		md_printf(out, "  ! %" PRIu64 " bytes (%s) of roots could not be read (not in the dump): "
 			  "an object referenced only from there is counted unreferenced\n",
 			  o->unreadable_bytes, md_human_bytes(o->unreadable_bytes, b1));
+	if (o->pages_alone)
+		md_printf(out, "  ! %" PRIu64 " reached page%s scanned alone: %s struct page could not "
+			  "be read or made no sense, so the rest of a compound allocation was not "
+			  "scanned\n", o->pages_alone, o->pages_alone == 1 ? " was" : "s were",
+			  o->pages_alone == 1 ? "its" : "their");
 	for (size_t i = 0; i < o->nr_errors; i++)
 		md_printf(out, "  ! %s\n", o->errors[i]);
 	if (!rows || !n || !(sorted = malloc(n * sizeof(*sorted))))
@@ -1020,6 +1025,7 @@ static struct md_json *orphans_json(const struct md_orphans *o, struct md_slab_c
 	md_json_object_add(doc, "areas_scanned", md_json_int64(o->areas_scanned));
 	md_json_object_add(doc, "pages_scanned", md_json_int64(o->pages_scanned));
 	md_json_object_add(doc, "unreadable_bytes", md_json_int64(o->unreadable_bytes));
+	md_json_object_add(doc, "pages_alone", md_json_int64(o->pages_alone));
 	md_json_object_add(doc, "errors", md_json_strings(o->errors, o->nr_errors));
 	for (size_t i = 0; i < n; i++) {
 		struct md_json *c = md_json_object();

@@ -128,8 +128,9 @@ struct md_error *md_compound_head_offset(struct md_session *s, uint64_t *ret)
 struct md_error *md_compound_layout(struct md_session *s, struct md_compound_layout *ret)
 {
 	/* The order, in the first tail page: folio->_folio_order (5.18);
-	 * 6.6's "mm: free up a word in the first tail page" moved it to the
-	 * low byte of folio->_flags_1; before folios, page->compound_order. */
+	 * Linux kernel commit ebc1baf5c9b4 ("mm: free up a word in the first
+	 * tail page") (in v6.6) moved it to the low byte of folio->_flags_1;
+	 * before folios, page->compound_order. */
 	static const char *const orders[][2] = {
 		{ "struct folio", "_folio_order" }, { "struct folio", "_flags_1" },
 		{ "struct page", "compound_order" },

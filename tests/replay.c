@@ -10,6 +10,9 @@
  *       the same with the Nth read failing, zeroed or random
  *   memdiag-replay --fail-symbol NAME RECORDING COMMAND...
  *       every read that covers the kernel variable NAME fails
+ *   memdiag-replay --trace RECORDING COMMAND...
+ *       also "read N 0xADDR LEN" on stderr for each read: which read to
+ *       make fail, for a test that aims at one reader
  *   memdiag-replay --sweep fail|zero|random [--from A] [--to B] [--step K]
  *                  [--timeout S] [--jobs J] RECORDING COMMAND...
  *       one run per read N = A, A+K, ... up to B (all reads by default), each in a child
@@ -153,7 +156,7 @@ static void complain(struct md_error *err)
 static int usage(void)
 {
 	fprintf(stderr, "usage: memdiag-replay --compact OUT RECORDING\n"
-			"       memdiag-replay [--json] [--fail-symbol NAME] [--fault MODE --nth N [--seed S]] "
+			"       memdiag-replay [--json] [--trace] [--fail-symbol NAME] [--fault MODE --nth N [--seed S]] "
 			"[--sweep MODE [--from A] [--to B] [--step K] [--timeout S] [--jobs J]] RECORDING COMMAND [ARGS...]\n"
 			"       MODE: fail, zero or random\n");
 	return 2;
@@ -229,7 +232,7 @@ static void reap(struct sweep *sw)
 	judge(sw, &c, status);
 }
 
-static void at_read(void *priv, uint64_t n)
+static void at_read(void *priv, uint64_t n, uint64_t addr, size_t len)
 {
 	struct sweep *sw = priv;
 	struct child *c;
@@ -306,6 +309,11 @@ static int sweep(struct sweep *sw, bool json, int argc, char **argv)
 	return sw->crashes || sw->hangs || sw->reports || sw->unnamed;
 }
 
+static void trace_read(void *priv, uint64_t n, uint64_t addr, size_t len)
+{
+	fprintf(stderr, "read %" PRIu64 " 0x%" PRIx64 " %zu\n", n, addr, len);
+}
+
 int main(int argc, char **argv)
 {
 	enum md_replay_fault fault = MD_REPLAY_NONE, sweep_mode = MD_REPLAY_NONE;
@@ -315,7 +323,7 @@ int main(int argc, char **argv)
 		{ "--nth", &nth }, { "--seed", &seed }, { "--from", &from }, { "--to", &to },
 		{ "--step", &step }, { "--timeout", &timeout }, { "--repeat", &repeat }, { "--jobs", &jobs }, { NULL, NULL },
 	};
-	bool json = false;
+	bool json = false, trace = false;
 	struct md_target *target;
 	struct md_error *err;
 	int i, status;
@@ -325,6 +333,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--trace")) {
+			trace = true;
 			continue;
 		}
 		if (!value)
@@ -374,6 +386,8 @@ int main(int argc, char **argv)
 		struct text text = { 0 };
 
 		md_replay_set_fault(target, fault, nth, seed);
+		if (trace)
+			md_replay_set_read_hook(target, trace_read, NULL);
 		for (uint64_t k = 1; k < repeat; k++) {	/* for timing */
 			run(target, json, argc - i - 1, argv + i + 1, &text);
 			text.len = 0;

@@ -72,9 +72,11 @@ def test_replay_prints_what_the_dump_gives():
                 yield "%s/%s%s" % (kernel, command, " --json" if fmt else ""), case
 
 
-def check_sweep(rec, mode, command, step=1):
+def check_sweep(rec, mode, command, step=1, reads=()):
     # two children at a time: CI's machine has two cores, and the tests run one by one
-    p = replay(rec, "--sweep", mode, "--step", str(step), "--jobs", "2", command, binary=ASAN_REPLAY)
+    window = ("--from", str(reads[0]), "--to", str(reads[-1])) if reads else ()
+    p = replay(rec, "--sweep", mode, "--step", str(step), "--jobs", "2", *window, command,
+               binary=ASAN_REPLAY)
     m = SWEEP_LINE.search(p.stdout)
     assert m, "no sweep line:\n%s\n%s" % (p.stdout[-2000:], p.stderr[-3000:])
     runs, crashes, hangs, reports, unnamed = map(int, m.groups()[1:])
@@ -146,6 +148,38 @@ def test_an_unreadable_variable_is_named():
                 assert message in p.stdout, p.stdout
                 assert "injected fault" in p.stdout
             yield "%s/%s" % (kernel, symbol), case
+
+
+def test_an_unreadable_struct_page_is_named():
+    """Regression the sweep found on 6.12: a pointer into a compound
+    allocation makes the orphan scan read the head's struct page (its
+    compound_head, flags and then, alone of all reads, one byte: the order).
+    When one of those reads failed, the page was scanned alone and the rest
+    of the allocation not at all, so an object referenced only from there
+    counted as unreferenced, with no word said.  Each such read, made to
+    fail, must be named."""
+    for kernel in MAIN_KERNELS:
+        def case(kernel=kernel):
+            rec = recording(lab_dump(kernel))
+            p = replay(rec, "--trace", "slableak -u")
+            reads = {int(n): (int(a, 16), int(l)) for n, a, l in
+                     re.findall(r"^read (\d+) 0x([0-9a-f]+) (\d+)$", p.stderr, re.M)}
+            # the order: one byte just after the head's flags (8 bytes, at most
+            # two struct pages below it); the slab walk reads one byte too
+            orders = [n for n, (addr, length) in sorted(reads.items())
+                      if length == 1 and reads.get(n - 1, (0, 0))[1] == 8 and 0 < addr - reads[n - 1][0] < 2 * 64]
+            assert orders, "no compound page's order read in slableak -u:\n" + p.stderr[-2000:]
+            for n in orders[:3]:
+                check_sweep(rec, "fail", "slableak -u", reads=(n - 2, n))
+                # the order read, and the head's flags and compound_head where
+                # they were not served by an earlier, larger read
+                for nth in range(n - 2, n + 1):
+                    addr, length = reads[nth]
+                    if nth < n and not (length == 8 and 0 <= reads[n][0] - addr < 2 * 64):
+                        continue
+                    q = replay(rec, "--fault", "fail", "--nth", str(nth), "slableak -u")
+                    assert "scanned alone: its struct page could not be read" in q.stdout, (nth, q.stdout[-3000:])
+        yield kernel, case
 
 
 def test_bad_recordings_are_refused_clearly():
