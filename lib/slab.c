@@ -1142,6 +1142,9 @@ static void count_objects(struct md_session *s, struct md_slab_cache *c)
 		c->bytes += md_slab_bytes(s, c, slab);
 		if (!slab->freelist && !(slab->cpu_freelist && (slab->where & MD_SLAB_ON_CPU)) &&
 		    !sheaf_objects_in(c, md_page_to_virt(&s->kernel, slab->page), md_slab_bytes(s, c, slab))) {
+			/* no free object: off a CPU, its counter must say full */
+			if (!(slab->where & MD_SLAB_ON_CPU) && slab->inuse != slab->objects)
+				mismatched++;
 			c->allocated += slab->objects;
 			continue;
 		}
