@@ -773,3 +773,44 @@ def test_slab_objects_beyond_its_order_are_named_and_cut():
                 assert doc["orphan_scan"] == clean_u["orphan_scan"], (doc["orphan_scan"], clean_u["orphan_scan"])
                 assert re.search(r"^  ! kmem_cache: " + message.pattern, run(bad, binary, "slableak").stdout, re.M)
         yield k, case
+
+
+def test_a_zeroed_freelist_is_named():
+    """A random-mutation trial on a clean machine's 6.1 dump zeroed the
+    freelist of a slab on a node's partial list: the slab then counted as
+    full, 13 more vmap_areas allocated, and nothing said so.  Off a CPU a
+    slab's inuse counter is exact (mm/slub.c __slab_free()), so a slab with
+    no free object must have inuse == objects.  Here the first slab of
+    kmalloc-128's node partial list, as crash 9.0.2's `kmem -S` lists it
+    (the kernels where it can), loses its freelist: the cache's row must name
+    the disagreement, and every other cache keep the clean dump's figures."""
+    from lab import peer_crash
+    mutate = mutate_tools()
+    for k in ("5.10", "6.1", "6.12"):
+        def case(k=k):
+            out = dump(k, "leak-tracked", "elf")
+            listing = peer_crash(out, ["kmem -S kmalloc-128"])
+            m = re.search(r"^NODE 0 PARTIAL:\n.*\n  ([0-9a-f]{16})  [0-9a-f]+ +\d+ +(\d+) +(\d+) +(\d+)$",
+                          listing, re.M)
+            assert m, "crash 9.0.2 lists no node partial slab of kmalloc-128:\n" + listing[:3000]
+            slab, free = int(m.group(1), 16), int(m.group(4))
+            assert free > 0, m.group(0)
+            probe = mutate.probe(out, ["sym init_top_pgt", "member struct slab freelist",
+                                       "member struct page freelist"])
+            cr3 = int(probe[0], 16) - mutate.START_KERNEL_MAP
+            off = next(int(x.group(1)) for x in (re.match(r"offset=(\d+)", p) for p in probe[1:]) if x)
+            d = mutate.Dump(os.path.realpath(os.path.join(out, "vmcore")))
+            bad = patched_copy(out, "zeroed-freelist", [(DIRECT_MAP + d.phys(slab + off, cr3), bytes(8))])
+            clean = {c["address"]: c for c in slableak_json(out)[1]["caches"]}
+            for name, binary in BINARIES:
+                p = run(bad, binary, "--json", "slableak")
+                assert p.returncode == 0, p.stderr[-2000:]
+                rows = {c["address"]: c for c in json.loads(p.stdout)["caches"]}
+                hurt = next(c for c in rows.values() if c["name"] == "kmalloc-128")
+                assert "1 slabs' inuse counters disagree with their freelists" in hurt["errors"], hurt["errors"]
+                assert hurt["allocated"] == clean[hurt["address"]]["allocated"] + free
+                rows.pop(hurt["address"])
+                assert {a: (c["allocated"], c["total"], c["slabs"], c["errors"]) for a, c in rows.items()} == \
+                    {a: (c["allocated"], c["total"], c["slabs"], c["errors"]) for a, c in clean.items()
+                     if a in rows}, name
+        yield k, case
