@@ -1072,11 +1072,12 @@ static bool sheaf_objects_in(const struct md_slab_cache *c, uint64_t base, uint6
 }
 
 /* The slab's bytes and which of its objects are free: the slab's own
- * freelist and, for a CPU's active slab, that CPU's lockless freelist.
- * *bytes_ret is the slab's size; mem is grown as needed. */
+ * freelist (*nr_own of them) and, for a CPU's active slab, that CPU's
+ * lockless freelist (*nr_free counts both).  mem is grown as needed. */
 static struct md_error *slab_free_map(struct md_session *s, struct md_slab_cache *c,
 				      const struct md_slab *slab, unsigned char **mem, size_t *mem_size,
-				      uint64_t *free_map, uint32_t *nr_free, uint32_t *nr_sheaf)
+				      uint64_t *free_map, uint32_t *nr_free, uint32_t *nr_own,
+				      uint32_t *nr_sheaf)
 {
 	uint64_t bytes = md_slab_bytes(s, c, slab);
 	uint64_t base = md_page_to_virt(&s->kernel, slab->page);
@@ -1109,6 +1110,7 @@ static struct md_error *slab_free_map(struct md_session *s, struct md_slab_cache
 	if (!err && c->nr_sheaf_objects)
 		err = mark_sheaf_objects(c, base, bytes, slab->objects, free_map, nr_sheaf);
 	*nr_free = n + m;
+	*nr_own = n;
 	return err;
 }
 
@@ -1135,28 +1137,32 @@ static void count_objects(struct md_session *s, struct md_slab_cache *c)
 	}
 	for (size_t i = 0; i < c->nr_slabs; i++) {
 		const struct md_slab *slab = &c->slabs[i];
-		uint32_t free_objects, in_sheaves;
+		uint32_t free_objects, own_free, in_sheaves;
 		struct md_error *err;
 
 		c->total += slab->objects;
 		c->bytes += md_slab_bytes(s, c, slab);
 		if (!slab->freelist && !(slab->cpu_freelist && (slab->where & MD_SLAB_ON_CPU)) &&
 		    !sheaf_objects_in(c, md_page_to_virt(&s->kernel, slab->page), md_slab_bytes(s, c, slab))) {
-			/* no free object: off a CPU, its counter must say full */
-			if (!(slab->where & MD_SLAB_ON_CPU) && slab->inuse != slab->objects)
+			if (slab->inuse != slab->objects)	/* no free object: its counter says full */
 				mismatched++;
 			c->allocated += slab->objects;
 			continue;
 		}
-		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &free_objects, &in_sheaves))) {
+		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &free_objects, &own_free,
+					 &in_sheaves))) {
 			/* Fall back on the kernel's own count for this slab. */
 			cache_error_obj(c, err);
 			c->allocated += slab->inuse;
 			continue;
 		}
-		/* Off a CPU, a slab's inuse counter is exact (mm/slub.c
-		 * __slab_free()); it counts the objects in sheaves as in use. */
-		if (!(slab->where & MD_SLAB_ON_CPU) && slab->inuse + free_objects != slab->objects)
+		/* A slab's inuse counter leaves out exactly the objects on
+		 * its own freelist: a CPU's active slab was taken with inuse =
+		 * objects (mm/slub.c get_freelist()), and only a free from
+		 * another CPU, onto that freelist, lowers it (__slab_free());
+		 * the owner's frees go to its lockless freelist.  Objects in
+		 * sheaves count as in use. */
+		if (slab->inuse + own_free != slab->objects)
 			mismatched++;
 		c->allocated += slab->objects - free_objects - in_sheaves;
 		in_sheaves_total += in_sheaves;
@@ -1185,7 +1191,7 @@ struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_ca
 	for (size_t i = 0; i < c->nr_slabs && !err; i++) {
 		const struct md_slab *slab = &c->slabs[i];
 		uint64_t base = md_page_to_virt(&s->kernel, slab->page);
-		uint32_t nr_free, nr_sheaf;
+		uint32_t nr_free, nr_own, nr_sheaf;
 
 		if (c->unreadable)
 			break;
@@ -1193,7 +1199,8 @@ struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_ca
 			err = md_error_create(MD_ERR_INTERRUPTED, "interrupted");
 			break;
 		}
-		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &nr_free, &nr_sheaf))) {
+		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &nr_free, &nr_own,
+					 &nr_sheaf))) {
 			/* The count took a full slab's objects as allocated
 			 * without reading them: say which ones are left out. */
 			if (md_error_root_code(err) == MD_ERR_NOMEM)
