@@ -191,7 +191,9 @@ static struct md_error *resolve_layout(struct md_session *s, struct slab_layout 
 		return md_error_create(MD_ERR_LOOKUP, "struct kmem_cache has cpu_sheaves, but the sheaf "
 				       "types lack a member memdiag reads (slub_percpu_sheaves.main/spare, "
 				       "slab_sheaf.size/objects/barn_list, node_barn.sheaves_full)");
-	/* x86-64 per-CPU symbols are offsets from 0 (arch/x86/kernel/vmlinux.lds.S) */
+	/* x86-64 per-CPU symbols are offsets from 0 before v6.15 and kernel
+	 * addresses since (7.2's vm_event_states: 0xffffffff83dd1e20); either
+	 * way alloc_percpu() pointers lie above __per_cpu_end */
 	if ((err = md_symbol(s, "__per_cpu_end", &l->percpu_static_end))) {
 		if (!md_error_catch(&err, MD_ERR_LOOKUP))
 			return err;
