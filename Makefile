@@ -30,6 +30,8 @@ CLI_SRC := $(wildcard cli/*.c)
 EXT_SRC := $(wildcard extension/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+# The standalone target: the dump, and the sources of its types and symbols.
+TARGET_OBJ := $(filter-out $(BUILD)/cli/main.o $(BUILD)/cli/recording.o,$(CLI_OBJ))
 EXT_OBJ := $(EXT_SRC:%.c=$(BUILD)/%.o)
 CLI_LIBS := -lkdumpfile -laddrxlat -lelf
 EXT_LIBS :=
@@ -116,7 +118,7 @@ clean:
 	rm -rf build
 
 # A test tool for the standalone target (tests/test_target.py), not installed.
-$(BUILD)/target_probe: tests/target_probe.c $(BUILD)/cli/kdump_target.o $(BUILD)/libmemdiag.a
+$(BUILD)/target_probe: tests/target_probe.c $(TARGET_OBJ) $(BUILD)/libmemdiag.a
 	$(CC) $(CFLAGS) -Ilib -Icli $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 -include $(BUILD)/target_probe.d
 

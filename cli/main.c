@@ -1,12 +1,16 @@
-/* memdiag VMLINUX VMCORE [COMMAND [ARGS...]]: the commands without crash;
- * without a COMMAND, the `memdiag` summary.
+/* memdiag [VMLINUX] VMCORE [COMMAND [ARGS...]]: the commands without crash;
+ * without a COMMAND, the `memdiag` summary.  Without a VMLINUX, types and
+ * symbols come from the dump itself.
  *
  * A thin front end: it opens the dump as a target (cli/kdump_target.c),
  * opens a core session on it and runs one command line. */
+#include <elf.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kdump_target.h"
@@ -27,9 +31,13 @@ static void write_stdout(void *priv, const char *text, size_t len)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: memdiag [--json] [--record FILE] VMLINUX VMCORE [COMMAND [ARGS...]]\n"
-		   "       (without a COMMAND: memdiag, the summary; --record appends\n"
-		   "       what the command read to FILE, for a replay with no dump)\n"
+	fprintf(f, "usage: memdiag [--json] [--record FILE] [VMLINUX] VMCORE [COMMAND [ARGS...]]\n"
+		   "       memdiag [--json] --system-map FILE VMCORE [COMMAND [ARGS...]]\n"
+		   "       (without a COMMAND: memdiag, the summary; without a VMLINUX,\n"
+		   "       types and symbols come from the dump's own BTF and kallsyms,\n"
+		   "       or the symbols from a System.map;\n"
+		   "       --record appends what the command read to FILE, for a replay\n"
+		   "       with no dump)\n"
 		   "       memdiag [--json] diff OLD.json NEW.json\n"
 		   "       memdiag --help [COMMAND]\n\ncommands:\n");
 	for (const struct md_command *c = md_commands; c->name; c++)
@@ -55,6 +63,29 @@ static int help(const char *name)
 	return 2;
 }
 
+/* An ELF file that is not a core dump: what a vmlinux looks like. */
+static bool looks_like_vmlinux(const char *path)
+{
+	unsigned char ident[EI_NIDENT + 2];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool elf;
+
+	if (fd < 0)
+		return false;
+	elf = read(fd, ident, sizeof(ident)) == (ssize_t)sizeof(ident) &&
+	      !memcmp(ident, ELFMAG, SELFMAG);
+	close(fd);
+	/* e_type is the first field after e_ident, in the file's byte order */
+	return elf && (ident[EI_DATA] == ELFDATA2MSB ? ident[EI_NIDENT + 1] : ident[EI_NIDENT]) != ET_CORE;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && !S_ISDIR(st.st_mode);
+}
+
 static int fail(const char *what, struct md_error *err)
 {
 	char *msg = md_error_string(err);
@@ -68,12 +99,12 @@ static int fail(const char *what, struct md_error *err)
 int main(int argc, char **argv)
 {
 	struct md_target *target = NULL, *dump = NULL;
-	const char *record = NULL;
+	const char *record = NULL, *vmlinux = NULL, *system_map = NULL;
 	struct md_session *session = NULL;
 	struct md_output *out = NULL;
 	struct md_error *err;
 	bool json = false;
-	int first = 1, status = 0;
+	int first = 1, status = 0;	/* argv[first]: the dump */
 
 
 	/* Options may come anywhere: `memdiag V C slableak --json` reads naturally. */
@@ -84,9 +115,12 @@ int main(int argc, char **argv)
 			json = true;
 		} else if (!strcmp(argv[i], "--record") && i + 1 < argc) {
 			record = argv[++i];
+		} else if (!strcmp(argv[i], "--system-map") && i + 1 < argc) {
+			system_map = argv[++i];
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			return help(i + 1 < argc ? argv[i + 1] : NULL);
-		} else if (nargs < 3 && argv[i][0] == '-') {
+		} else if (argv[i][0] == '-' && (nargs < 2 || (nargs == 2 && is_file(argv[2])))) {
+			/* before the command: the command's own options come after it */
 			fprintf(stderr, "memdiag: unknown option '%s'\n", argv[i]);
 			usage(stderr);
 			return 2;
@@ -103,13 +137,35 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		return err ? fail("diff", err) : 0;
 	}
-	if (nargs < 2) {
+	if (nargs < 1) {
 		usage(stderr);
+		return 2;
+	}
+	/* Told apart by what the files are: VMLINUX VMCORE (either order) when
+	 * the second argument is a file too, else VMCORE alone.  A command is
+	 * never a path. */
+	if (nargs >= 2 && is_file(argv[2])) {
+		if (!looks_like_vmlinux(argv[1]) && looks_like_vmlinux(argv[2])) {
+			char *swap = argv[1];
+
+			argv[1] = argv[2];
+			argv[2] = swap;
+		}
+		vmlinux = argv[1];
+		first = 2;
+	} else if (looks_like_vmlinux(argv[1])) {
+		fprintf(stderr, "memdiag: %s is a vmlinux: give the dump too\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	if (vmlinux && system_map) {
+		fprintf(stderr, "memdiag: a vmlinux or a System.map, not both: the vmlinux's "
+				"own symbols are the better\n");
 		return 2;
 	}
 	signal(SIGINT, on_sigint);
 	md_kdump_target_set_interrupt_flag(&interrupted);
-	if ((err = md_kdump_target_open(argv[first], argv[first + 1], &dump)))
+	if ((err = md_kdump_target_open(vmlinux, system_map, argv[first], &dump)))
 		return fail("", err);
 	if (md_kdump_target_truncation(dump))
 		fprintf(stderr, "memdiag: warning: %s\n", md_kdump_target_truncation(dump));
@@ -119,20 +175,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if ((err = md_session_create(target, &session))) {
-		status = fail(argv[first + 1], err);
+		status = fail(argv[first], err);
 		goto out;
 	}
 	if ((err = md_output_create(json, write_stdout, NULL, &out))) {
 		status = fail("", err);
 		goto out;
 	}
-	if (nargs == 2) {
+	if (argc == first + 1) {
 		static char summary[] = "memdiag";	/* the default command */
 		char *cmd[] = { summary, NULL };
 
 		err = md_command_run(session, 1, cmd, out);
 	} else {
-		err = md_command_run(session, argc - first - 2, argv + first + 2, out);
+		err = md_command_run(session, argc - first - 1, argv + first + 1, out);
 	}
 	md_output_destroy(out);
 	fflush(stdout);

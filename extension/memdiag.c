@@ -51,6 +51,7 @@
 
 #include "btf_types.h"
 #include "memdiag.h"
+#include "symbol_names.h"
 
 /* Longest type or member name we pass to crash, whose look-ups copy names
  * into BUFSIZE (1500-byte) buffers with sprintf. */
@@ -1184,6 +1185,12 @@ static struct md_error *t_address_name(void *priv, uint64_t addr, char *buf, siz
 	if (len == 0)
 		return md_error_create(MD_ERR_INVALID, "no room for a name");
 	sp = value_search(addr, &offset);
+	/* Named as the standalone target names it (lib/symbol_names.h): past
+	 * the symbols that name no address, back to one that does. */
+	while (sp && sp->name && !md_symbol_names_addresses(sp->name))
+		sp = prev_symbol(NULL, sp);
+	if (sp)
+		offset = addr - sp->value;
 	/* crash marks module boundaries with pseudo-symbols such as
 	 * _MODULE_START_name: those name nothing. */
 	if (!sp || !sp->name || !strncmp(sp->name, "_MODULE_", 8))

@@ -352,18 +352,25 @@ static struct md_error *check_type(struct md_btf_types *bt, uint32_t id, const c
 		CHECK_ID(rd32(x + 4));
 		break;
 	case K_STRUCT: case K_UNION:
+		/* A member of type void is what zeroed bytes read as (the
+		 * kernel's btf_struct_resolve() refuses it too): a struct
+		 * that lost its members must not read as a kernel without
+		 * them. */
 		for (unsigned i = 0; i < vlen; i++, x += 12) {
 			CHECK_STR(rd32(x), "member name");
 			CHECK_ID(rd32(x + 4));
+			if (!rd32(x + 4))
+				return bad(path, "type %u: member %u is of type void (zeroed?)", id, i);
 		}
 		break;
 	case K_ENUM:
-		for (unsigned i = 0; i < vlen; i++, x += 8)
-			CHECK_STR(rd32(x), "enumerator name");
-		break;
 	case K_ENUM64:
-		for (unsigned i = 0; i < vlen; i++, x += 12)
+		/* every enumerator has a name (btf_enum_check_meta()) */
+		for (unsigned i = 0; i < vlen; i++, x += t_kind(t) == K_ENUM ? 8 : 12) {
 			CHECK_STR(rd32(x), "enumerator name");
+			if (!rd32(x))
+				return bad(path, "type %u: enumerator %u has no name (zeroed?)", id, i);
+		}
 		break;
 	case K_FUNC_PROTO:
 		CHECK_ID(t_st(t));
@@ -567,6 +574,15 @@ static struct md_error *parse(unsigned char *data, size_t size, const char *path
 		err = bad(path, "string section (%u bytes) does not start and end with NUL",
 			  str_len, 0);
 		goto fail;
+	}
+	/* Every string is unique and none empty but the first: NULs in a row
+	 * are damage (a zeroed page), and would turn names into "". */
+	for (const char *p = bt->strs + 1; (p = memchr(p, '\0', bt->strs + str_len - 1 - p)); p++) {
+		if (!p[1]) {
+			err = bad(path, "string section has NULs in a row at offset %u (zeroed?)",
+				  (uint32_t)(p - bt->strs), 0);
+			goto fail;
+		}
 	}
 	if ((err = index_records(bt, type_len, path)))
 		goto fail;
@@ -917,20 +933,27 @@ answer:
 /* ------------------------------------------------------------------------ */
 /* Opening                                                                  */
 
+struct md_error *md_btf_types_from_buffer(void *data, size_t size, const char *path,
+					  struct md_btf_types **ret)
+{
+	if (size > UINT32_MAX) {	/* BTF's offsets are 32-bit */
+		free(data);
+		return md_error_create(MD_ERR_FORMAT, "%s: bad .BTF section: %zu bytes, too big",
+				       path, size);
+	}
+	return parse(data, size, path, 0, ret);
+}
+
 struct md_error *md_btf_types_from_data(const void *data, size_t size, const char *path,
 					struct md_btf_types **ret)
 {
-	unsigned char *copy;
+	unsigned char *copy = malloc(size ? size : 1);
 
-	if (size > UINT32_MAX)	/* BTF's offsets are 32-bit */
-		return md_error_create(MD_ERR_FORMAT, "%s: bad .BTF section: %zu bytes, too big",
-				       path, size);
-	copy = malloc(size ? size : 1);
 	if (!copy)
 		return md_error_nomem();
 	if (size)
 		memcpy(copy, data, size);
-	return parse(copy, size, path, 0, ret);
+	return md_btf_types_from_buffer(copy, size, path, ret);
 }
 
 /* len bytes at off, all of them: 0, or -1 with errno (0: the file ended). */

@@ -14,6 +14,9 @@ struct md_error *md_btf_types_open(const char *path, struct md_btf_types **ret);
 /* From .BTF section bytes already in memory (copied); path is for messages. */
 struct md_error *md_btf_types_from_data(const void *data, size_t size, const char *path,
 					struct md_btf_types **ret);
+/* The same from a malloc'd buffer, which it takes (freed on error too). */
+struct md_error *md_btf_types_from_buffer(void *data, size_t size, const char *path,
+					  struct md_btf_types **ret);
 void md_btf_types_destroy(struct md_btf_types *bt);
 
 /* The target operations of the same names (lib/target.h). */

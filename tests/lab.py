@@ -74,8 +74,24 @@ def dump(kernel, scenario, fmt="elf"):
     if kernel in LAB_PLAN and scenario not in LAB_PLAN[kernel]:
         raise NotInLab("the lab makes no %s dump of %s" % (scenario, kernel))
     out = os.path.join(LAB, kernel, scenario, fmt)
-    if not os.path.exists(os.path.join(out, "info.json")):
+    if not _published(out):
         mkvmcore(*mkvmcore_args(kernel), "--format", fmt, scenario, out)
+    return out
+
+
+def _published(out):
+    """Whether out holds a dump whose links still point into the cache
+    (another MEMDIAG_CACHE, or an emptied one, leaves them dangling)."""
+    return all(os.path.exists(os.path.join(out, f)) for f in ("info.json", "vmcore", "vmlinux"))
+
+
+def kaslr_dump(kernel, fmt="elf"):
+    """OUTDIR of the baseline scenario booted with KASLR on
+    (build/lab/KERNEL/baseline-kaslr/FORMAT), made if missing."""
+    out = os.path.join(LAB, kernel, "baseline-kaslr", fmt)
+    if not _published(out):
+        mkvmcore("--kaslr", *mkvmcore_args(kernel), "--format", fmt, "baseline", out)
+    assert info(out)["kaslr"] is True, out
     return out
 
 
@@ -235,9 +251,20 @@ PEER = os.path.join(REPO, "scripts", "peer")
 
 
 def _fresh(path, outdir):
-    """Whether a peer's answer kept beside a dump's link is newer than the dump."""
+    """Whether a peer's answer kept beside a dump's link is of the dump the
+    link points at now (another cache's dump may be older than the answer)."""
     vmcore = os.path.realpath(os.path.join(outdir, "vmcore"))
-    return os.path.exists(path) and os.path.getmtime(path) > os.path.getmtime(vmcore)
+    try:
+        return open(path + ".dump").read() == vmcore and os.path.getmtime(path) > os.path.getmtime(vmcore)
+    except OSError:
+        return False
+
+
+def _keep(path, outdir):
+    """Makes path + ".new" the peer's answer for the dump outdir's link points at."""
+    with open(path + ".dump", "w") as f:
+        f.write(os.path.realpath(os.path.join(outdir, "vmcore")))
+    os.rename(path + ".new", path)
 
 
 def peer_crash(outdir, commands, timeout=600):
@@ -269,7 +296,7 @@ def peer_kmem_s(outdir):
         text = peer_crash(outdir, ["kmem -s"])
         with open(path + ".new", "w") as f:
             f.write(text)
-        os.rename(path + ".new", path)
+        _keep(path, outdir)
     text = open(path).read()
     rows = parse_kmem_s_by_address(text)
     if re.search(r"^kmem: invalid structure member offset: ", text, re.M):
@@ -288,7 +315,7 @@ def drgn_slab_walk(outdir):
                             os.path.join(REPO, "tests", "peers", "drgn_slab_walk.py"), path + ".new"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200)
         assert p.returncode == 0, "drgn failed:\n" + p.stdout[-3000:]
-        os.rename(path + ".new", path)
+        _keep(path, outdir)
     return json.load(open(path))
 
 

@@ -1,4 +1,6 @@
 /* target_probe [-t] VMLINUX VMCORE: ask the standalone target questions.
+ * VMLINUX "-": none, types and symbols from the dump itself; "map=FILE":
+ * symbols from that System.map, types from the dump.
  *
  * A test tool, not part of memdiag: tests/test_target.py compares its
  * answers with crash, pahole and nm.  Commands on stdin, one per line, one
@@ -134,6 +136,7 @@ int main(int argc, char **argv)
 	struct md_error *err;
 	struct timespec t0, t1;
 	bool timing = argc > 1 && !strcmp(argv[1], "-t");
+	const char *vmlinux, *system_map = NULL;
 	char line[4096];
 
 	if (argc != 3 + timing) {
@@ -143,7 +146,12 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_sigint);
 	md_kdump_target_set_interrupt_flag(&stop);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((err = md_kdump_target_open(argv[1 + timing], argv[2 + timing], &t))) {
+	vmlinux = argv[1 + timing];
+	if (!strncmp(vmlinux, "map=", 4))
+		system_map = vmlinux + 4;
+	if (!strcmp(vmlinux, "-") || system_map)
+		vmlinux = NULL;
+	if ((err = md_kdump_target_open(vmlinux, system_map, argv[2 + timing], &t))) {
 		print_error(stderr, "target_probe: ", err);
 		return 1;
 	}

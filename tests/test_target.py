@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 
-from lab import FORMATS, KERNEL_BUILDS, KERNELS, LAB, REPO, kernel_of, crash, crash_802_is_an_oracle, dump, info, mkvmcore
+from lab import FORMATS, KERNEL_BUILDS, KERNELS, REPO, kernel_of, crash, crash_802_is_an_oracle, dump, info, kaslr_dump
 
 PROBE = os.path.join(REPO, "build", "target_probe")
 ASAN_PROBE = os.path.join(REPO, "build", "asan", "target_probe")
@@ -357,10 +357,7 @@ def test_kaslr():
     """A KASLR dump: addresses, comm and names agree with crash, which finds the offset itself."""
     for f in FORMATS:
         def case(f=f):
-            out = os.path.join(LAB, "6.1", "baseline-kaslr", f)
-            if not os.path.exists(os.path.join(out, "info.json")):
-                mkvmcore("--kaslr", "--kernel", "6.1", "--format", f, "baseline", out)
-            assert info(out)["kaslr"] is True
+            out = kaslr_dump("6.1", f)
             fn = alloc_function(os.path.join(out, "vmlinux"))
             _, syms, _ = crash_oracle(out, ("sym " + fn,))
             elf = elf_symbols(os.path.join(out, "vmlinux"))
