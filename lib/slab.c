@@ -508,6 +508,14 @@ static struct md_error *read_cache(struct md_session *s, const struct slab_layou
 
 	if ((err = md_type_size(s, "struct kmem_cache", &cache_size)))
 		return err;
+	/* The kernel allocates a kmem_cache only up to its nr_node_ids'th
+	 * node pointer, not node[MAX_NUMNODES] (mm/slub.c kmem_cache_init():
+	 * create_boot_cache() of "kmem_cache" with offsetof(struct kmem_cache,
+	 * node) + nr_node_ids pointers; per_node the same since 7.0): read no
+	 * further.  At the top of RAM the rest is not even mapped (seen on a
+	 * 6.12 boot: 7 caches "unreadable" in the last slab page of RAM). */
+	if (l->kc_node + s->kernel.nr_nodes * l->node_stride < cache_size)
+		cache_size = l->kc_node + s->kernel.nr_nodes * l->node_stride;
 	buf = malloc(cache_size);
 	missing = malloc(cache_size);
 	if (!buf || !missing) {
