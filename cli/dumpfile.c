@@ -37,11 +37,6 @@ struct md_dumpfile {
 	uint64_t kaslr_offset;
 };
 
-static struct md_error *nomem(void)
-{
-	return md_error_create(MD_ERR_NOMEM, "out of memory");
-}
-
 static struct md_error *dump_error(struct md_dumpfile *df, const char *what);
 
 static const char *space_name(enum md_addr_space space)
@@ -210,7 +205,7 @@ static struct md_error *new_cut_bitmap(struct md_dumpfile *df, uint64_t pfns, ui
 				       uint64_t fsize, uint64_t need)
 {
 	if (!(df->cut = calloc(pfns / 8 + 1, 1)))
-		return nomem();
+		return md_error_nomem();
 	df->cut_pfns = pfns;
 	df->cut_page_size = page_size;
 	df->file_size = fsize;
@@ -334,7 +329,7 @@ static struct md_error *load_dumped_bitmap(struct md_dumpfile *df, uint64_t off,
 					  uint64_t page_size)
 {
 	if (!(df->dumped = malloc(len ? len : 1)))
-		return nomem();
+		return md_error_nomem();
 	if (pread(df->fd, df->dumped, len, off) != (ssize_t)len)
 		return md_error_create(MD_ERR_FORMAT, "%s: cannot read the page bitmap", df->path);
 	df->dumped_pfns = len * 8;
@@ -509,7 +504,7 @@ static struct md_error *open_dump(struct md_dumpfile *df)
 		return md_error_create(MD_ERR_OS, "%s: %s", df->path, strerror(errno));
 	df->kd = kdump_new();
 	if (!df->kd)
-		return nomem();
+		return md_error_nomem();
 	if (kdump_open_fd(df->kd, df->fd) != KDUMP_OK)
 		return dump_error(df, "not a dump libkdumpfile can read");
 	if ((err = check_dump_length(df)) || (err = setup_translation(df)) ||
@@ -520,7 +515,7 @@ static struct md_error *open_dump(struct md_dumpfile *df)
 		return dump_error(df, "no address translation");
 	if (df->cut) {
 		if (!(df->cut_guard = addrxlat_ctx_add_cb(df->xlat_ctx)))
-			return nomem();
+			return md_error_nomem();
 		df->cut_guard->priv = df;
 		df->cut_guard->get_page = cut_guard_get_page;
 	}
@@ -537,7 +532,7 @@ static struct md_error *describe_truncation(struct md_dumpfile *df)
 		     "past its end are missing, the rest is read", df->path, df->file_size,
 		     df->file_need, df->cut_pages, (df->cut_pages * df->cut_page_size) >> 20) < 0) {
 		df->truncation = NULL;
-		return nomem();
+		return md_error_nomem();
 	}
 	return NULL;
 }
@@ -549,7 +544,7 @@ struct md_error *md_dumpfile_open(const char *path, const char *arch_hint, struc
 	struct md_error *err;
 
 	if (!df)
-		return nomem();
+		return md_error_nomem();
 	df->path = path;
 	df->arch_hint = arch_hint;
 	df->fd = -1;

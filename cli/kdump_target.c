@@ -43,11 +43,6 @@ void md_kdump_target_set_interrupt_flag(volatile sig_atomic_t *flag)
 	interrupt_flag = flag;
 }
 
-static struct md_error *nomem(void)
-{
-	return md_error_create(MD_ERR_NOMEM, "out of memory");
-}
-
 static const struct md_sym *sym_lookup(const struct kdump_target *kt, const char *name)
 {
 	return md_symtab_lookup(kt->symbols, name);
@@ -112,7 +107,7 @@ static struct md_error *mismatch(struct kdump_target *kt, const char *dump_relea
 	struct md_error *err;
 
 	if (!mine)
-		return nomem();
+		return md_error_nomem();
 	if (strcmp(mine, dump_release))
 		err = md_error_create(MD_ERR_MISMATCH, "%s and %s are different kernels: "
 				      "vmlinux is %s but the dump is %s", kt->vmlinux_path,
@@ -126,23 +121,31 @@ static struct md_error *mismatch(struct kdump_target *kt, const char *dump_relea
 	return err;
 }
 
+/* VMCOREINFO's OSRELEASE into buf, NUL-terminated; false if the dump has
+ * none (or an impossibly long one). */
+static bool dump_release(const struct kdump_target *kt, char *buf, size_t len)
+{
+	size_t n;
+	const char *v = md_dumpfile_vmcoreinfo_value(kt->dump, "OSRELEASE", &n);
+
+	if (!v || n >= len)
+		return false;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return true;
+}
+
 /* VMCOREINFO's OSRELEASE against the vmlinux's: cheap, and it needs no
  * read that a wrong KASLR offset or a different layout would spoil. */
 static struct md_error *compare_release(struct kdump_target *kt)
 {
 	char release[256], *mine = banner_release(vmlinux_banner(kt));
 	struct md_error *err = NULL;
-	size_t n;
-	const char *v = md_dumpfile_vmcoreinfo_value(kt->dump, "OSRELEASE", &n);
 
 	if (!mine)
-		return nomem();
-	if (v && n < sizeof(release)) {
-		memcpy(release, v, n);
-		release[n] = '\0';
-		if (strcmp(release, mine))
-			err = mismatch(kt, release, "");
-	}
+		return md_error_nomem();
+	if (dump_release(kt, release, sizeof(release)) && strcmp(release, mine))
+		err = mismatch(kt, release, "");
 	free(mine);
 	return err;
 }
@@ -159,7 +162,7 @@ static struct md_error *compare_banner(struct kdump_target *kt)
 	struct md_error *err;
 
 	if (!theirs)
-		return nomem();
+		return md_error_nomem();
 	err = kt_read(kt, MD_KVADDR, banner_addr + kt->symbol_slide, theirs, len);
 	if (err) {
 		free(theirs);
@@ -174,7 +177,7 @@ static struct md_error *compare_banner(struct kdump_target *kt)
 	}
 	theirs[len - 1] = '\0';
 	release = banner_release(theirs);
-	err = release ? mismatch(kt, release, theirs) : nomem();
+	err = release ? mismatch(kt, release, theirs) : md_error_nomem();
 	free(release);
 	free(theirs);
 	return err;
@@ -294,18 +297,14 @@ static struct md_error *symbols_from_map(struct kdump_target *kt, const char *pa
 				     kt->vmcore_path, path);
 	banner[sizeof(banner) - 1] = '\0';
 	if (!(mine = banner_release(banner)))
-		return nomem();
+		return md_error_nomem();
 	err = NULL;
-	if ((v = md_dumpfile_vmcoreinfo_value(kt->dump, "OSRELEASE", &n)) && n < sizeof(release)) {
-		memcpy(release, v, n);
-		release[n] = '\0';
-		if (strcmp(release, mine))
-			err = md_error_create(MD_ERR_MISMATCH, "%s is not %s's System.map: at its "
-					      "linux_banner the dump has %s%s, not Linux %s", path,
-					      kt->vmcore_path, strncmp(banner, "Linux version ", 14) ?
-					      "no banner" : "Linux ", strncmp(banner, "Linux version ", 14) ?
-					      "" : mine, release);
-	}
+	if (dump_release(kt, release, sizeof(release)) && strcmp(release, mine))
+		err = md_error_create(MD_ERR_MISMATCH, "%s is not %s's System.map: at its "
+				      "linux_banner the dump has %s%s, not Linux %s", path,
+				      kt->vmcore_path, strncmp(banner, "Linux version ", 14) ?
+				      "no banner" : "Linux ", strncmp(banner, "Linux version ", 14) ?
+				      "" : mine, release);
 	free(mine);
 	return err;
 }
@@ -335,7 +334,7 @@ static struct md_error *types_from_dump(struct kdump_target *kt)
 				       PRIx64 ") is not a plausible size; give the vmlinux with "
 				       "debuginfo", kt->vmcore_path, start, stop);
 	if (!(btf = malloc(size)))
-		return nomem();
+		return md_error_nomem();
 	if ((err = kt_read(kt, MD_KVADDR, start, btf, size))) {
 		free(btf);
 		return md_error_wrap(err, "%s: no vmlinux given, and the kernel's BTF (%" PRIu64
@@ -345,7 +344,7 @@ static struct md_error *types_from_dump(struct kdump_target *kt)
 	if (asprintf(&what, "%s (the kernel's BTF at 0x%" PRIx64 "; give the vmlinux with "
 		     "debuginfo)", kt->vmcore_path, start) < 0) {
 		free(btf);
-		return nomem();
+		return md_error_nomem();
 	}
 	err = md_btf_types_from_buffer(btf, size, what, &kt->types);
 	free(what);
@@ -395,7 +394,7 @@ struct md_error *md_kdump_target_open(const char *vmlinux, const char *system_ma
 	struct md_error *err;
 
 	if (!kt)
-		return nomem();
+		return md_error_nomem();
 	kt->target.ops = &kdump_target_ops;
 	kt->target.priv = kt;
 	kt->vmlinux_path = vmlinux;

@@ -82,11 +82,6 @@ struct md_error *md_symtab_own(struct md_symtab *st, void *block)
 	return NULL;
 }
 
-size_t md_symtab_count(const struct md_symtab *st)
-{
-	return st->nsyms;
-}
-
 const struct md_sym *md_symtab_lookup(const struct md_symtab *st, const char *name)
 {
 	size_t i;

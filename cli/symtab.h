@@ -43,7 +43,6 @@ struct md_error *md_symtab_own(struct md_symtab *st, void *block);
 /* Builds the indexes; call once, after the last md_symtab_add(). */
 struct md_error *md_symtab_index(struct md_symtab *st);
 
-size_t md_symtab_count(const struct md_symtab *st);
 /* The symbol a name means, or NULL. */
 const struct md_sym *md_symtab_lookup(const struct md_symtab *st, const char *name);
 /* The symbol that names value as the kernel's %pS does

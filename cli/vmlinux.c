@@ -23,11 +23,6 @@ struct md_vmlinux {
 	size_t btf_size;
 };
 
-static struct md_error *nomem(void)
-{
-	return md_error_create(MD_ERR_NOMEM, "out of memory");
-}
-
 static bool in_kernel_space(const struct md_vmlinux *vm, uint64_t v)
 {
 	return vm->kernel_space_high ? v >> 63 : v >= 0xc0000000;
@@ -131,7 +126,7 @@ static struct md_error *load_banner(struct md_vmlinux *vm)
 	vm->banner = strndup(text, len);
 	vm->banner_len = len + 1;
 	vm->banner_addr = s->value;
-	return vm->banner ? NULL : nomem();
+	return vm->banner ? NULL : md_error_nomem();
 }
 
 static struct md_error *load_btf(struct md_vmlinux *vm, Elf_Scn *scn)
@@ -236,7 +231,7 @@ struct md_error *md_vmlinux_open(const char *path, struct md_vmlinux **ret)
 	struct md_error *err;
 
 	if (!vm)
-		return nomem();
+		return md_error_nomem();
 	vm->path = path;
 	vm->fd = -1;
 	if ((err = open_vmlinux(vm))) {
