@@ -111,7 +111,7 @@ asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/memdiag build/asan/target_probe \
 	  build/asan/memdiag-replay
 
-check: deps lab all asan fuzz
+check: deps lab all asan fuzz $(BUILD)/target_probe
 	@MEMDIAG_LAB="$(LAB_PLAN)" tests/run
 
 clean:

@@ -1,6 +1,9 @@
 """Helpers shared by the tests: lab dumps and the peer tools run on them."""
 
+import contextlib
+import fcntl
 import functools
+import hashlib
 import json
 import os
 import re
@@ -11,6 +14,18 @@ REPO = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 MKVMCORE = os.path.join(REPO, "scripts", "mkvmcore")
 LAB = os.path.join(REPO, "build", "lab")
 EXTENSION = os.path.join(REPO, "build", "memdiag.so")
+
+
+@contextlib.contextmanager
+def made_once(path):
+    """Held while one test process makes path (tests/run -j runs test files
+    in several): another that needs it waits, then finds it made."""
+    fd = os.open(path + ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 class KnownGap(Exception):
@@ -133,9 +148,11 @@ def crash_malloc0():
     """tests/crash_malloc0.c built: crash 8.0.2 runs with it preloaded."""
     so = os.path.join(REPO, "build", "tests", "crash_malloc0.so")
     os.makedirs(os.path.dirname(so), exist_ok=True)
-    p = subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", so, os.path.join(REPO, "tests", "crash_malloc0.c")],
+    tmp = "%s.%d" % (so, os.getpid())  # renamed into place: another process may be loading it
+    p = subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", tmp, os.path.join(REPO, "tests", "crash_malloc0.c")],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert p.returncode == 0, "building crash_malloc0.so failed:\n" + p.stdout
+    os.rename(tmp, so)
     return so
 
 
@@ -292,11 +309,12 @@ def peer_kmem_s(outdir):
     {} where it cannot walk this kernel's slabs (7.x: "invalid structure
     member offset: kmem_cache_local_node").  Kept beside the dump's link."""
     path = os.path.join(outdir, "crash-9-kmem-s.txt")
-    if not _fresh(path, outdir):
-        text = peer_crash(outdir, ["kmem -s"])
-        with open(path + ".new", "w") as f:
-            f.write(text)
-        _keep(path, outdir)
+    with made_once(path):
+        if not _fresh(path, outdir):
+            text = peer_crash(outdir, ["kmem -s"])
+            with open(path + ".new", "w") as f:
+                f.write(text)
+            _keep(path, outdir)
     text = open(path).read()
     rows = parse_kmem_s_by_address(text)
     if re.search(r"^kmem: invalid structure member offset: ", text, re.M):
@@ -309,13 +327,14 @@ def drgn_slab_walk(outdir):
     """drgn 0.3.0's exact object walk of every cache (tests/peers/drgn_slab_walk.py)
     as {name: {"address", "allocated", "total", "slabs"}}.  Kept beside the dump's link."""
     path = os.path.join(outdir, "drgn-slab-walk.json")
-    if not _fresh(path, outdir) or "address" not in next(iter(json.load(open(path)).values())):
-        p = subprocess.run([PEER, "drgn", "-q", "-c", os.path.realpath(os.path.join(outdir, "vmcore")),
-                            "-s", os.path.realpath(os.path.join(outdir, "vmlinux")),
-                            os.path.join(REPO, "tests", "peers", "drgn_slab_walk.py"), path + ".new"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200)
-        assert p.returncode == 0, "drgn failed:\n" + p.stdout[-3000:]
-        _keep(path, outdir)
+    with made_once(path):
+        if not _fresh(path, outdir) or "address" not in next(iter(json.load(open(path)).values())):
+            p = subprocess.run([PEER, "drgn", "-q", "-c", os.path.realpath(os.path.join(outdir, "vmcore")),
+                                "-s", os.path.realpath(os.path.join(outdir, "vmlinux")),
+                                os.path.join(REPO, "tests", "peers", "drgn_slab_walk.py"), path + ".new"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200)
+            assert p.returncode == 0, "drgn failed:\n" + p.stdout[-3000:]
+            _keep(path, outdir)
     return json.load(open(path))
 
 
@@ -352,7 +371,16 @@ def extension_session(outdir, version="8.0.2"):
     writes to a file through crash's redirection: on a pipe, crash's and
     gdb's own messages can land between its lines."""
     key = (os.path.realpath(outdir), version)
-    if key not in _extension_sessions:
+    if key in _extension_sessions:
+        return _extension_sessions[key]
+    # Kept in tests/run's directory for this run, which its workers share.
+    shared = os.environ.get("MEMDIAG_TEST_SHARED")
+    if shared:
+        shared = os.path.join(shared, "session-%s.json" % hashlib.sha1(repr(key).encode()).hexdigest())
+    with made_once(shared) if shared else contextlib.nullcontext():
+        if shared and os.path.exists(shared):
+            _extension_sessions[key] = tuple(json.load(open(shared)))
+            return _extension_sessions[key]
         tmp = tempfile.mkdtemp(prefix="memdiag-crash-", dir="/tmp")
         try:
             own = CRASH_OWN_COMMANDS if version == "8.0.2" and not crash_needs_no_kmem_cache(outdir) else ()
@@ -366,6 +394,10 @@ def extension_session(outdir, version="8.0.2"):
             import shutil
             shutil.rmtree(tmp)
         _extension_sessions[key] = (outputs, session)
+        if shared:
+            with open(shared + ".new", "w") as f:
+                json.dump([outputs, session], f)
+            os.rename(shared + ".new", shared)
     return _extension_sessions[key]
 
 
@@ -397,10 +429,11 @@ def dump_copy(outdir, name):
     its vmlinux and info.json: (OUTDIR, path of the copy)."""
     import shutil
     src = os.path.join(outdir, "vmcore")
-    dst_dir = os.path.join(LAB, "corrupt", name)
-    # One copy at a time (each case makes and uses its own): the suite
-    # makes dozens, 512 MiB each, which would fill a CI machine's disk.
-    corrupt = os.path.join(LAB, "corrupt")
+    # One copy at a time in each of tests/run's workers (each case makes and
+    # uses its own): the suite makes dozens, 512 MiB each, which would fill
+    # a CI machine's disk.
+    corrupt = os.path.join(LAB, "corrupt", "worker-" + os.environ.get("MEMDIAG_TEST_WORKER", "0"))
+    dst_dir = os.path.join(corrupt, name)
     for other in os.listdir(corrupt) if os.path.isdir(corrupt) else ():
         if other != name:
             shutil.rmtree(os.path.join(corrupt, other), ignore_errors=True)
