@@ -91,6 +91,10 @@ struct summary {
 
 	struct task_row *rows;	/* processes by RSS */
 	size_t nr_rows;
+	/* processes whose mm could not be read (its page not in the dump, or
+	 * damaged): not in rows, so rows[0] may not be the largest */
+	size_t nr_unread;
+	const struct md_task *first_unread;
 	struct md_slab_cache **recl, **unrecl;	/* caches by memory */
 	size_t nr_recl, nr_unrecl;
 	uint64_t recl_bytes, unrecl_bytes;	/* in the caches found */
@@ -275,6 +279,8 @@ static struct md_error *task_rows(struct summary *sm)
 
 		if (t->leader && t->mm && t->mm_read)
 			sm->rows[n++] = (struct task_row){ t, md_task_rss_sum(t) };
+		else if (t->leader && t->mm && !t->mm_read && !sm->nr_unread++)
+			sm->first_unread = t;
 	}
 	qsort(sm->rows, n, sizeof(*sm->rows), compare_mm);
 	for (size_t i = 0; i < n; i++)
@@ -406,7 +412,15 @@ static void user_verdict(struct summary *sm)
 			kb_text(sm->rows[0].rss * page_kb, a), kb_text(t->rss_sum[MD_RSS_ANON] * page_kb, b),
 			kb_text(user, c), share(user, sm->used_kb));
 	} else if (sm->b[B_ANON].known && share(user, sm->total_kb) >= USER_SHARE) {
-		if (sm->nr_rows)
+		if (sm->nr_rows && sm->nr_unread)	/* the largest may be one not read */
+			verdict(sm, "user", user, "oomstate", "user space: user memory (AnonPages + Shmem) %s, %.0f%% "
+				"of RAM, across %zu processes, %zu of them unreadable (the first, pid %d (%s): "
+				"its mm could not be read); of those read, the largest, pid %d (%s), holds "
+				"%.0f%%", kb_text(user, a), share(user, sm->total_kb),
+				sm->nr_rows + sm->nr_unread, sm->nr_unread, sm->first_unread->pid,
+				sm->first_unread->comm, sm->rows[0].t->pid, sm->rows[0].t->comm,
+				share(sm->rows[0].rss * page_kb, sm->total_kb));
+		else if (sm->nr_rows)
 			verdict(sm, "user", user, "oomstate", "user space: user memory (AnonPages + Shmem) %s, %.0f%% "
 				"of RAM, across %zu processes; the largest, pid %d (%s), holds %.0f%%",
 				kb_text(user, a), share(user, sm->total_kb), sm->nr_rows, sm->rows[0].t->pid,
