@@ -412,22 +412,30 @@ static void user_verdict(struct summary *sm)
 			kb_text(sm->rows[0].rss * page_kb, a), kb_text(t->rss_sum[MD_RSS_ANON] * page_kb, b),
 			kb_text(user, c), share(user, sm->used_kb));
 	} else if (sm->b[B_ANON].known && share(user, sm->total_kb) >= USER_SHARE) {
-		if (sm->nr_rows && sm->nr_unread)	/* the largest may be one not read */
+		if (sm->nr_rows && (sm->nr_unread || sm->tasks->incomplete)) {
+			/* the largest may be one not read */
+			char unread[160] = "";
+
+			if (sm->nr_unread)
+				snprintf(unread, sizeof(unread), ", %zu of them unreadable (the first, pid %d "
+					 "(%s): its mm could not be read)", sm->nr_unread,
+					 sm->first_unread->pid, sm->first_unread->comm);
 			verdict(sm, "user", user, "oomstate", "user space: user memory (AnonPages + Shmem) %s, %.0f%% "
-				"of RAM, across %zu processes, %zu of them unreadable (the first, pid %d (%s): "
-				"its mm could not be read); of those read, the largest, pid %d (%s), holds "
-				"%.0f%%", kb_text(user, a), share(user, sm->total_kb),
-				sm->nr_rows + sm->nr_unread, sm->nr_unread, sm->first_unread->pid,
-				sm->first_unread->comm, sm->rows[0].t->pid, sm->rows[0].t->comm,
+				"of RAM, across %zu processes%s%s; of those read, the largest, pid %d (%s), "
+				"holds %.0f%%", kb_text(user, a), share(user, sm->total_kb),
+				sm->nr_rows + sm->nr_unread, unread, sm->tasks->incomplete ?
+				"; more may be missing (the task list could not be read whole)" : "",
+				sm->rows[0].t->pid, sm->rows[0].t->comm,
 				share(sm->rows[0].rss * page_kb, sm->total_kb));
-		else if (sm->nr_rows)
+		} else if (sm->nr_rows) {
 			verdict(sm, "user", user, "oomstate", "user space: user memory (AnonPages + Shmem) %s, %.0f%% "
 				"of RAM, across %zu processes; the largest, pid %d (%s), holds %.0f%%",
 				kb_text(user, a), share(user, sm->total_kb), sm->nr_rows, sm->rows[0].t->pid,
 				sm->rows[0].t->comm, share(sm->rows[0].rss * page_kb, sm->total_kb));
-		else
+		} else {
 			verdict(sm, "user", user, "oomstate", "user space: user memory (AnonPages + Shmem) %s, %.0f%% "
 				"of RAM (processes unreadable)", kb_text(user, a), share(user, sm->total_kb));
+		}
 	}
 }
 
