@@ -277,9 +277,11 @@ static struct md_error *task_rows(struct summary *sm)
 	for (size_t i = 0; i < sm->tasks->nr_tasks; i++) {
 		const struct md_task *t = &sm->tasks->tasks[i];
 
-		if (t->leader && t->mm && t->mm_read)
+		if (!t->leader || !t->mm)
+			continue;
+		if (t->mm_read)
 			sm->rows[n++] = (struct task_row){ t, md_task_rss_sum(t) };
-		else if (t->leader && t->mm && !t->mm_read && !sm->nr_unread++)
+		else if (!sm->nr_unread++)
 			sm->first_unread = t;
 	}
 	qsort(sm->rows, n, sizeof(*sm->rows), compare_mm);
