@@ -33,7 +33,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 # The standalone target: the dump, and the sources of its types and symbols.
 TARGET_OBJ := $(filter-out $(BUILD)/cli/main.o $(BUILD)/cli/recording.o,$(CLI_OBJ))
 EXT_OBJ := $(EXT_SRC:%.c=$(BUILD)/%.o)
-CLI_LIBS := -lkdumpfile -laddrxlat -lelf
+CLI_LIBS := -lkdumpfile -laddrxlat -lelf -pthread
 EXT_LIBS :=
 
 PREFIX ?= /usr/local

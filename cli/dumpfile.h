@@ -5,7 +5,8 @@
  * A damaged file is opened as far as it can be: pages makedumpfile left
  * out, and pages past the end of a file cut short, read as MD_ERR_FAULT
  * naming why, before libkdumpfile 0.5.1 is asked for them (it can crash
- * on such pages).  Single-threaded, as libkdumpfile is.
+ * on such pages).  Not for concurrent use; a large read of a
+ * kdump-compressed file is split among threads internally.
  */
 #ifndef MEMDIAG_DUMPFILE_H
 #define MEMDIAG_DUMPFILE_H

@@ -8,6 +8,8 @@
  *   size TYPE            member TYPE MEMBER       enum NAME
  *   sym NAME             name ADDR                vmcoreinfo KEY
  *   read ADDR LEN        pread ADDR LEN           (kernel virtual / physical, hex out)
+ *   digest ADDR LEN      pdigest ADDR LEN         (the same, up to 256 MiB in one read,
+ *                                                  its FNV-1a 64-bit hash out)
  * -t prints the time the open took to stderr.  A failed open prints
  * "target_probe: error: ..." to stderr and exits 1.
  */
@@ -20,6 +22,7 @@
 #include "kdump_target.h"
 
 #define MAX_READ (1 << 20)
+#define MAX_DIGEST (256 << 20)
 
 static volatile sig_atomic_t stop;
 
@@ -46,21 +49,29 @@ static void print_error(FILE *f, const char *prefix, struct md_error *err)
 	md_error_destroy(err);
 }
 
-static struct md_error *do_read(const struct md_target *t, enum md_addr_space space, char *args)
+/* One read of LEN bytes; printed as hex, or digested (large reads, which
+ * a kdump-compressed file splits among threads). */
+static struct md_error *do_read(const struct md_target *t, enum md_addr_space space, char *args,
+				bool digest)
 {
 	char *end;
-	uint64_t addr = strtoull(args, &end, 16);
-	unsigned long long len = strtoull(end, &end, 0);
+	uint64_t addr = strtoull(args, &end, 16), hash = 0xcbf29ce484222325ull;
+	unsigned long long len = strtoull(end, &end, 0), max = digest ? MAX_DIGEST : MAX_READ;
 	unsigned char *buf;
 	struct md_error *err;
 
-	if (len == 0 || len > MAX_READ)
-		return md_error_create(MD_ERR_INVALID, "usage: read ADDR LEN (LEN 1..%d)", MAX_READ);
+	if (len == 0 || len > max)
+		return md_error_create(MD_ERR_INVALID, "usage: %s ADDR LEN (LEN 1..%llu)",
+				       digest ? "digest" : "read", max);
 	buf = malloc(len);
 	if (!buf)
 		return md_error_create(MD_ERR_NOMEM, "out of memory");
 	err = t->ops->read(t->priv, space, addr, buf, len);
-	if (!err) {
+	if (!err && digest) {
+		for (size_t i = 0; i < len; i++)
+			hash = (hash ^ buf[i]) * 0x100000001b3ull;
+		printf("%016llx\n", (unsigned long long)hash);
+	} else if (!err) {
 		for (size_t i = 0; i < len; i++)
 			printf("%02x", buf[i]);
 		printf("\n");
@@ -112,10 +123,10 @@ static struct md_error *run(const struct md_target *t, char *cmd, char *args)
 	} else if (!strcmp(cmd, "vmcoreinfo")) {
 		if (!(err = ops->vmcoreinfo(t->priv, args, text, sizeof(text))))
 			printf("%s\n", text);
-	} else if (!strcmp(cmd, "read")) {
-		err = do_read(t, MD_KVADDR, args);
-	} else if (!strcmp(cmd, "pread")) {
-		err = do_read(t, MD_PHYSADDR, args);
+	} else if (!strcmp(cmd, "read") || !strcmp(cmd, "digest")) {
+		err = do_read(t, MD_KVADDR, args, cmd[0] == 'd');
+	} else if (!strcmp(cmd, "pread") || !strcmp(cmd, "pdigest")) {
+		err = do_read(t, MD_PHYSADDR, args, cmd[1] == 'd');
 	} else if (!strcmp(cmd, "interrupted")) {
 		printf("%s\n", ops->interrupted(t->priv) ? "yes" : "no");
 		err = NULL;

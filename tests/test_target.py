@@ -403,6 +403,48 @@ def test_filtered_page_faults():
         yield k, case
 
 
+def fnv1a64(data):
+    """target_probe's digest of bytes."""
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return "%016x" % h
+
+
+def vmlinux_btf(vmlinux):
+    """The bytes of the vmlinux's .BTF section, which the kernel keeps in
+    memory at [__start_BTF, __stop_BTF) (include/asm-generic/vmlinux.lds.h BTF)."""
+    out = subprocess.run(["readelf", "-W", "-S", vmlinux], stdout=subprocess.PIPE, text=True, check=True).stdout
+    m = re.search(r"\]\s+\.BTF\s+\S+\s+[0-9a-f]+\s+([0-9a-f]+)\s+([0-9a-f]+)", out)
+    assert m, "no .BTF section in %s" % vmlinux
+    with open(vmlinux, "rb") as f:
+        f.seek(int(m.group(1), 16))
+        return f.read(int(m.group(2), 16))
+
+
+def test_split_reads():
+    """A kdump-compressed read of 1 MiB or more is split among threads
+    (cli/dumpfile.c read_split()): the bytes are those of the ELF dump of the
+    same moment, the kernel's BTF is the vmlinux's .BTF byte for byte, and a
+    read that runs off the end of the kernel image's mapping (the page tables
+    end within 2 MiB after _end: arch/x86/mm/init_64.c cleanup_highmap())
+    fails where the unsplit ELF read does, in a later part of the split."""
+    for k in KERNELS:
+        def case(k=k):
+            kd, elf = dump(k, "baseline", "kdump"), dump(k, "baseline", "elf")
+            start, stop, end = (int(l, 16) for l in ask(kd, ["sym __start_BTF", "sym __stop_BTF", "sym _end"]))
+            off_end = end - (4 << 20) + 0x800
+            cmds = ["digest %x %d" % (start, stop - start), "pdigest 1000000 %d" % (64 << 20),
+                    "digest %x %d" % (off_end, 6 << 20)]
+            a, b = ask(kd, cmds), ask(elf, cmds)
+            assert a[0] == b[0] == fnv1a64(vmlinux_btf(os.path.join(kd, "vmlinux"))), (a[0], b[0])
+            assert a[1] == b[1] and not error_of(a[1]), (a[1], b[1])
+            at = [re.search(r": at 0x([0-9a-f]+): not mapped", l) for l in (a[2], b[2])]
+            assert all(at) and at[0].group(1) == at[1].group(1), (a[2], b[2])
+            assert end <= int(at[0].group(1), 16) <= end + (2 << 20), (a[2], "_end 0x%x" % end)
+        yield k, case
+
+
 def test_interrupt_flag():
     """interrupted() is false until SIGINT reaches the flag the program registered."""
     out = dump("6.1", "baseline", "filtered")
@@ -532,6 +574,11 @@ def test_sanitizers():
                 p = run_probe(os.path.join(out, "vmlinux"), os.path.join(out, "vmcore"), cmds, binary=ASAN_PROBE)
                 assert p.returncode == 0 and len(p.stdout.splitlines()) == len(cmds), p.stderr[-3000:]
                 assert "Sanitizer" not in p.stderr and "runtime error" not in p.stderr, p.stderr[-3000:]
+                if f == "filtered":     # from the dump alone: its BTF read on threads
+                    p = run_probe("-", os.path.join(out, "vmcore"), cmds + ["pdigest 1000000 %d" % (8 << 20)],
+                                  binary=ASAN_PROBE)
+                    assert p.returncode == 0 and len(p.stdout.splitlines()) == len(cmds) + 1, p.stderr[-3000:]
+                    assert "Sanitizer" not in p.stderr and "runtime error" not in p.stderr, p.stderr[-3000:]
                 other = dump("6.1" if kernel_of(k) == "6.12" else "6.12", "baseline", f)
                 for vmlinux, vmcore in ((os.path.join(other, "vmlinux"), os.path.join(out, "vmcore")),
                                         (os.path.join(out, "vmlinux"), os.path.join(REPO, "README.md")),
