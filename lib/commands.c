@@ -10,6 +10,7 @@
 #include "snapshot.h"
 #include "summary.h"
 #include "vmallocinfo.h"
+#include "whatis.h"
 
 static const char *const memdiag_help[] = {
 	"Where the memory went, at the time of the dump, and what to run next.",
@@ -233,6 +234,28 @@ static const char *const vmalloc_help[] = {
 	NULL,
 };
 
+static const char *const whatis_help[] = {
+	"What each address is, from everything memdiag reads of the dump (as",
+	"crash's `kmem ADDRESS` and drgn's identify_address()):",
+	"  - a slab object: its cache, the object and the offset into it, whether",
+	"    it is allocated or free (on its slab's freelist, its CPU's lockless",
+	"    freelist or a sheaf), and, when the cache keeps SLAB_STORE_USER",
+	"    tracks, who allocated and who last freed it, with their stacks;",
+	"  - the page behind it: struct page, pfn, flags by the kernel's names,",
+	"    and its owner: slab, free (the free block, its order, migratetype",
+	"    and zone, from the free lists), vmalloc (the area), anon, page cache,",
+	"    reserved, or \"in use\" (allocated by someone who records nothing);",
+	"  - a vmalloc or module area and its caller; a task's kernel stack or",
+	"    task_struct; a kernel or module symbol; a CPU's per-CPU area.",
+	"A struct page's own address (vmemmap) is described as that page.  What",
+	"cannot be told (a page the dump lacks) is said on a \"!\" line.",
+	"",
+	"EXAMPLES",
+	"  crash> whatis ffff888003c3e080 init_task",
+	"  $ memdiag --json VMLINUX VMCORE whatis 0xffffc90000010000",
+	NULL,
+};
+
 const struct md_command md_commands[] = {
 	{ "memdiag", "where the memory went: meminfo, used memory by kind, top consumers, verdicts",
 	  "[-n N] [-s]", memdiag_help, md_cmd_memdiag },
@@ -246,6 +269,8 @@ const struct md_command md_commands[] = {
 	  "[-a] [-n N]", vmalloc_help, md_cmd_vmalloc },
 	{ "snapshot", "slab caches and their allocation sources as JSON, for `memdiag diff`",
 	  "", snapshot_help, md_cmd_snapshot },
+	{ "whatis", "what an address is: slab object, page, vmalloc area, stack, symbol, per-CPU",
+	  "ADDRESS|SYMBOL...", whatis_help, md_cmd_whatis },
 	{ NULL },
 };
 

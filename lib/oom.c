@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "flagnames.h"
 #include "oom.h"
 #include "output.h"
 #include "printk.h"
@@ -30,8 +31,6 @@
 #define TIF_MEMDIE 20		/* arch/x86/include/asm/thread_info.h */
 #define OOM_SCORE_ADJ_MIN (-1000)
 #define MUTEX_FLAGS 0x07	/* kernel/locking/mutex.c MUTEX_FLAGS */
-#define DEFAULT_THREAD_SIZE 16384	/* x86-64 without KASAN: PAGE_SIZE << 2 */
-#define MAX_GFP_NAMES 64
 
 struct oom_layout {
 	uint64_t vfork_done, real_parent, ti_flags, reaper_next, oom_flag_origin, mm_flags;
@@ -45,19 +44,12 @@ struct oom_layout {
 	int64_t memory_cgrp_id;
 };
 
-struct gfp_name {
-	uint64_t mask;
-	char name[48];
-};
-
 /* What the analysis carries besides its result. */
 struct oom_ctx {
 	struct md_session *s;
 	struct oom_layout l;
 	struct md_oom *o;
-	struct gfp_name gfp_names[MAX_GFP_NAMES];	/* mm/debug.c gfpflag_names[] */
-	size_t nr_gfp_names;
-	uint64_t gfp_known;		/* the bits those names cover */
+	struct md_flag_names gfp_names;	/* mm/debug.c gfpflag_names[] */
 	uint64_t *zonelists;		/* every node's node_zonelists[] */
 	size_t nr_zonelists;
 };
@@ -116,42 +108,11 @@ static struct md_error *resolve_layout(struct md_session *s, struct oom_layout *
  * (%pGg), composite names first. */
 static void read_gfp_names(struct oom_ctx *c)
 {
-	uint64_t table, entry[2];
-	struct md_error *err = md_symbol(c->s, "gfpflag_names", &table);
+	struct md_error *err = md_flag_names_read(c->s, "gfpflag_names", &c->gfp_names);
 
-	for (size_t i = 0; !err && i < MAX_GFP_NAMES; i++) {
-		if ((err = md_read(c->s, table + i * 16, entry, sizeof(entry))) || !entry[1])
-			break;
-		if ((err = md_read_cstring(c->s, entry[1], c->gfp_names[i].name,
-					   sizeof(c->gfp_names[i].name))))
-			break;
-		c->gfp_names[i].mask = entry[0];
-		c->gfp_known |= entry[0];
-		c->nr_gfp_names = i + 1;
-	}
 	if (err)
 		md_messages_add_error(&c->o->errors, &c->o->nr_errors,
 				      md_error_wrap(err, "gfpflag_names[]: gfp masks not decoded"));
-}
-
-/* "GFP_HIGHUSER_MOVABLE|__GFP_COMP", as lib/vsprintf.c format_flags(). */
-static void gfp_string(const struct oom_ctx *c, uint64_t gfp, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < c->nr_gfp_names && gfp; i++) {
-		uint64_t mask = c->gfp_names[i].mask;
-
-		if (!mask || (gfp & mask) != mask)
-			continue;
-		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", c->gfp_names[i].name);
-		gfp &= ~mask;
-	}
-	if (gfp)
-		n += snprintf(buf + n, n < len ? len - n : 0, "%s0x%" PRIx64, n ? "|" : "", gfp);
-	if (!n)
-		snprintf(buf, len, "none");
 }
 
 static bool test_bit(uint64_t word, unsigned int bit)
@@ -524,7 +485,7 @@ static bool well_formed(struct oom_ctx *c, const unsigned char *buf)
 	    !direct_map_or_null(c->s, memcg) || inside_pgdat(c, memcg) ||
 	    (!zonelist && chosen != UINT64_MAX && !direct_map_or_null(c->s, chosen)))
 		return false;
-	if (c->nr_gfp_names && (gfp & ~c->gfp_known))
+	if (c->gfp_names.n && (gfp & ~c->gfp_names.known))
 		return false;
 	/* order -1 with no gfp_mask: a sysrq-triggered OOM. */
 	if (order < -1 || order >= (int32_t)l->nr_orders || (!gfp && order != -1))
@@ -608,23 +569,6 @@ static void check_control(struct oom_ctx *c, struct md_oom_control *oc)
 		note(oc, "chosen_points equals pid %d's badness recomputed from the dump", t->pid);
 }
 
-/* A task's kernel stack size: its VMAP_STACK area, or THREAD_SIZE. */
-static uint64_t stack_size(struct md_session *s, const struct md_task *t)
-{
-	struct md_vmalloc *v;
-	const struct md_vmap_area *a;
-	struct md_error *err = md_vmalloc_get(s, &v);
-
-	if (err) {
-		md_error_destroy(err);
-		return DEFAULT_THREAD_SIZE;
-	}
-	a = md_vmalloc_find(v, t->stack);
-	if (!a || a->start != t->stack || !a->nr_pages)
-		return DEFAULT_THREAD_SIZE;
-	return a->nr_pages * s->kernel.page_size;
-}
-
 static void scan_stack(struct oom_ctx *c, const struct md_task *t, unsigned char *buf, size_t size,
 		       size_t *cap)
 {
@@ -660,7 +604,7 @@ static void scan_stack(struct oom_ctx *c, const struct md_task *t, unsigned char
 			.chosen_points = (int64_t)md_get_u64(p, c->l.oc_chosen_points),
 			.constraint = (int32_t)md_get_u32(p, c->l.oc_constraint),
 		};
-		gfp_string(c, oc->gfp_mask, oc->gfp_flags, sizeof(oc->gfp_flags));
+		md_flag_names_format(&c->gfp_names, oc->gfp_mask, oc->gfp_flags, sizeof(oc->gfp_flags));
 		check_control(c, oc);
 	}
 }
@@ -678,7 +622,7 @@ static void find_controls(struct oom_ctx *c)
 
 		if (!t->stack || t->exit_state)
 			continue;
-		size = stack_size(c->s, t);
+		size = md_task_stack_size(c->s, t);
 		if (size > buf_size) {
 			unsigned char *grown = realloc(buf, size);
 

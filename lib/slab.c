@@ -87,7 +87,8 @@ static struct md_error *slab_mark(struct md_session *s, struct slab_layout *l)
 	int64_t v;
 	struct md_error *err;
 
-	/* 6.12 "mm: introduce page_type enum": the type is page_type >> 24. */
+	/* Linux kernel commit 4ffca5a96678 ("mm: support only one page_type
+	 * per page") (in v6.12): the type is page_type >> 24. */
 	if (!(err = md_enumerator(s, "PGTY_slab", &v))) {
 		l->mark = SLAB_MARK_TYPE_BYTE;
 		l->mark_value = v;
@@ -101,7 +102,8 @@ static struct md_error *slab_mark(struct md_session *s, struct slab_layout *l)
 		l->mark_value = v;
 		return NULL;
 	}
-	/* 6.10 "mm: free up PG_slab": PG_slab is a page_type bit, set when clear. */
+	/* Linux kernel commit 46df8e73a4a3 ("mm: free up PG_slab") (in v6.10):
+	 * PG_slab is a page_type bit, set when clear. */
 	l->mark = SLAB_MARK_TYPE_BIT;
 	l->mark_value = v;
 	return md_member_offset(s, "struct page", "page_type", &l->page_type);
@@ -1487,18 +1489,18 @@ static enum md_slab_where range_locate(const struct slab_range *r, uint64_t addr
 {
 	uint64_t first = r->start + r->cache->red_left_pad, idx;
 
+	ret->cache = r->cache;
+	ret->slab_start = r->start;
+	ret->slab_end = r->end;
+	ret->first_slot = r->first_slot;
+	ret->nr_slots = range_slots(r);
 	if (addr < first)
 		return MD_SLAB_PADDING;
 	idx = (addr - first) / r->cache->size;
 	if (idx >= range_slots(r))
 		return MD_SLAB_PADDING;	/* the slab's tail */
-	ret->cache = r->cache;
 	ret->object = first + idx * r->cache->size;
 	ret->slot = r->first_slot + idx;
-	ret->slab_start = r->start;
-	ret->slab_end = r->end;
-	ret->first_slot = r->first_slot;
-	ret->nr_slots = range_slots(r);
 	return MD_SLAB_OBJECT;
 }
 
@@ -1531,4 +1533,87 @@ enum md_slab_where md_slab_index_find(const struct md_slab_index *ix, uint64_t a
 			return range_locate(r, addr, ret);
 	}
 	return MD_SLAB_MISS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* One address                                                              */
+
+const char *md_slab_object_state_name(enum md_slab_object_state state)
+{
+	static const char *const names[] = {
+		[MD_SLAB_OBJ_ALLOCATED] = "allocated",
+		[MD_SLAB_OBJ_FREE] = "free",
+		[MD_SLAB_OBJ_CPU_FREE] = "free (on its CPU's lockless freelist)",
+		[MD_SLAB_OBJ_IN_SHEAF] = "free (in a sheaf)",
+		[MD_SLAB_OBJ_UNKNOWN] = "unknown",
+	};
+
+	return names[state];
+}
+
+struct md_error *md_slab_object_at(struct md_session *s, uint64_t addr, struct md_slab_object *ret)
+{
+	const struct md_slab_index *ix;
+	struct md_slab_state *st;
+	struct md_slab_hit hit = { 0 };
+	struct md_slab_cache *c;
+	struct md_slab *slab;
+	struct md_error *err;
+	unsigned char *mem = NULL;
+	size_t mem_size = 0;
+	uint64_t *own = NULL, *all = NULL, idx;
+	uint32_t nr_free, nr_own, nr_sheaf, n = 0;
+	enum md_slab_where where;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((err = md_slab_walk(s, &st)) || (err = md_slab_index_get(s, st, &ix)))
+		return err;
+	if ((where = md_slab_index_find(ix, addr, &hit)) == MD_SLAB_MISS)
+		return md_error_create(MD_ERR_LOOKUP, "0x%" PRIx64 " is in no slab", addr);
+	c = ret->cache = hit.cache;
+	ret->slab_start = hit.slab_start;
+	ret->slab_end = hit.slab_end;
+	ret->page = s->kernel.vmemmap + ((hit.slab_start - s->kernel.page_offset) >> s->kernel.page_shift) *
+		    s->kernel.page_struct_size;
+	ret->slab = slab = find_slab(c, ret->page);
+	ret->in_object = where == MD_SLAB_OBJECT;
+	ret->state = MD_SLAB_OBJ_UNKNOWN;
+	if (!ret->in_object || !slab)
+		return NULL;
+	ret->object = hit.object;
+	ret->index = idx = hit.slot - hit.first_slot;
+	/* Which freelist holds it, if any: the slab's own, its CPU's, a sheaf
+	 * (slab_free_map() marks all three in one map). */
+	own = calloc((slab->objects + 63) / 64, 8);
+	all = calloc((slab->objects + 63) / 64, 8);
+	if (!own || !all) {
+		err = md_error_nomem();
+		goto out;
+	}
+	if ((err = slab_free_map(s, c, slab, &mem, &mem_size, all, &nr_free, &nr_own, &nr_sheaf))) {
+		/* the object is in a slab, its state unknown: say why */
+		ret->state_error = md_error_wrap(err, "which objects of its slab are free");
+		err = NULL;
+		goto out;
+	}
+	if (idx >= slab->objects) {
+		ret->state_error = md_error_create(MD_ERR_CORRUPT, "object %" PRIu64 " of a slab of %u",
+						   idx, slab->objects);
+		goto out;
+	}
+	ret->state = MD_SLAB_OBJ_ALLOCATED;
+	if (all[idx / 64] & (1ULL << (idx % 64))) {
+		enum md_freeptr_mode mode = c->freeptr_mode;
+
+		ret->state = MD_SLAB_OBJ_FREE;
+		if (!walk_freelist(c, mem, md_page_to_virt(&s->kernel, slab->page), slab->objects,
+				   slab->freelist, &mode, own, &n) && !(own[idx / 64] & (1ULL << (idx % 64))))
+			ret->state = (slab->where & MD_SLAB_ON_CPU) && slab->cpu_freelist ?
+				     MD_SLAB_OBJ_CPU_FREE : MD_SLAB_OBJ_IN_SHEAF;
+	}
+out:
+	free(own);
+	free(all);
+	free(mem);
+	return err;
 }

@@ -121,7 +121,30 @@ struct md_slab_hit {
 	/* its slab: [slab_start, slab_end), slots first_slot .. + nr_slots */
 	uint64_t slab_start, slab_end, first_slot, nr_slots;
 };
+/* MD_SLAB_PADDING fills ret's cache and slab bounds only. */
 enum md_slab_where md_slab_index_find(const struct md_slab_index *ix, uint64_t addr,
 				      struct md_slab_hit *ret);
+
+/* One address in a slab, as `whatis` tells it. */
+enum md_slab_object_state {
+	MD_SLAB_OBJ_ALLOCATED,
+	MD_SLAB_OBJ_FREE,	/* on its slab's freelist */
+	MD_SLAB_OBJ_CPU_FREE,	/* on its CPU's lockless freelist (the CPU's active slab) */
+	MD_SLAB_OBJ_IN_SHEAF,	/* in a per-CPU or barn sheaf (6.18+) */
+	MD_SLAB_OBJ_UNKNOWN,	/* state_error says why */
+};
+struct md_slab_object {
+	struct md_slab_cache *cache;
+	const struct md_slab *slab;	/* NULL if the walk kept none at that page */
+	uint64_t page;			/* its struct slab / struct page */
+	uint64_t slab_start, slab_end;
+	bool in_object;			/* false: in the slab, outside every object slot */
+	uint64_t object, index;		/* the object (after any left red zone), its slot */
+	enum md_slab_object_state state;
+	struct md_error *state_error;	/* the caller's to destroy */
+};
+/* MD_ERR_LOOKUP: addr is in no slab the walk found. */
+struct md_error *md_slab_object_at(struct md_session *s, uint64_t addr, struct md_slab_object *ret);
+const char *md_slab_object_state_name(enum md_slab_object_state state);
 
 #endif

@@ -41,13 +41,6 @@
 #define LEAK_MIN_ORPHANS 1000
 
 
-struct track_layout {
-	bool present;
-	uint64_t size, addr, handle, pid, when;	/* handle MD_NO_OFFSET without STACKDEPOT */
-	uint64_t addrs;		/* the stack before the stack depot, else MD_NO_OFFSET */
-	size_t nr_addrs;
-};
-
 /* key -> index into the caller's array, open addressing.  A key is a
  * u64 (0 is reserved, never stored) or, in a map made with strings set, a
  * string copied in (kept as its pointer). */
@@ -70,7 +63,8 @@ struct analysis {
 	const struct md_slab_index *index;	/* the slab state's */
 	const struct md_orphans *orphans;	/* -u: the reference scan, else NULL */
 	struct md_leak_report *r;
-	struct track_layout track;
+	struct md_track_layout track;
+	bool tracked;			/* the cache keeps tracks and their layout is known */
 	uint64_t track_at;		/* offset of the alloc track from the object */
 	struct index_map caller_map;	/* track addr -> callers index */
 	struct suspects callers, signatures;
@@ -193,99 +187,52 @@ static void suspect_sample(struct md_leak_suspect *x, uint64_t addr)
 
 /* ------------------------------------------------------------ callers */
 
-static struct md_error *resolve_track(struct md_session *s, struct track_layout *t)
-{
-	struct md_error *err;
-
-	const struct md_field fields[] = {
-		{ "struct track", "addr", &t->addr },
-		/* CONFIG_STACKDEPOT: commit 5cf909c553e9 (below) */
-		{ "struct track", "handle", &t->handle, 1 },
-		{ "struct track", "pid", &t->pid },
-		{ "struct track", "when", &t->when },
-	};
-	struct md_member addrs;
-
-	if ((err = md_type_size(s, "struct track", &t->size)) ||
-	    (err = md_resolve_fields(s, fields, sizeof(fields) / sizeof(fields[0]))))
-		return md_error_wrap(err, "SLUB's struct track");
-	/* Before the stack depot, CONFIG_STACKTRACE kept the stack in the
-	 * track itself, zero-terminated when shorter (mm/slub.c set_track()).
-	 * Linux kernel commit 5cf909c553e9 ("mm/slub: use stackdepot to save
-	 * stack trace in objects") (in v5.18) replaced addrs[] by handle. */
-	t->addrs = MD_NO_OFFSET;
-	err = md_member(s, "struct track", "addrs", &addrs);
-	if (!err) {
-		t->addrs = addrs.bit_offset / 8;
-		t->nr_addrs = addrs.size / 8;
-		if (t->nr_addrs > MD_MAX_FRAMES)
-			t->nr_addrs = MD_MAX_FRAMES;
-	} else if (md_error_root_code(err) == MD_ERR_LOOKUP) {
-		md_error_destroy(err);
-	} else {
-		return md_error_wrap(err, "SLUB's struct track");
-	}
-	t->present = true;
-	return NULL;
-}
-
 /* Counts the object for its caller; *ret is that caller, NULL if untracked. */
 static struct md_error *count_caller(struct analysis *a, uint64_t addr, const unsigned char *obj,
 				     size_t len, struct md_leak_suspect **ret)
 {
-	const struct track_layout *t = &a->track;
-	const unsigned char *track = obj + a->track_at;
-	uint64_t caller, when;
+	struct md_track t;
 	struct md_leak_suspect *x;
 	size_t *slot, idx;
 	bool found;
-	int pid;
 
 	*ret = NULL;
-	if (a->track_at + t->size > len)
+	if (a->track_at + a->track.size > len)
 		return NULL;
-	caller = md_get_u64(track, t->addr);
-	if (!caller)
+	md_track_decode(&a->track, obj + a->track_at, &t);
+	if (!t.addr)
 		return NULL;	/* allocated before tracking started (early boot) */
-	when = md_get_u64(track, t->when);
-	pid = (int)md_get_u32(track, t->pid);
 	a->r->tracked++;
-	if (!(slot = u64_map_slot(&a->caller_map, caller, &found)))
+	if (!(slot = u64_map_slot(&a->caller_map, t.addr, &found)))
 		return md_error_nomem();
 	if (found) {
 		x = &a->callers.v[*slot];
 	} else {
 		char name[160];
 
-		md_address_text(a->s, caller, name, sizeof(name));
+		md_address_text(a->s, t.addr, name, sizeof(name));
 		if (!(x = suspect_new(&a->callers, name, &idx)))
 			return md_error_nomem();
 		*slot = idx;
-		x->addr = caller;
-		x->min_when = x->max_when = when;
-		if (t->handle != MD_NO_OFFSET)
-			x->handle = md_get_u32(track, t->handle);
-		for (size_t i = 0; t->addrs != MD_NO_OFFSET && i < t->nr_addrs; i++) {
-			uint64_t pc = md_get_u64(track, t->addrs + 8 * i);
-
-			if (!pc)
-				break;
-			x->stack[x->nr_stack++] = pc;
-		}
+		x->addr = t.addr;
+		x->min_when = x->max_when = t.when;
+		x->handle = t.handle;
+		memcpy(x->stack, t.stack, t.nr_stack * sizeof(t.stack[0]));
+		x->nr_stack = t.nr_stack;
 	}
 	x->objects++;
 	suspect_sample(x, addr);
 	*ret = x;
 	/* jiffies wrap: compare as the kernel's time_before() does */
-	if ((int64_t)(when - x->min_when) < 0)
-		x->min_when = when;
-	if ((int64_t)(when - x->max_when) > 0)
-		x->max_when = when;
+	if ((int64_t)(t.when - x->min_when) < 0)
+		x->min_when = t.when;
+	if ((int64_t)(t.when - x->max_when) > 0)
+		x->max_when = t.when;
 	for (size_t i = 0; i < x->nr_pids; i++)
-		if (x->pids[i] == pid)
+		if (x->pids[i] == t.pid)
 			return NULL;
 	if (x->nr_pids < sizeof(x->pids) / sizeof(x->pids[0]))
-		x->pids[x->nr_pids++] = pid;
+		x->pids[x->nr_pids++] = t.pid;
 	else
 		x->more_pids++;
 	return NULL;
@@ -426,7 +373,7 @@ static struct md_error *attribute_object(void *arg, const struct md_slab_cache *
 	struct md_error *err;
 
 	a->r->objects++;
-	if (a->track.present && (err = count_caller(a, addr, obj, len, &caller)))
+	if (a->tracked && (err = count_caller(a, addr, obj, len, &caller)))
 		return err;
 	if ((err = count_signature(a, addr, obj, len, &signature)))
 		return err;
@@ -496,14 +443,14 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 					"as \"page\" in the signatures (slableak lists them)", hurt, first);
 	}
 	if (c->store_user) {
-		err = resolve_track(s, &a.track);
+		err = md_track_layout(s, &a.track);
 		if (err) {
 			report_error(a.r, err);
 			err = NULL;
+		} else {
+			a.tracked = true;
+			a.track_at = md_track_offset(c, &a.track, MD_TRACK_ALLOC);
 		}
-		/* mm/slub.c get_info_end(): tracks follow the free pointer when
-		 * it is stored outside the object (freeptr_outside_object()). */
-		a.track_at = c->offset >= c->inuse ? c->inuse + 8 : c->inuse;
 	}
 	if ((err = md_slab_for_each_object(s, c, attribute_object, &a, &a.r->errors,
 					   &a.r->nr_errors)))

@@ -5,9 +5,7 @@
 #include <stdint.h>
 
 #include "slab.h"
-
-/* Frames kept of a caller's stack. */
-#define MD_MAX_FRAMES 32
+#include "track.h"
 
 enum md_leak_level {
 	MD_LEAK_NONE,		/* nothing points at a leak */

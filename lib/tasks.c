@@ -15,6 +15,7 @@
 #include "array.h"
 #include "list.h"
 #include "tasks.h"
+#include "vmalloc.h"
 
 #define MAX_TASKS (1u << 22)	/* PID_MAX_LIMIT: more means a cycle */
 
@@ -358,6 +359,45 @@ static struct md_error *add_threads(struct walk *w, size_t leader_index)
 	return err;
 }
 
+/* kernel/sched/core.c init_idle(): each CPU's idle task is its
+ * runqueue's idle; only CPU 0's (init_task) is on the task list.  A CPU
+ * whose runqueue cannot be read is named and skipped. */
+static struct md_error *read_idle_tasks(struct walk *w, uint64_t init_task)
+{
+	const struct md_kernel *k = &w->s->kernel;
+	uint64_t runqueues, idle_off, task;
+	struct md_task t;
+	size_t cap = 0;
+	struct md_error *err;
+
+	if ((err = md_symbol(w->s, "runqueues", &runqueues)) ||
+	    (err = md_member_offset(w->s, "struct rq", "idle", &idle_off))) {
+		md_messages_add_error(&w->tasks->idle_errors, &w->tasks->nr_idle_errors,
+				      md_error_wrap(err, "the CPUs' idle tasks not read"));
+		return NULL;
+	}
+	for (unsigned int cpu = 0; cpu < k->nr_cpus; cpu++) {
+		if (!md_cpu_possible(k, cpu))
+			continue;
+		err = md_read_u64(w->s, runqueues + k->per_cpu_offset[cpu] + idle_off, &task);
+		if (!err && (!task || task == init_task))
+			continue;
+		if (!err)
+			err = read_task(w->s, w->l, task, w->buf, &t);
+		if (err) {
+			if (md_error_root_code(err) == MD_ERR_NOMEM)
+				return err;
+			md_messages_add_error(&w->tasks->idle_errors, &w->tasks->nr_idle_errors,
+					      md_error_wrap(err, "cpu %u's idle task", cpu));
+			continue;
+		}
+		if (!md_array_reserve(&w->tasks->idle, &cap, w->tasks->nr_idle, sizeof(t), 8))
+			return md_error_nomem();
+		w->tasks->idle[w->tasks->nr_idle++] = t;
+	}
+	return NULL;
+}
+
 struct md_error *md_tasks_get(struct md_session *s, struct md_tasks **ret)
 {
 	struct tasks_layout l = { 0 };
@@ -393,6 +433,8 @@ struct md_error *md_tasks_get(struct md_session *s, struct md_tasks **ret)
 			err = add_threads(&w, w.tasks->nr_tasks - 1);
 		}
 	}
+	if (!err)
+		err = read_idle_tasks(&w, init_task);
 out:
 	md_list_release(&processes);
 	free(w.buf);
@@ -410,6 +452,8 @@ void md_tasks_destroy(struct md_tasks *t)
 	if (!t)
 		return;
 	free(t->tasks);
+	free(t->idle);
+	md_messages_free(t->idle_errors, t->nr_idle_errors);
 	md_messages_free(t->errors, t->nr_errors);
 	free(t);
 }
@@ -420,4 +464,22 @@ const struct md_task *md_tasks_find(const struct md_tasks *t, uint64_t address)
 		if (t->tasks[i].address == address)
 			return &t->tasks[i];
 	return NULL;
+}
+
+#define DEFAULT_THREAD_SIZE 16384	/* x86-64 without KASAN: PAGE_SIZE << 2 */
+
+uint64_t md_task_stack_size(struct md_session *s, const struct md_task *t)
+{
+	struct md_vmalloc *v;
+	const struct md_vmap_area *a;
+	struct md_error *err = md_vmalloc_get(s, &v);
+
+	if (err) {
+		md_error_destroy(err);
+		return DEFAULT_THREAD_SIZE;
+	}
+	a = md_vmalloc_find(v, t->stack);
+	if (!a || a->start != t->stack || !a->nr_pages)
+		return DEFAULT_THREAD_SIZE;
+	return a->nr_pages * s->kernel.page_size;
 }

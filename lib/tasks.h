@@ -51,6 +51,14 @@ struct md_tasks {
 	char **errors;		/* problems met on the way; the rest still listed */
 	size_t nr_errors;
 	bool incomplete;	/* a task unreadable or a list broken: some may be missing */
+	/* The other CPUs' idle tasks (swapper/N), which no task list holds:
+	 * each CPU's runqueues.idle but CPU 0's, init_task; and why some
+	 * could not be read (apart: no command that lists the task list
+	 * misses them). */
+	struct md_task *idle;
+	size_t nr_idle;
+	char **idle_errors;
+	size_t nr_idle_errors;
 };
 
 /* Every task, read once per session (kept in s->tasks). */
@@ -68,6 +76,9 @@ static inline uint64_t md_task_rss_sum(const struct md_task *t)
 {
 	return t->rss_sum[MD_RSS_FILE] + t->rss_sum[MD_RSS_ANON] + t->rss_sum[MD_RSS_SHMEM];
 }
+
+/* A task's kernel stack size: its VMAP_STACK area's pages, or THREAD_SIZE. */
+uint64_t md_task_stack_size(struct md_session *s, const struct md_task *t);
 
 /* The task at a struct task_struct address, or NULL. */
 const struct md_task *md_tasks_find(const struct md_tasks *t, uint64_t address);

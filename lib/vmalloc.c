@@ -312,6 +312,8 @@ void md_vmalloc_destroy(struct md_vmalloc *v)
 	if (!v)
 		return;
 	free(v->areas);
+	free(v->pages);
+	md_messages_free(v->page_errors, v->nr_page_errors);
 	md_messages_free(v->errors, v->nr_errors);
 	free(v);
 }
@@ -330,5 +332,71 @@ const struct md_vmap_area *md_vmalloc_find(const struct md_vmalloc *v, uint64_t 
 		else
 			return &v->areas[mid];
 	}
+	return NULL;
+}
+
+static int compare_page(const void *a, const void *b)
+{
+	uint64_t x = ((const struct md_vmalloc_page *)a)->page, y = ((const struct md_vmalloc_page *)b)->page;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every area's vm->pages[] (mm/vmalloc.c __vmalloc_area_node() fills it
+ * with nr_pages struct page pointers). */
+static struct md_error *read_pages(struct md_session *s, struct md_vmalloc *v)
+{
+	size_t cap = 0;
+	uint64_t *buf = NULL;
+
+	v->pages_read = true;
+	for (size_t i = 0; i < v->nr_areas; i++) {
+		const struct md_vmap_area *a = &v->areas[i];
+		uint64_t *grown;
+		struct md_error *err;
+
+		if (!a->vm || !a->pages || !a->nr_pages)
+			continue;
+		if (a->nr_pages > (a->end - a->start) / s->kernel.page_size) {
+			md_messages_add(&v->page_errors, &v->nr_page_errors, "vmap area 0x%" PRIx64 ": %"
+					PRIu64 " pages in %" PRIu64 " bytes: its pages not looked at",
+					a->start, a->nr_pages, a->end - a->start);
+			continue;
+		}
+		if (!(grown = realloc(buf, a->nr_pages * 8))) {
+			free(buf);
+			return md_error_nomem();
+		}
+		buf = grown;
+		if ((err = md_read(s, a->pages, buf, a->nr_pages * 8))) {
+			md_messages_add_error(&v->page_errors, &v->nr_page_errors,
+					      md_error_wrap(err, "vmap area 0x%" PRIx64 ": its pages[]", a->start));
+			continue;
+		}
+		for (uint64_t j = 0; j < a->nr_pages; j++) {
+			if (!buf[j])
+				continue;
+			if (!md_array_reserve(&v->pages, &cap, v->nr_pages, sizeof(*v->pages), 1024)) {
+				free(buf);
+				return md_error_nomem();
+			}
+			v->pages[v->nr_pages++] = (struct md_vmalloc_page){ buf[j], i, j };
+		}
+	}
+	free(buf);
+	if (v->nr_pages)
+		qsort(v->pages, v->nr_pages, sizeof(*v->pages), compare_page);
+	return NULL;
+}
+
+struct md_error *md_vmalloc_page_owner(struct md_session *s, struct md_vmalloc *v, uint64_t page,
+				       const struct md_vmalloc_page **ret)
+{
+	struct md_vmalloc_page key = { .page = page };
+	struct md_error *err;
+
+	if (!v->pages_read && (err = read_pages(s, v)))
+		return err;
+	*ret = v->nr_pages ? bsearch(&key, v->pages, v->nr_pages, sizeof(key), compare_page) : NULL;
 	return NULL;
 }

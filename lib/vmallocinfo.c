@@ -100,6 +100,15 @@ static void caller_name(struct md_session *s, struct md_vmalloc_caller *c)
 	md_address_text(s, c->caller, c->name, sizeof(c->name));
 }
 
+void md_vmalloc_area_caller(struct md_session *s, const struct md_vmap_area *a, char *buf, size_t len)
+{
+	struct md_vmalloc_caller c = { .caller = a->caller, .vm_map_ram = area_kind(a) == AREA_VM_MAP_RAM,
+				       .unreadable = area_kind(a) == AREA_UNREADABLE };
+
+	caller_name(s, &c);
+	snprintf(buf, len, "%s", c.name);
+}
+
 /* A bit per area: the kernel stack of some task. */
 static uint64_t *stack_areas(const struct md_vmalloc *v, const struct md_tasks *tasks)
 {
@@ -197,7 +206,7 @@ static const struct { uint64_t flag; const char *word; } flag_words[] = {
 	{ MD_VM_DMA_COHERENT, "dma-coherent" },
 };
 
-static void flags_text(uint64_t flags, char *buf, size_t len)
+void md_vmalloc_flags_text(uint64_t flags, char *buf, size_t len)
 {
 	size_t n = 0;
 
@@ -207,7 +216,7 @@ static void flags_text(uint64_t flags, char *buf, size_t len)
 			n += snprintf(buf + n, len - n, "%s%s", n ? " " : "", flag_words[i].word);
 }
 
-static struct md_json *flags_json(uint64_t flags)
+struct md_json *md_vmalloc_flags_json(uint64_t flags)
 {
 	struct md_json *a = md_json_array();
 
@@ -248,7 +257,7 @@ static void area_text(struct md_session *s, const struct md_vmap_area *a, struct
 		md_printf(out, " pages=%" PRIu64, a->nr_pages);
 	if (a->phys_addr)
 		md_printf(out, " phys=0x%016" PRIx64, a->phys_addr);
-	flags_text(a->vm_flags, flags, sizeof(flags));
+	md_vmalloc_flags_text(a->vm_flags, flags, sizeof(flags));
 	md_printf(out, "%s%s%s\n", flags[0] ? " " : "", flags, vpages(s, a) ? " vpages" : "");
 }
 
@@ -270,7 +279,7 @@ static struct md_json *area_json(struct md_session *s, const struct md_vmap_area
 		snprintf(buf, sizeof(buf), "0x%016" PRIx64, a->phys_addr);
 		md_json_object_add(o, "phys", md_json_string(buf));
 	}
-	md_json_object_add(o, "flags", flags_json(a->vm_flags));
+	md_json_object_add(o, "flags", md_vmalloc_flags_json(a->vm_flags));
 	md_json_object_add(o, "vpages", md_json_bool(a->vm && vpages(s, a)));
 	return o;
 }
@@ -289,7 +298,7 @@ static struct md_json *caller_json(const struct md_session *s, const struct md_v
 	md_json_object_add(o, "bytes", md_json_int64(c->pages * s->kernel.page_size));
 	md_json_object_add(o, "size", md_json_int64(c->size));
 	md_json_object_add(o, "task_stacks", stacks_known ? md_json_int64(c->stack_areas) : NULL);
-	md_json_object_add(o, "flags", flags_json(c->flags));
+	md_json_object_add(o, "flags", md_vmalloc_flags_json(c->flags));
 	return o;
 }
 
@@ -298,7 +307,7 @@ static void caller_text(const struct md_session *s, const struct md_vmalloc_call
 {
 	char mem[32], size[32], flags[96], stacks[48] = "";
 
-	flags_text(c->flags, flags, sizeof(flags));
+	md_vmalloc_flags_text(c->flags, flags, sizeof(flags));
 	if (c->stack_areas)
 		snprintf(stacks, sizeof(stacks), " (%" PRIu64 " task stacks)", c->stack_areas);
 	md_printf(out, "%-44s %7" PRIu64 " %8" PRIu64 " %10s %10s  %s%s\n", c->name, c->areas, c->pages,

@@ -43,6 +43,14 @@ struct md_error *md_vmalloc_by_caller(struct md_session *s, const struct md_vmal
 				      const struct md_tasks *tasks, struct md_vmalloc_callers **ret);
 void md_vmalloc_callers_destroy(struct md_vmalloc_callers *c);
 
+/* An area's caller as /proc/vmallocinfo names it ("vm_map_ram" for an
+ * area without a vm_struct). */
+void md_vmalloc_area_caller(struct md_session *s, const struct md_vmap_area *a, char *buf, size_t len);
+/* vm->flags as /proc/vmallocinfo's words ("vmalloc", "ioremap", ...). */
+struct md_json;
+void md_vmalloc_flags_text(uint64_t flags, char *buf, size_t len);
+struct md_json *md_vmalloc_flags_json(uint64_t flags);
+
 /* mm/vmalloc.c vmalloc_nr_pages(): pages vmalloc holds (VmallocUsed). */
 struct md_error *md_vmalloc_nr_pages(struct md_session *s, int64_t *ret);
 

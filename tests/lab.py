@@ -355,7 +355,8 @@ def crash_outputs(outdir, commands):
 # They run in one crash session per dump and crash version (a crash start-up
 # costs 5-30 s; the commands, well under a second each).
 EXTENSION_COMMANDS = ("memdiag", "slableak", "slableak kmalloc-128", "slableak -u kmalloc-128",
-                      "buddyfrag", "oomstate", "vmalloc")
+                      "buddyfrag", "oomstate", "vmalloc",
+                      "whatis init_task jiffies init_mm slab_caches node_data __per_cpu_offset")
 # crash 8.0.2's own commands that the same session runs first, before
 # `extend`, where crash can walk the slab caches (test_lab's oracles).
 CRASH_OWN_COMMANDS = ("kmem -s kmalloc-128",)
