@@ -1258,6 +1258,16 @@ static void report(const char *name, struct md_error *err)
 	free(msg);
 }
 
+/* The core's name of the command crash ran: the entry registered under
+ * args[0] (see build_command_table()). */
+static char *core_name(const char *registered)
+{
+	for (size_t i = 0; i < ncommands; i++)
+		if (!strcmp(command_table[i].name, registered))
+			return (char *)md_commands[i].name;
+	return (char *)registered;
+}
+
 static void cmd_memdiag(void)
 {
 	char *argv[MAXARGS + 1];
@@ -1273,6 +1283,7 @@ static void cmd_memdiag(void)
 		run_abort_cleanup(NULL);
 	for (int i = 0; i < argc; i++)
 		argv[i] = args[i];
+	argv[0] = core_name(args[0]);
 	argv[argc] = NULL;
 
 	run_begin();
@@ -1363,8 +1374,11 @@ fail:
 
 static void free_command_table(void)
 {
-	for (size_t i = 0; command_table && i < ncommands; i++)
+	for (size_t i = 0; command_table && i < ncommands; i++) {
 		free_help(command_table[i].help_data);
+		if (command_table[i].name != md_commands[i].name)
+			free(command_table[i].name);
+	}
 	free(command_table);
 	command_table = NULL;
 	ncommands = 0;
@@ -1380,10 +1394,25 @@ static bool build_command_table(void)
 		return false;
 	ncommands = n;
 	for (size_t i = 0; i < n; i++) {
-		command_table[i].name = (char *)md_commands[i].name;
+		struct md_command c = md_commands[i];
+
+		/* crash has its own whatis (a symbol's type): a command whose
+		 * name crash already has is registered as "md" + name, and
+		 * said so once, rather than the whole object refused. */
+		command_table[i].name = (char *)c.name;
+		if (get_command_table_entry((char *)c.name)) {
+			if (asprintf(&command_table[i].name, "md%s", c.name) < 0) {
+				command_table[i].name = (char *)c.name;
+				free_command_table();
+				return false;
+			}
+			fprintf(fp ? fp : stdout, "memdiag.so: crash has its own \"%s\": memdiag's is \"%s\"\n",
+				c.name, command_table[i].name);
+			c.name = command_table[i].name;
+		}
 		command_table[i].func = cmd_memdiag;
 		command_table[i].flags = 0;
-		if (!(command_table[i].help_data = build_help(&md_commands[i]))) {
+		if (!(command_table[i].help_data = build_help(&c))) {
 			free_command_table();
 			return false;
 		}

@@ -250,8 +250,10 @@ static const char *const whatis_help[] = {
 	"A struct page's own address (vmemmap) is described as that page.  What",
 	"cannot be told (a page the dump lacks) is said on a \"!\" line.",
 	"",
+	"In crash, whose own whatis tells a symbol's type, it is mdwhatis.",
+	"",
 	"EXAMPLES",
-	"  crash> whatis ffff888003c3e080 init_task",
+	"  crash> mdwhatis ffff888003c3e080 init_task",
 	"  $ memdiag --json VMLINUX VMCORE whatis 0xffffc90000010000",
 	NULL,
 };

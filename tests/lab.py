@@ -357,6 +357,16 @@ def crash_outputs(outdir, commands):
 EXTENSION_COMMANDS = ("memdiag", "slableak", "slableak kmalloc-128", "slableak -u kmalloc-128",
                       "buddyfrag", "oomstate", "vmalloc",
                       "whatis init_task jiffies init_mm slab_caches node_data __per_cpu_offset")
+# memdiag.so registers a command whose name crash already has as "md" + name.
+CRASH_HAS_ITS_OWN = ("whatis",)
+
+
+def in_crash(command):
+    """The extension's name for a command line (crash's own whatis: mdwhatis)."""
+    word, _, rest = command.partition(" ")
+    return ("md" + word if word in CRASH_HAS_ITS_OWN else word) + (" " + rest if rest else "")
+
+
 # crash 8.0.2's own commands that the same session runs first, before
 # `extend`, where crash can walk the slab caches (test_lab's oracles).
 CRASH_OWN_COMMANDS = ("kmem -s kmalloc-128",)
@@ -387,7 +397,7 @@ def extension_session(outdir, version="8.0.2"):
             own = CRASH_OWN_COMMANDS if version == "8.0.2" and not crash_needs_no_kmem_cache(outdir) else ()
             run = own + ("extend " + EXTENSION,) + EXTENSION_COMMANDS
             files = [os.path.join(tmp, "%d.out" % i) for i in range(len(run))]
-            commands = [c if c.startswith("extend ") else "%s > %s" % (c, f) for c, f in zip(run, files)]
+            commands = [c if c.startswith("extend ") else "%s > %s" % (in_crash(c), f) for c, f in zip(run, files)]
             session = crash(outdir, commands) if version == "8.0.2" else peer_crash(outdir, commands)
             outputs = {c: open(f).read() if os.path.exists(f) else "" for c, f in zip(run, files)
                        if not c.startswith("extend ")}
@@ -415,7 +425,7 @@ def crash_extension(outdir, command, env=None):
     tmp = tempfile.mkdtemp(prefix="memdiag-crash-")
     try:
         path = os.path.join(tmp, "out")
-        session = crash(outdir, ["extend " + EXTENSION, "%s > %s" % (command, path)], env=env)
+        session = crash(outdir, ["extend " + EXTENSION, "%s > %s" % (in_crash(command), path)], env=env)
         return (open(path).read() if os.path.exists(path) else ""), session
     finally:
         import shutil
