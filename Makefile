@@ -13,9 +13,13 @@ DEB_PACKAGES := qemu-system-x86 busybox-static cpio gzip xz-utils zstd python3 d
 	gcc-12 gcc make libc6-dev dwarves crash makedumpfile \
 	time libkdumpfile-dev libdw-dev libelf-dev elfutils pkg-config clang libclang-rt-dev
 
+# memdiag's version, which --version prints and JSON documents will carry.
+VERSION := 0.16.0
+
 CC := gcc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -fPIC -MMD -MP
+CFLAGS += -DMD_VERSION='"$(VERSION)"'
 # `make SANITIZE=1 ...` builds everything with ASan and UBSan into build/asan/.
 ifeq ($(SANITIZE),1)
 BUILD := build/asan

@@ -39,7 +39,8 @@ static void usage(FILE *f)
 		   "       --record appends what the command read to FILE, for a replay\n"
 		   "       with no dump)\n"
 		   "       memdiag [--json] diff OLD.json NEW.json\n"
-		   "       memdiag --help [COMMAND]\n\ncommands:\n");
+		   "       memdiag --help [COMMAND]\n"
+		   "       memdiag --version\n\ncommands:\n");
 	for (const struct md_command *c = md_commands; c->name; c++)
 		fprintf(f, "  %-10s %s %s\n             %s\n", c->name, c->name, c->synopsis, c->summary);
 }
@@ -86,14 +87,17 @@ static bool is_file(const char *path)
 	return !stat(path, &st) && !S_ISDIR(st.st_mode);
 }
 
+/* Exit status: 2 for a usage error (MD_ERR_INVALID: the command line
+ * itself is wrong), 1 for a dump that cannot be read or analysed. */
 static int fail(const char *what, struct md_error *err)
 {
 	char *msg = md_error_string(err);
+	int status = md_error_root_code(err) == MD_ERR_INVALID ? 2 : 1;
 
 	fprintf(stderr, "memdiag: %s%s%s\n", what, *what ? ": " : "", msg ? msg : "out of memory");
 	free(msg);
 	md_error_destroy(err);
-	return 1;
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -119,6 +123,9 @@ int main(int argc, char **argv)
 			system_map = argv[++i];
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			return help(i + 1 < argc ? argv[i + 1] : NULL);
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("memdiag %s\n", md_version);
+			return 0;
 		} else if (argv[i][0] == '-' && (nargs < 2 || (nargs == 2 && is_file(argv[2])))) {
 			/* before the command: the command's own options come after it */
 			fprintf(stderr, "memdiag: unknown option '%s'\n", argv[i]);

@@ -12,6 +12,11 @@
 #include "vmallocinfo.h"
 #include "whatis.h"
 
+#ifndef MD_VERSION
+#define MD_VERSION "unknown"	/* built without the Makefile */
+#endif
+const char md_version[] = MD_VERSION;
+
 static const char *const memdiag_help[] = {
 	"Where the memory went, at the time of the dump, and what to run next.",
 	"",

@@ -20,6 +20,9 @@ struct md_output;
 /* Where text goes: crash passes a writer to fp, the CLI one to stdout. */
 typedef void md_write_fn(void *priv, const char *text, size_t len);
 
+/* "0.16.0": the Makefile's VERSION. */
+extern const char md_version[];
+
 struct md_error *md_session_create(const struct md_target *target, struct md_session **ret);
 void md_session_destroy(struct md_session *session);
 

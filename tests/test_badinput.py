@@ -159,6 +159,22 @@ def test_mismatched_vmlinux():
         yield name, lambda binary=binary: case(binary)
 
 
+def test_version_and_usage_errors():
+    """--version prints the Makefile's VERSION; a command line that is wrong
+    (no such command option, a bad value) exits 2, a dump that cannot be
+    read 1."""
+    version = re.search(r"^VERSION := (\S+)$", open(os.path.join(REPO, "Makefile")).read(), re.M).group(1)
+    p = subprocess.run([MEMDIAG, "--version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "memdiag %s\n" % version, ""), p
+    out = dump("6.1", "baseline", "elf")
+    for args in (["slableak", "-n", "x"], ["whatis"], ["whatis", "not_a_symbol_anywhere"], ["oomstate", "-x"]):
+        p = memdiag(out, *args, check=False)
+        assert p.returncode == 2 and p.stdout == "" and p.stderr.startswith("memdiag: "), (args, p)
+    p = subprocess.run([MEMDIAG, os.path.join(REPO, "README.md")], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    assert p.returncode == 1, p
+
+
 def test_not_a_dump_and_truncated():
     def case(binary, kind):
         src = dump("6.1", "baseline", "kdump")

@@ -232,6 +232,6 @@ def test_bad_arguments():
     for args, msg in ((["-o", "11"], "this kernel's orders are 0 to 10"), (["-o", "x"], "-o wants a number"),
                       (["-q"], "unexpected '-q'")):
         p = memdiag(out, "buddyfrag", *args, check=False)
-        assert p.returncode != 0 and msg in p.stderr, (args, p.returncode, p.stderr)
+        assert p.returncode == 2 and msg in p.stderr, (args, p.returncode, p.stderr)   # a usage error
     p = memdiag(out, "buddyfrag", "-z", "Nowhere", check=False)
     assert p.returncode == 0 and "no populated zone matches -z Nowhere" in p.stdout + p.stderr, p
