@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # builds its kernels with; dwarves' pahole makes 6.12 module BTF), the peers.
 DEB_PACKAGES := qemu-system-x86 busybox-static cpio gzip xz-utils zstd python3 debootstrap \
 	gcc-12 gcc make libc6-dev dwarves crash makedumpfile \
-	time libkdumpfile-dev libdw-dev libelf-dev elfutils pkg-config clang libclang-rt-dev
+	time libkdumpfile-dev libdw-dev libelf-dev elfutils pkg-config clang libclang-rt-dev jq
 
 # memdiag's version, which --version prints and JSON documents will carry.
 VERSION := 0.16.0

@@ -302,6 +302,8 @@ struct md_error *md_command_run(struct md_session *s, int argc, char **argv, str
 		if (strcmp(c->name, argv[0]))
 			continue;
 		md_output_begin(out, c->name);
+		if (md_output_is_json(out))
+			md_json_envelope(md_output_doc(out), c->name, s->kernel.release, s->kernel.build_id);
 		for (size_t i = 0; i < s->nr_problems; i++)
 			md_warn(out, "%s", s->problems[i]);
 		err = c->run(s, argc, argv, out);
@@ -317,6 +319,8 @@ struct md_error *md_diff_run(const char *old_path, const char *new_path, struct 
 	struct md_error *err;
 
 	md_output_begin(out, "diff");
+	if (md_output_is_json(out))	/* no dump: the kernels are the snapshots' */
+		md_json_envelope(md_output_doc(out), "diff", NULL, NULL);
 	err = md_snapshot_diff(old_path, new_path, out);
 	add_json_error(out, err);
 	md_output_end(out);

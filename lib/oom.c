@@ -1066,7 +1066,7 @@ static struct md_json *task_json(const struct md_task *t)
 
 	md_json_object_add(j, "pid", md_json_int64(t->pid));
 	md_json_object_add(j, "comm", md_json_string(t->comm));
-	md_json_object_add(j, "task", md_json_uint64(t->address));
+	md_json_object_add(j, "task", md_json_address(t->address));
 	return j;
 }
 
@@ -1084,7 +1084,7 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 
 	md_json_object_add(doc, "totalpages", md_json_uint64(o->totalpages));
 	md_json_object_add(doc, "rss_counters", md_json_string(o->rss_sums ? "get_mm_counter_sum" : "get_mm_counter"));
-	md_json_object_add(doc, "memcg", md_json_uint64(o->memcg));
+	md_json_object_add(doc, "memcg", md_json_address(o->memcg));
 	md_json_object_add(doc, "panic_on_oom", md_json_int64(o->panic_on_oom));
 	md_json_object_add(doc, "oom_victims", md_json_int64(o->oom_victims));
 	md_json_object_add(doc, "oom_lock_owner", owner ? task_json(owner) : NULL);
@@ -1117,7 +1117,7 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 		md_json_object_add(j, "oom_score_adj", md_json_int64(sc->task->oom_score_adj));
 		md_json_object_add(j, "points", points_json(sc->points));
 		md_json_object_add(j, "not_eligible", sc->why_not ? md_json_string(sc->why_not) : NULL);
-		md_json_object_add(j, "oom_mm", md_json_uint64(sc->task->oom_mm));
+		md_json_object_add(j, "oom_mm", md_json_address(sc->task->oom_mm));
 		md_json_object_add(j, "oom_mm_flags", md_json_uint64(sc->oom_mm_flags));
 		md_json_object_add(j, "tif_memdie", md_json_bool(sc->tif_memdie));
 		md_json_object_add(j, "mm_flags", md_json_uint64(t->mm_flags));
@@ -1130,17 +1130,17 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 		const struct md_oom_control *oc = &o->controls[i];
 		struct md_json *j = md_json_object();
 
-		md_json_object_add(j, "address", md_json_uint64(oc->address));
+		md_json_object_add(j, "address", md_json_address(oc->address));
 		md_json_object_add(j, "task", task_json(oc->owner));
 		md_json_object_add(j, "stale", md_json_bool(oc->dead_frame));
-		md_json_object_add(j, "zonelist", md_json_uint64(oc->zonelist));
-		md_json_object_add(j, "nodemask", md_json_uint64(oc->nodemask));
-		md_json_object_add(j, "memcg", md_json_uint64(oc->memcg));
+		md_json_object_add(j, "zonelist", md_json_address(oc->zonelist));
+		md_json_object_add(j, "nodemask", md_json_address(oc->nodemask));
+		md_json_object_add(j, "memcg", md_json_address(oc->memcg));
 		md_json_object_add(j, "gfp_mask", md_json_int64(oc->gfp_mask));
 		md_json_object_add(j, "gfp_flags", md_json_string(oc->gfp_flags));
 		md_json_object_add(j, "order", md_json_int64(oc->order));
 		md_json_object_add(j, "totalpages", md_json_uint64(oc->totalpages));
-		md_json_object_add(j, "chosen", md_json_uint64(oc->chosen));
+		md_json_object_add(j, "chosen", md_json_address(oc->chosen));
 		md_json_object_add(j, "chosen_task", oc->chosen_task ? task_json(oc->chosen_task) : NULL);
 		md_json_object_add(j, "chosen_points", points_json(oc->chosen_points));
 		md_json_object_add(j, "recomputed_points",

@@ -101,6 +101,29 @@ struct md_json *md_output_doc(struct md_output *out)
 	return out->doc;
 }
 
+struct md_json *md_json_address(uint64_t addr)
+{
+	char buf[24];
+
+	if (!addr)
+		return NULL;
+	snprintf(buf, sizeof(buf), "0x%016" PRIx64, addr);
+	return md_json_string(buf);
+}
+
+void md_json_envelope(struct md_json *doc, const char *command, const char *release,
+		      const char *build_id)
+{
+	struct md_json *kernel = md_json_object();
+
+	md_json_object_add(doc, "command", md_json_string(command));
+	md_json_object_add(doc, "schema_version", md_json_int64(MD_JSON_SCHEMA_VERSION));
+	md_json_object_add(doc, "memdiag_version", md_json_string(md_version));
+	md_json_object_add(kernel, "release", release && *release ? md_json_string(release) : NULL);
+	md_json_object_add(kernel, "build_id", build_id && *build_id ? md_json_string(build_id) : NULL);
+	md_json_object_add(doc, "kernel", kernel);
+}
+
 void md_output_begin(struct md_output *out, const char *command)
 {
 	md_output_end(out);

@@ -33,6 +33,13 @@ void md_warn_error(struct md_output *out, struct md_error *err);
 /* The current command's JSON document (an object with "command"). */
 struct md_json *md_output_doc(struct md_output *out);
 
+/* What every JSON document opens with (doc/json.md): "command",
+ * "schema_version", "memdiag_version", "kernel": {"release", "build_id"}
+ * (null when unknown). */
+#define MD_JSON_SCHEMA_VERSION 1
+void md_json_envelope(struct md_json *doc, const char *command, const char *release,
+		      const char *build_id);
+
 /* Starts and ends one command's output; md_command_run() calls these. */
 void md_output_begin(struct md_output *out, const char *command);
 void md_output_end(struct md_output *out);
@@ -46,6 +53,11 @@ void md_progress_done(struct md_output *out);
 
 /* A JSON array of the strings of a message list (lib/error.h). */
 struct md_json *md_json_strings(char **list, size_t n);
+
+/* A kernel address for JSON: "0xffff888004d6b080" (a string, which jq and
+ * every JSON reader keep exact; a number above 2^53 they round); NULL
+ * (a null pointer) as null. */
+struct md_json *md_json_address(uint64_t addr);
 
 /* "12.5 MiB"-style human size for text output. */
 const char *md_human_bytes(uint64_t bytes, char buf[32]);

@@ -490,6 +490,33 @@ static void read_jiffies(struct md_session *s)
 	s->kernel.jiffies_known = !err;
 }
 
+/* Which kernel this is, for every JSON document: VMCOREINFO's OSRELEASE
+ * and BUILD-ID (kernel/vmcore_info.c), else the release from init_uts_ns
+ * (a dump with no VMCOREINFO).  Unknown is left empty, not an error. */
+static void read_identity(struct md_session *s)
+{
+	struct md_kernel *k = &s->kernel;
+	uint64_t uts, name, release;
+	struct md_error *err;
+
+	err = s->target.ops->vmcoreinfo(s->target.priv, "OSRELEASE", k->release, sizeof(k->release));
+	if (err) {
+		md_error_destroy(err);
+		k->release[0] = '\0';
+		if (!(err = md_symbol(s, "init_uts_ns", &uts)) &&
+		    !(err = md_member_offset(s, "struct uts_namespace", "name", &name)) &&
+		    !(err = md_member_offset(s, "struct new_utsname", "release", &release)))
+			err = md_read_cstring(s, uts + name + release, k->release, sizeof(k->release));
+		if (err)
+			k->release[0] = '\0';
+		md_error_destroy(err);
+	}
+	err = s->target.ops->vmcoreinfo(s->target.priv, "BUILD-ID", k->build_id, sizeof(k->build_id));
+	if (err || strspn(k->build_id, "0123456789abcdef") != strlen(k->build_id))
+		k->build_id[0] = '\0';
+	md_error_destroy(err);
+}
+
 static struct md_error *read_kernel_facts(struct md_session *s)
 {
 	struct md_kernel *k = &s->kernel;
@@ -518,6 +545,7 @@ static struct md_error *read_kernel_facts(struct md_session *s)
 		return err;
 	read_hz(s);
 	read_jiffies(s);
+	read_identity(s);
 	return NULL;
 }
 

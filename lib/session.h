@@ -33,6 +33,8 @@ struct md_node_span {
 
 /* Facts about the dumped kernel that every subsystem needs, read once. */
 struct md_kernel {
+	char release[65];		/* utsname's release, "" if unknown */
+	char build_id[41];		/* VMCOREINFO's BUILD-ID (hex), "" if none */
 	uint64_t page_size;
 	unsigned int page_shift;
 	uint64_t page_offset;		/* start of the direct map */

@@ -41,16 +41,11 @@ static struct md_error *take_snapshot(struct md_session *s, struct md_json *doc)
 	struct md_json *caches = md_json_array();
 	struct md_slab_state *st;
 	struct md_error *err;
-	char release[128] = "";
 
 	if ((err = md_slab_walk(s, &st))) {
 		md_json_put(caches);
 		return err;
 	}
-	/* a dump without VMCOREINFO: the release is left empty */
-	err = s->target.ops->vmcoreinfo(s->target.priv, "OSRELEASE", release, sizeof(release));
-	if (err && !md_error_catch(&err, MD_ERR_LOOKUP))
-		return md_error_wrap(err, "OSRELEASE");
 	for (size_t i = 0; i < st->nr_caches; i++) {
 		struct md_slab_cache *c = &st->caches[i];
 		struct md_json *o = md_json_object();
@@ -91,7 +86,7 @@ static struct md_error *take_snapshot(struct md_session *s, struct md_json *doc)
 		md_json_array_add(caches, o);
 	}
 	md_json_object_add(doc, "format", md_json_string(SNAPSHOT_FORMAT));
-	md_json_object_add(doc, "release", md_json_string(release));
+	md_json_object_add(doc, "release", md_json_string(s->kernel.release));
 	md_json_object_add(doc, "caches", caches);
 	return NULL;
 }
@@ -108,7 +103,7 @@ struct md_error *md_cmd_snapshot(struct md_session *s, int argc, char **argv, st
 		return take_snapshot(s, md_output_doc(out));
 	/* A snapshot is JSON whatever the output mode: it is meant for a file. */
 	doc = md_json_object();
-	md_json_object_add(doc, "command", md_json_string("snapshot"));
+	md_json_envelope(doc, "snapshot", s->kernel.release, s->kernel.build_id);
 	/* '/' escaped as "\/" here (not in --json output): as snapshot files
 	 * have always been written, byte for byte. */
 	if (!(err = take_snapshot(s, doc))) {

@@ -581,7 +581,7 @@ static struct md_json *track_json(struct whatis_ctx *c, const struct what_track 
 	stack = md_json_array();
 	md_address_text(c->s, t->t.addr, name, sizeof(name));
 	md_json_object_add(o, "caller", md_json_string(name));
-	md_json_object_add(o, "caller_address", hex(t->t.addr));
+	md_json_object_add(o, "caller_address", md_json_address(t->t.addr));
 	md_json_object_add(o, "pid", md_json_int64(t->t.pid));
 	md_json_object_add(o, "cpu", md_json_int64(t->t.cpu));
 	md_json_object_add(o, "when_jiffies", md_json_uint64(t->t.when));
@@ -598,19 +598,19 @@ static struct md_json *what_json(struct whatis_ctx *c, const struct what *w)
 	struct md_json *o = md_json_object(), *x;
 	char buf[512];
 
-	md_json_object_add(o, "address", hex(w->addr));
+	md_json_object_add(o, "address", md_json_address(w->addr));
 	md_json_object_add(o, "region", md_json_string(w->region));
 	md_json_object_add(o, "symbol", w->symbol[0] ? md_json_string(w->symbol) : NULL);
 	x = NULL;
 	if (w->in_slab) {
 		x = md_json_object();
 		md_json_object_add(x, "cache", md_json_string(w->slab.cache->name));
-		md_json_object_add(x, "cache_address", hex(w->slab.cache->address));
-		md_json_object_add(x, "slab", hex(w->slab.page));
-		md_json_object_add(x, "slab_memory", hex(w->slab.slab_start));
+		md_json_object_add(x, "cache_address", md_json_address(w->slab.cache->address));
+		md_json_object_add(x, "slab", md_json_address(w->slab.page));
+		md_json_object_add(x, "slab_memory", md_json_address(w->slab.slab_start));
 		md_json_object_add(x, "in_object", md_json_bool(w->slab.in_object));
 		if (w->slab.in_object) {
-			md_json_object_add(x, "object", hex(w->slab.object));
+			md_json_object_add(x, "object", md_json_address(w->slab.object));
 			md_json_object_add(x, "offset_bytes", md_json_uint64(w->addr - w->slab.object));
 			md_json_object_add(x, "object_size_bytes", md_json_uint64(w->slab.cache->object_size));
 			md_json_object_add(x, "index", md_json_uint64(w->slab.index));
@@ -623,7 +623,7 @@ static struct md_json *what_json(struct whatis_ctx *c, const struct what *w)
 	x = NULL;
 	if (w->has_page) {
 		x = md_json_object();
-		md_json_object_add(x, "page", hex(w->page.page));
+		md_json_object_add(x, "page", md_json_address(w->page.page));
 		md_json_object_add(x, "pfn", md_json_uint64(w->page.pfn));
 		md_json_object_add(x, "physical", hex(w->page.pfn << c->s->kernel.page_shift | w->page_offset));
 		md_json_object_add(x, "owner", md_json_string(w->owner));
@@ -633,8 +633,8 @@ static struct md_json *what_json(struct whatis_ctx *c, const struct what *w)
 		md_json_object_add(x, "flag_names", md_json_string(buf));
 		md_json_object_add(x, "refcount", md_json_int64(w->page.refcount));
 		md_json_object_add(x, "mapcount", md_json_int64(w->page.mapcount));
-		md_json_object_add(x, "mapping", hex(w->page.mapping));
-		md_json_object_add(x, "head", hex(w->head.page));
+		md_json_object_add(x, "mapping", md_json_address(w->page.mapping));
+		md_json_object_add(x, "head", md_json_address(w->head.page));
 		if (w->free_block) {
 			struct md_json *f = md_json_object();
 
@@ -652,12 +652,12 @@ static struct md_json *what_json(struct whatis_ctx *c, const struct what *w)
 	if (w->area) {
 		x = md_json_object();
 		md_vmalloc_area_caller(c->s, w->area, buf, sizeof(buf));
-		md_json_object_add(x, "start", hex(w->area->start));
-		md_json_object_add(x, "end", hex(w->area->end));
+		md_json_object_add(x, "start", md_json_address(w->area->start));
+		md_json_object_add(x, "end", md_json_address(w->area->end));
 		md_json_object_add(x, "size_bytes", md_json_uint64(w->area->end - w->area->start));
 		md_json_object_add(x, "pages", md_json_uint64(w->area->nr_pages));
 		md_json_object_add(x, "caller", md_json_string(buf));
-		md_json_object_add(x, "caller_address", hex(w->area->caller));
+		md_json_object_add(x, "caller_address", md_json_address(w->area->caller));
 		md_json_object_add(x, "flags", md_vmalloc_flags_json(w->area->vm_flags));
 	}
 	md_json_object_add(o, "vmalloc", x);
@@ -666,7 +666,7 @@ static struct md_json *what_json(struct whatis_ctx *c, const struct what *w)
 		x = md_json_object();
 		md_json_object_add(x, "pid", md_json_int64(w->task->pid));
 		md_json_object_add(x, "comm", md_json_string(w->task->comm));
-		md_json_object_add(x, "task", hex(w->task->address));
+		md_json_object_add(x, "task", md_json_address(w->task->address));
 		md_json_object_add(x, "part", md_json_string(w->task_part));
 	}
 	md_json_object_add(o, "task", x);

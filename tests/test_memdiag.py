@@ -19,7 +19,7 @@ import subprocess
 
 from lab import (DIRECT_MAP, FORMATS, KERNELS, REPO, KnownGap, crash_extension, crash_outputs, dump, elf_loads,
                  excluded_copy, meminfo, patched_copy, proc, task_lost_to_the_filter)
-from test_oom import member_offset, module_loader
+from test_oom import member_offset, module_loader, oomstate
 from test_slab import build, memdiag
 from test_target import ask, error_of, member_answer
 
@@ -535,8 +535,6 @@ def test_verdicts():
         yield name, case
 
 
-def oomstate(out):
-    return json.loads(memdiag(out, "--json", "oomstate").stdout)
 
 
 def memhog_readable(out):

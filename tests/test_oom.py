@@ -18,8 +18,30 @@ from lab import DIRECT_MAP, FORMATS, KERNELS, REPO, crash_extension, dump, patch
 from test_slab import build, memdiag
 
 
+# The JSON's kernel addresses: "0x..." strings (doc/json.md; jq rounds numbers
+# above 2^53), null for a NULL pointer.
+ADDRESS_KEYS = ("task", "memcg", "oom_mm", "address", "zonelist", "nodemask", "chosen")
+
+
+def addresses_as_ints(v):
+    """The document with its addresses as ints (NULL as 0), each checked to
+    be a "0x" string or null first."""
+    if isinstance(v, list):
+        return [addresses_as_ints(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    d = {}
+    for k, x in v.items():
+        if k in ADDRESS_KEYS and not isinstance(x, dict):
+            assert x is None or (isinstance(x, str) and re.match(r"^0x[0-9a-f]{16}$", x)), (k, x)
+            d[k] = int(x, 16) if x else 0
+        else:
+            d[k] = addresses_as_ints(x)
+    return d
+
+
 def oomstate(out, *args, **kw):
-    return json.loads(memdiag(out, "--json", "oomstate", *args, **kw).stdout)
+    return addresses_as_ints(json.loads(memdiag(out, "--json", "oomstate", *args, **kw).stdout))
 
 
 def console(out):
