@@ -255,10 +255,13 @@ static const char *const whatis_help[] = {
 	"A struct page's own address (vmemmap) is described as that page.  What",
 	"cannot be told (a page the dump lacks) is said on a \"!\" line.",
 	"",
+	"An argument is a hex address (0x optional) or a symbol, either with a",
+	"+OFFSET (hex); *ARGUMENT is the pointer stored there.",
+	"",
 	"In crash, whose own whatis tells a symbol's type, it is mdwhatis.",
 	"",
 	"EXAMPLES",
-	"  crash> mdwhatis ffff888003c3e080 init_task",
+	"  crash> mdwhatis ffff888003c3e080 init_task '*slab_caches'",
 	"  $ memdiag --json VMLINUX VMCORE whatis 0xffffc90000010000",
 	NULL,
 };
@@ -277,7 +280,7 @@ const struct md_command md_commands[] = {
 	{ "snapshot", "slab caches and their allocation sources as JSON, for `memdiag diff`",
 	  "", snapshot_help, md_cmd_snapshot },
 	{ "whatis", "what an address is: slab object, page, vmalloc area, stack, symbol, per-CPU",
-	  "ADDRESS|SYMBOL...", whatis_help, md_cmd_whatis },
+	  "[*]ADDRESS|SYMBOL[+OFFSET]...", whatis_help, md_cmd_whatis },
 	{ NULL },
 };
 

@@ -543,10 +543,16 @@ static void what_text(struct whatis_ctx *c, struct md_output *out, const struct 
 		md_printf(out, "  per-CPU area of cpu %d, offset 0x%" PRIx64 "\n", w->cpu, w->cpu_offset);
 	if (w->has_page) {
 		md_page_flags_text(&c->pl, w->page.flags, flags, sizeof(flags));
-		md_printf(out, "  page 0x%" PRIx64 " pfn 0x%" PRIx64 ": %s\n", w->page.page, w->page.pfn,
-			  w->owner);
-		if (w->owner_detail[0])
-			md_printf(out, "    %s\n", w->owner_detail);
+		int len = snprintf(buf, sizeof(buf), "  page 0x%" PRIx64 " pfn 0x%" PRIx64 ": %s", w->page.page,
+				   w->page.pfn, w->owner);
+
+		/* the owner's detail on the same line if it fits in 80 columns */
+		if (w->owner_detail[0] && len + 3 + strlen(w->owner_detail) <= 80)
+			md_printf(out, "%s (%s)\n", buf, w->owner_detail);
+		else if (w->owner_detail[0])
+			md_printf(out, "%s\n    %s\n", buf, w->owner_detail);
+		else
+			md_printf(out, "%s\n", buf);
 		if (w->free_block)
 			md_printf(out, "    a free block of order %u at pfn 0x%" PRIx64 ", %s, node %u %s\n",
 				  w->free_block->order, w->free_block->pfn,
@@ -683,24 +689,45 @@ static struct md_json *what_json(struct whatis_ctx *c, const struct what *w)
 
 /* ------------------------------------------------------------- command */
 
-static const char usage[] = "usage: whatis ADDRESS|SYMBOL...";
+static const char usage[] = "usage: whatis [*]ADDRESS|SYMBOL[+OFFSET]...";
 
-/* A hex address (0x optional) or a symbol. */
-static struct md_error *parse_address(struct md_session *s, const char *arg, uint64_t *ret)
+/* One argument: a hex address (0x optional) or a symbol, either with a
+ * +OFFSET (hex); with a leading '*', the pointer stored there (as crash's
+ * `rd`, then `kmem` of what it read).  *deref gets that read's failure,
+ * said for this address alone; a wrong argument is a usage error. */
+static struct md_error *parse_address(struct md_session *s, const char *arg, uint64_t *ret,
+				      struct md_error **deref)
 {
-	const char *p = arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X') ? arg + 2 : arg;
-	char *end;
+	const bool star = arg[0] == '*';
+	char word[256], *plus, *end;
+	const char *p;
+	uint64_t offset = 0;
 	struct md_error *err;
 
+	*deref = NULL;
+	snprintf(word, sizeof(word), "%s", arg + star);
+	if ((plus = strchr(word, '+'))) {
+		*plus++ = '\0';
+		offset = strtoull(plus, &end, 16);
+		if (!*plus || *end)
+			return md_error_create(MD_ERR_INVALID, "whatis: '%s': +%s is no hex offset (%s)",
+					       arg, plus, usage);
+	}
+	p = word[0] == '0' && (word[1] == 'x' || word[1] == 'X') ? word + 2 : word;
 	if (*p && strspn(p, "0123456789abcdefABCDEF") == strlen(p) && strlen(p) <= 16) {
 		*ret = strtoull(p, &end, 16);
-		return NULL;
+	} else {
+		err = md_symbol(s, word, ret);
+		if (md_error_catch(&err, MD_ERR_LOOKUP))
+			return md_error_create(MD_ERR_INVALID, "whatis: '%s' is neither a hex address nor a "
+					       "symbol (%s)", arg, usage);
+		if (err)
+			return err;
 	}
-	err = md_symbol(s, arg, ret);
-	if (md_error_catch(&err, MD_ERR_LOOKUP))
-		return md_error_create(MD_ERR_INVALID, "whatis: '%s' is neither a hex address nor a "
-				       "symbol (%s)", arg, usage);
-	return err;
+	*ret += offset;
+	if (star && (err = md_read_u64(s, *ret, ret)))
+		*deref = md_error_wrap(err, "%s", arg);
+	return NULL;
 }
 
 static void ctx_release(struct whatis_ctx *c)
@@ -719,6 +746,7 @@ struct md_error *md_cmd_whatis(struct md_session *s, int argc, char **argv, stru
 	struct whatis_ctx c = { .s = s };
 	struct md_json *list = md_json_array();
 	uint64_t *addrs;
+	struct md_error **derefs;
 	struct md_error *err = NULL;
 	int n = 0;
 
@@ -726,14 +754,20 @@ struct md_error *md_cmd_whatis(struct md_session *s, int argc, char **argv, stru
 		md_json_put(list);
 		return md_error_create(MD_ERR_INVALID, "whatis: no address (%s)", usage);
 	}
-	if (argc - 1 > MAX_ADDRESSES || !(addrs = calloc(argc, sizeof(*addrs)))) {
+	if (argc - 1 > MAX_ADDRESSES) {
 		md_json_put(list);
-		return argc - 1 > MAX_ADDRESSES ?
-		       md_error_create(MD_ERR_INVALID, "whatis: at most %d addresses at once", MAX_ADDRESSES) :
-		       md_error_nomem();
+		return md_error_create(MD_ERR_INVALID, "whatis: at most %d addresses at once", MAX_ADDRESSES);
 	}
-	for (int i = 1; i < argc && !err; i++)
-		err = parse_address(s, argv[i], &addrs[n++]);
+	addrs = calloc(argc, sizeof(*addrs));
+	derefs = calloc(argc, sizeof(*derefs));
+	if (!addrs || !derefs) {
+		free(addrs);
+		free(derefs);
+		md_json_put(list);
+		return md_error_nomem();
+	}
+	for (int i = 1; i < argc && !err; i++, n++)
+		err = parse_address(s, argv[i], &addrs[n], &derefs[n]);
 	for (int i = 0; i < n && !err; i++) {
 		struct what w = { .addr = addrs[i] };
 
@@ -741,7 +775,14 @@ struct md_error *md_cmd_whatis(struct md_session *s, int argc, char **argv, stru
 			err = md_error_create(MD_ERR_INTERRUPTED, "interrupted");
 			break;
 		}
-		place(&c, &w);
+		if (derefs[i]) {	/* the pointer could not be read: nothing to place */
+			w.region = "unread pointer";
+			w.cpu = -1;
+			what_error(&w, derefs[i]);
+			derefs[i] = NULL;
+		} else {
+			place(&c, &w);
+		}
 		if (md_output_is_json(out))
 			md_json_array_add(list, what_json(&c, &w));
 		else
@@ -752,6 +793,9 @@ struct md_error *md_cmd_whatis(struct md_session *s, int argc, char **argv, stru
 		md_json_object_add(md_output_doc(out), "addresses", list);
 	else
 		md_json_put(list);
+	for (int i = 0; i < n; i++)
+		md_error_destroy(derefs[i]);
+	free(derefs);
 	free(addrs);
 	ctx_release(&c);
 	return err;

@@ -21,7 +21,7 @@
 #include "memdiag.h"
 #include "recording.h"
 
-static char *const command_lines[][4] = {
+static char *const command_lines[][8] = {
 	{ "oomstate", NULL },
 	{ "buddyfrag", NULL },
 	{ "vmalloc", NULL },
@@ -32,6 +32,8 @@ static char *const command_lines[][4] = {
 	{ "slableak", "-n", "20", NULL },
 	{ "slableak", "kmalloc-128", NULL },
 	{ "memdiag", NULL },
+	/* tests/lab.py WHATIS_LINE */
+	{ "whatis", "init_task", "jiffies", "*slab_caches", "*node_data", "*__per_cpu_offset", NULL },
 };
 #define NCOMMANDS (sizeof(command_lines) / sizeof(command_lines[0]))
 

@@ -351,12 +351,17 @@ def crash_outputs(outdir, commands):
         shutil.rmtree(tmp)
 
 
+# whatis of addresses every kernel has: symbols, and the pointers stored at
+# some (a kmem_cache, node 0's pglist_data, CPU 0's per-CPU area).
+WHATIS_LINE = "whatis init_task jiffies *slab_caches *node_data *__per_cpu_offset"
+
+
 # The extension's commands the tests compare with the standalone program.
 # They run in one crash session per dump and crash version (a crash start-up
 # costs 5-30 s; the commands, well under a second each).
 EXTENSION_COMMANDS = ("memdiag", "slableak", "slableak kmalloc-128", "slableak -u kmalloc-128",
                       "buddyfrag", "oomstate", "vmalloc",
-                      "whatis init_task jiffies init_mm slab_caches node_data __per_cpu_offset")
+                      WHATIS_LINE)
 # memdiag.so registers a command whose name crash already has as "md" + name.
 CRASH_HAS_ITS_OWN = ("whatis",)
 
@@ -560,7 +565,7 @@ def excluded_copy(outdir, name, vaddrs):
 REPLAY = os.path.join(REPO, "build", "memdiag-replay")
 ASAN_REPLAY = os.path.join(REPO, "build", "asan", "memdiag-replay")
 REPLAY_COMMANDS = ("memdiag", "memdiag -s", "slableak", "slableak -l", "slableak kmalloc-128",
-                   "slableak -u", "buddyfrag", "oomstate", "vmalloc", "snapshot")
+                   "slableak -u", "buddyfrag", "oomstate", "vmalloc", "snapshot", WHATIS_LINE)
 RECORDINGS = os.path.join(REPO, "build", "replay")
 _recordings = {}
 

@@ -12,7 +12,8 @@ import os
 import re
 import subprocess
 
-from lab import DIRECT_MAP, FORMATS, KERNEL_BUILDS, KERNELS, LAB_PLAN, REPO, dump, excluded_copy, info, kaslr_dump, patched_copy
+from lab import (DIRECT_MAP, FORMATS, KERNEL_BUILDS, KERNELS, LAB_PLAN, REPO, WHATIS_LINE, dump, excluded_copy, info,
+                 kaslr_dump, patched_copy)
 from test_badinput import SANITIZER_REPORT
 from test_target import ask
 
@@ -20,7 +21,7 @@ MEMDIAG = os.path.join(REPO, "build", "memdiag")
 # Every command line and option set the other tests run.
 COMMANDS = ("memdiag", "memdiag -s", "memdiag -n 3", "slableak", "slableak -l", "slableak -u",
             "slableak -n 2", "slableak kmalloc-128", "slableak -u kmalloc-128", "slableak dentry",
-            "buddyfrag", "oomstate", "vmalloc", "snapshot")
+            "buddyfrag", "oomstate", "vmalloc", "snapshot", WHATIS_LINE)
 
 
 def run(args, binary=MEMDIAG):

@@ -13,11 +13,11 @@ import os
 import re
 import subprocess
 
-from lab import KERNELS, REPO, dump, info
+from lab import KERNELS, REPO, WHATIS_LINE, dump, info
 from test_slab import memdiag
 
 COMMANDS = ("memdiag -s", "slableak", "slableak -l", "slableak kmalloc-128", "buddyfrag -v", "oomstate -a",
-            "vmalloc -a", "whatis init_task jiffies", "snapshot")
+            "vmalloc -a", WHATIS_LINE, "snapshot")
 ADDRESS = re.compile(r"^0x[0-9a-f]{16}$")
 
 
