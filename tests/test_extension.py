@@ -30,7 +30,8 @@ import shutil
 import subprocess
 import tempfile
 
-from lab import CRASHES, EXTENSION_COMMANDS, KERNELS, REPO, crash, dump, extension_session, info
+from lab import (CRASH_HAS_ITS_OWN, CRASHES, EXTENSION_COMMANDS, KERNELS, REPO, crash, dump, extension_session, in_crash,
+                 info)
 
 SO = os.path.join(REPO, "build", "memdiag.so")
 LIB = os.path.join(REPO, "build", "libmemdiag.a")
@@ -225,7 +226,7 @@ def session_61():
         ("load", ["extend " + so]),
         ("load again", ["extend " + so]),
         ("list", ["extend"]),
-    ] + [("help " + n, ["help " + n]) for n in names] + [
+    ] + [("help " + n, ["help " + in_crash(n)]) for n in names] + [
         # The first run builds the session (about a second), so the reader
         # is usually gone before the first write: EPIPE, which must end the
         # command quietly instead of crash's SIGPIPE longjmp through the core.
@@ -263,20 +264,26 @@ def no_crash_trouble(lines, what):
             and "embedded signal" not in l, "%s: %s" % (what, l)
 
 
+# What `extend` prints: a line for each command registered under another
+# name (crash has its own), then crash's own.
+LOADED = ["memdiag.so: crash has its own \"%s\": memdiag's is \"%s\"" % (n, in_crash(n)) for n in CRASH_HAS_ITS_OWN] + \
+    [SO + ": shared object loaded"]
+
+
 def test_extension_loads_and_registers_md_commands():
     out, _, _ = session_61()
-    assert out["load"] == [SO + ": shared object loaded"], out["load"]
+    assert out["load"] == LOADED, out["load"]
     assert out["load again"] == [SO + ": shared object already loaded"], out["load again"]
     rows = [l.split() for l in out["list"] if l.startswith(SO)]
     assert len(rows) == 1, out["list"]
-    assert sorted(rows[0][1:]) == sorted(md_commands_table()), (rows, sorted(md_commands_table()))
+    assert sorted(rows[0][1:]) == sorted(map(in_crash, md_commands_table())), (rows, sorted(md_commands_table()))
 
 
 def test_help_pages_come_from_md_commands():
     out, _, _ = session_61()
     for name, (summary, synopsis, lines) in sorted(md_commands_table().items()):
         page = out["help " + name]
-        want = ["NAME", "  %s - %s" % (name, summary), "SYNOPSIS", "  %s %s" % (name, synopsis),
+        want = ["NAME", "  %s - %s" % (in_crash(name), summary), "SYNOPSIS", "  %s %s" % (in_crash(name), synopsis),
                 "DESCRIPTION"] + ["  " + l for l in lines if l.strip()]
         assert [l.rstrip() for l in page] == [l.rstrip() for l in want], \
             "help %s:\n%s\nwanted:\n%s" % (name, "\n".join(page), "\n".join(want))
@@ -331,7 +338,7 @@ def test_unload_reload_and_a_second_copy():
     out, _, copy_dir = session_61()
     assert out["unload"] == [SO + ": shared object unloaded"], out["unload"]
     assert any("command not found: slableak" in l for l in out["gone"]), out["gone"]
-    assert out["reload"] == [SO + ": shared object loaded"], out["reload"]
+    assert out["reload"] == LOADED, out["reload"]
     assert out["two after reload"] == out["two"], out["two after reload"]
     copy = os.path.join(copy_dir, "memdiag.so")
     assert any("duplicate of a currently-existing command" in l for l in out["copy"]), out["copy"]
@@ -599,7 +606,7 @@ def test_gdb_types_on_6_12():
                          [("load", ["extend " + so]), ("slableak", ["slableak -n 3"]),
                           ("kmem", ["kmem -s kmalloc-128"])], env=types_env(t))
            for t in ("gdb", "btf")}
-    assert out["gdb"]["load"] == [SO + ": shared object loaded"], out["gdb"]["load"]
+    assert out["gdb"]["load"] == LOADED, out["gdb"]["load"]
     no_crash_trouble(out["gdb"]["slableak"], "slableak with gdb's types on 6.12")
     assert len(out["btf"]["slableak"]) >= 4 and "CACHE" in out["btf"]["slableak"][0], out["btf"]["slableak"]
     assert out["gdb"]["slableak"] == out["btf"]["slableak"], (out["gdb"]["slableak"], out["btf"]["slableak"])
