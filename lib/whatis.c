@@ -49,6 +49,7 @@ struct whatis_ctx {
 	char *track_err;
 	bool track_tried;
 	uint64_t pcpu_unit_size;	/* 0: unknown */
+	char *pcpu_err;
 	bool pcpu_tried;
 };
 
@@ -206,12 +207,40 @@ static void read_track(struct whatis_ctx *c, struct what *w, enum md_track_item 
 					    item == MD_TRACK_ALLOC ? "alloc" : "free"));
 }
 
+/* An address in no slab the walk found, when the walk was not whole:
+ * it may be in a slab the walk missed. */
+static void slab_walk_gaps(struct whatis_ctx *c, struct what *w)
+{
+	struct md_slab_state *st;
+	struct md_error *err = md_slab_walk(c->s, &st);
+	size_t unreadable = 0, first = 0;
+
+	if (err) {
+		md_error_destroy(err);
+		return;	/* md_slab_object_at() said why */
+	}
+	for (size_t i = st->nr_caches; i-- > 0;)
+		if (st->caches[i].unreadable) {
+			unreadable++;
+			first = i;
+		}
+	if (st->nr_errors)
+		md_messages_add(&w->errors, &w->nr_errors, "the slab walk was not whole (%s): "
+				"this may be in a slab it missed", st->errors[0]);
+	else if (unreadable)
+		md_messages_add(&w->errors, &w->nr_errors, "%zu slab caches could not be read (the "
+				"first: kmem_cache 0x%" PRIx64 "): this may be in one of their slabs",
+				unreadable, st->caches[first].address);
+}
+
 static void find_slab(struct whatis_ctx *c, struct what *w)
 {
 	struct md_error *err = md_slab_object_at(c->s, w->addr, &w->slab);
 
-	if (md_error_catch(&err, MD_ERR_LOOKUP))
+	if (md_error_catch(&err, MD_ERR_LOOKUP)) {
+		slab_walk_gaps(c, w);
 		return;
+	}
 	if (err) {
 		what_error(w, md_error_wrap(err, "slab caches not read"));
 		return;
@@ -329,6 +358,13 @@ static void describe_page(struct whatis_ctx *c, struct what *w, uint64_t pfn)
 	}
 	w->has_page = true;
 	w->head = w->page;
+	if (pl->names_error) {
+		char *msg = md_error_string(pl->names_error);
+
+		md_messages_add(&w->errors, &w->nr_errors, "page flags in hex where unnamed: "
+				"pageflag_names[]: %s", msg ? msg : "out of memory");
+		free(msg);
+	}
 	if (w->page.head != w->page.page) {
 		uint64_t head_pfn = (w->page.head - c->s->kernel.vmemmap) / c->s->kernel.page_struct_size;
 
@@ -359,8 +395,10 @@ static void find_percpu(struct whatis_ctx *c, struct what *w)
 		if (!(err = md_symbol(c->s, "pcpu_unit_size", &unit)) &&
 		    !(err = md_read_u32(c->s, unit, &size)))
 			c->pcpu_unit_size = size;
-		md_error_destroy(err);
+		c->pcpu_err = failed(err, "per-CPU areas not told: pcpu_unit_size");
 	}
+	if (c->pcpu_err)
+		md_messages_add(&w->errors, &w->nr_errors, "%s", c->pcpu_err);
 	if (!c->pcpu_unit_size || !k->per_cpu_offset)
 		return;
 	if ((err = md_symbol(c->s, "__per_cpu_start", &start)))
@@ -739,6 +777,7 @@ static void ctx_release(struct whatis_ctx *c)
 	free(c->vm_err);
 	free(c->tasks_err);
 	free(c->track_err);
+	free(c->pcpu_err);
 }
 
 struct md_error *md_cmd_whatis(struct md_session *s, int argc, char **argv, struct md_output *out)

@@ -138,7 +138,10 @@ def test_an_unreadable_variable_is_named():
     cases = (("tick_nsec", "memdiag", "HZ unknown, no ages: tick_nsec"),
              ("tcp_memory_allocated", "memdiag", "! socket memory: tcp_memory_allocated"),
              ("sysctl_panic_on_oom", "oomstate", "! sysctl_panic_on_oom unreadable"),
-             ("oom_victims", "oomstate", "! oom_victims unreadable"))
+             ("oom_victims", "oomstate", "! oom_victims unreadable"),
+             # whatis: the per-CPU line vanished, page flags turned to hex
+             ("pcpu_unit_size", lab.WHATIS_LINE, "! per-CPU areas not told: pcpu_unit_size"),
+             ("pageflag_names", lab.WHATIS_LINE, "! page flags in hex where unnamed: pageflag_names[]"))
     for kernel in MAIN_KERNELS:
         for symbol, command, message in cases:
             def case(kernel=kernel, symbol=symbol, command=command, message=message):
