@@ -74,6 +74,7 @@ struct what {
 	struct md_page page, head;
 	uint64_t page_offset;		/* of addr in the page (or in the struct page, for vmemmap) */
 	const char *owner;
+	const struct md_slab_cache *page_slab;	/* vmemmap: the cache whose slab the page is */
 	const struct md_buddy_zone *free_zone;
 	const struct md_buddy_block *free_block;
 	char owner_detail[192];
@@ -301,9 +302,10 @@ static void page_owner(struct whatis_ctx *c, struct what *w, const struct md_pag
 	struct md_vmalloc *v;
 	struct md_error *err;
 
-	if (w->in_slab) {
+	if (w->in_slab || w->page_slab) {
 		w->owner = "slab";
-		snprintf(w->owner_detail, sizeof(w->owner_detail), "%s", w->slab.cache->name);
+		snprintf(w->owner_detail, sizeof(w->owner_detail), "%s",
+			 (w->in_slab ? w->slab.cache : w->page_slab)->name);
 		return;
 	}
 	if ((w->free_block = free_block(c, w, w->page.pfn, &w->free_zone))) {
@@ -494,11 +496,19 @@ static void place(struct whatis_ctx *c, struct what *w)
 			w->task_part = "kernel stack";
 		find_percpu(c, w);
 	} else if (a >= k->vmemmap && a < vmemmap_end) {
+		const uint64_t pfn = (a - k->vmemmap) / k->page_struct_size;
+		struct md_slab_object so;
+		struct md_error *err = md_slab_object_at(c->s, k->page_offset + (pfn << k->page_shift), &so);
+
+		/* a slab page's struct page: its cache, not an object */
+		if (!err)
+			w->page_slab = so.cache;
+		else if (!md_error_catch(&err, MD_ERR_LOOKUP))
+			what_error(w, md_error_wrap(err, "slab caches not read"));
+		md_error_destroy(so.state_error);
 		w->region = "vmemmap";
 		w->page_offset = (a - k->vmemmap) % k->page_struct_size;
-		describe_page(c, w, (a - k->vmemmap) / k->page_struct_size);
-		if (w->has_page)	/* what the page itself holds */
-			w->in_slab = false;
+		describe_page(c, w, pfn);
 	} else if (a >= k->vmalloc_start && a - k->vmalloc_start < k->vmalloc_size) {
 		w->region = "vmalloc";
 		describe_area(c, w);
@@ -538,7 +548,7 @@ static void track_text(struct whatis_ctx *c, struct md_output *out, const char *
 	if (!t->present)
 		return;
 	md_address_text(c->s, t->t.addr, name, sizeof(name));
-	md_printf(out, "  %s by %s, pid %d", what, name, t->t.pid);
+	md_printf(out, "  %s by %s\n    pid %d", what, name, t->t.pid);
 	if (t->t.cpu >= 0)
 		md_printf(out, " on cpu %d", t->t.cpu);
 	if (k->jiffies_known && k->hz && (int64_t)(k->jiffies - t->t.when) >= 0)

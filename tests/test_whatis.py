@@ -167,6 +167,12 @@ def test_whatis_agrees_with_crash():
                     elif slab_walks(out) and crash_page(theirs[a]) != (int(w["page"]["page"], 16),
                                                                        int(w["page"]["physical"], 16) & ~0xfff):
                         wrong.append("%#x: page %s, crash %s" % (a, w["page"], crash_page(theirs[a])))
+                # a slab object's struct page (vmemmap) is told as its slab's page
+                pages = {crash_page(theirs[a])[0]: cache for a, (cache, _, _) in found["object"]
+                         if crash_page(theirs[a])}
+                for page, w in (whatis(out, list(pages)) if pages else {}).items():
+                    if not w["page"] or (w["page"]["owner"], w["page"]["owner_detail"]) != ("slab", pages[page]):
+                        wrong.append("%#x: page %s, crash: a slab page of %s" % (page, w["page"], pages[page]))
                 assert not wrong, "%d of %d addresses differ:\n%s" % (len(wrong), len(addrs), "\n".join(wrong[:30]))
             yield "%s/%s" % (k, s), case
 
