@@ -1606,10 +1606,14 @@ struct md_error *md_slab_object_at(struct md_session *s, uint64_t addr, struct m
 		enum md_freeptr_mode mode = c->freeptr_mode;
 
 		ret->state = MD_SLAB_OBJ_FREE;
-		if (!walk_freelist(c, mem, md_page_to_virt(&s->kernel, slab->page), slab->objects,
-				   slab->freelist, &mode, own, &n) && !(own[idx / 64] & (1ULL << (idx % 64))))
+		err = walk_freelist(c, mem, md_page_to_virt(&s->kernel, slab->page), slab->objects,
+				    slab->freelist, &mode, own, &n);
+		if (err)	/* free, but on which list is not known */
+			ret->state_error = md_error_wrap(err, "its slab's own freelist");
+		else if (!(own[idx / 64] & (1ULL << (idx % 64))))
 			ret->state = (slab->where & MD_SLAB_ON_CPU) && slab->cpu_freelist ?
 				     MD_SLAB_OBJ_CPU_FREE : MD_SLAB_OBJ_IN_SHEAF;
+		err = NULL;
 	}
 out:
 	free(own);

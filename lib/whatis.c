@@ -403,8 +403,12 @@ static void find_percpu(struct whatis_ctx *c, struct what *w)
 		md_messages_add(&w->errors, &w->nr_errors, "%s", c->pcpu_err);
 	if (!c->pcpu_unit_size || !k->per_cpu_offset)
 		return;
-	if ((err = md_symbol(c->s, "__per_cpu_start", &start)))
-		md_error_destroy(err);
+	/* x86-64 linked the per-CPU section at 0 (kallsyms may lack the
+	 * symbol then); elsewhere __per_cpu_start is where it starts */
+	if ((err = md_symbol(c->s, "__per_cpu_start", &start)) && !md_error_catch(&err, MD_ERR_LOOKUP)) {
+		what_error(w, md_error_wrap(err, "per-CPU areas not told: __per_cpu_start"));
+		return;
+	}
 	for (unsigned int cpu = 0; cpu < k->nr_cpus; cpu++) {
 		uint64_t base = k->per_cpu_offset[cpu] + start;
 
