@@ -29,9 +29,9 @@ struct md_error *md_page_layout(struct md_session *s, struct md_page_layout *l)
 	if (l->index == MD_NO_OFFSET &&
 	    (err = md_member_offset(s, "struct page", "__folio_index", &l->index)))
 		return md_error_wrap(err, "struct page has neither index nor __folio_index");
-	l->nr_pageflags = md_enumerator(s, "__NR_PAGEFLAGS", &n) ? 0 : (uint64_t)n;
-	if (!l->nr_pageflags || l->nr_pageflags > 64)
-		l->nr_pageflags = 0;
+	/* the flag bits end at __NR_PAGEFLAGS; unknown (0): all 64 shown */
+	n = md_enumerator_or(s, "__NR_PAGEFLAGS", 0);
+	l->nr_pageflags = n > 0 && n <= 64 ? (uint64_t)n : 0;
 	l->pg_reserved = md_enumerator_or(s, "PG_reserved", -1);
 	l->names_error = md_flag_names_read(s, "pageflag_names", &l->names);
 	return NULL;
