@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Lab: QEMU, busybox guest, Kbuild for scenario modules (gcc-12 is what Debian
 # builds its kernels with; dwarves' pahole makes 6.12 module BTF), the peers.
-DEB_PACKAGES := qemu-system-x86 busybox-static cpio gzip xz-utils zstd python3 debootstrap \
+DEB_PACKAGES := qemu-system-x86 busybox-static cpio gzip xz-utils zstd python3 python3-jsonschema debootstrap \
 	gcc-12 gcc make libc6-dev dwarves crash makedumpfile \
 	time libkdumpfile-dev libdw-dev libelf-dev elfutils pkg-config clang libclang-rt-dev jq
 

@@ -15,6 +15,7 @@
 
 #include "kdump_target.h"
 #include "memdiag.h"
+#include "options.h"
 #include "recording.h"
 
 static volatile sig_atomic_t interrupted;
@@ -39,29 +40,37 @@ static void usage(FILE *f)
 		   "       --record appends what the command read to FILE, for a replay\n"
 		   "       with no dump)\n"
 		   "       memdiag [--json] diff OLD.json NEW.json\n"
-		   "       memdiag --help [COMMAND]\n"
+		   "       memdiag --help [COMMAND]   (or: memdiag COMMAND --help)\n"
 		   "       memdiag --version\n\ncommands:\n");
-	for (const struct md_command *c = md_commands; c->name; c++)
-		fprintf(f, "  %-10s %s %s\n             %s\n", c->name, c->name, c->synopsis, c->summary);
+	for (const struct md_command *c = md_commands; c->name; c++) {
+		char *synopsis = md_command_synopsis(c);
+
+		fprintf(f, "  %-10s %s %s\n             %s\n", c->name, c->name, synopsis ? synopsis : "",
+			c->summary);
+		free(synopsis);
+	}
 }
 
 static int help(const char *name)
 {
-	for (const struct md_command *c = md_commands; c->name; c++) {
-		if (name && strcmp(name, c->name))
-			continue;
-		printf("NAME\n  %s - %s\n\nSYNOPSIS\n  %s %s\n\nDESCRIPTION\n", c->name, c->summary,
-		       c->name, c->synopsis);
-		for (const char *const *line = c->help; *line; line++)
-			printf("  %s\n", *line);
-		return 0;
-	}
+	const struct md_command *c = name ? md_command_find(name) : NULL;
+	char *page;
+
 	if (!name) {
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "memdiag: no command '%s'\n", name);
-	return 2;
+	if (!c) {
+		fprintf(stderr, "memdiag: no command '%s'\n", name);
+		return 2;
+	}
+	if (!(page = md_command_page(c))) {
+		fprintf(stderr, "memdiag: out of memory\n");
+		return 1;
+	}
+	fputs(page, stdout);
+	free(page);
+	return 0;
 }
 
 /* An ELF file that is not a core dump: what a vmlinux looks like. */
@@ -111,12 +120,17 @@ int main(int argc, char **argv)
 	int first = 1, status = 0;	/* argv[first]: the dump */
 
 
-	/* Options may come anywhere: `memdiag V C slableak --json` reads naturally. */
+	/* memdiag's own options come before the command; after its name, the
+	 * command's (lib/options.h), --json and --help among them.  --json
+	 * anywhere: `memdiag V C slableak --json` reads naturally. */
 	int nargs = 0;
+	const char *command = NULL;	/* the command's name, once seen */
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (command) {
+			argv[1 + nargs++] = argv[i];
 		} else if (!strcmp(argv[i], "--record") && i + 1 < argc) {
 			record = argv[++i];
 		} else if (!strcmp(argv[i], "--system-map") && i + 1 < argc) {
@@ -126,14 +140,30 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--version")) {
 			printf("memdiag %s\n", md_version);
 			return 0;
-		} else if (argv[i][0] == '-' && (nargs < 2 || (nargs == 2 && is_file(argv[2])))) {
-			/* before the command: the command's own options come after it */
+		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "memdiag: unknown option '%s'\n", argv[i]);
 			usage(stderr);
 			return 2;
 		} else {
+			/* a command is never a path: "memdiag" the file is a dump */
+			if (!is_file(argv[i]) && md_command_find(argv[i]))
+				command = argv[i];
 			argv[1 + nargs++] = argv[i];
 		}
+	}
+	/* `memdiag slableak --help`, with or without the dump */
+	if (command) {
+		for (int i = 1; i <= nargs; i++) {
+			if (!strcmp(argv[i], "--"))
+				break;
+			if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+				return help(command);
+		}
+	}
+	if (nargs >= 1 && command == argv[1]) {
+		fprintf(stderr, "memdiag: the dump comes before the command: memdiag [VMLINUX] VMCORE "
+				"%s ...\n", command);
+		return 2;
 	}
 	argc = 1 + nargs;
 	if (nargs == 3 && !strcmp(argv[1], "diff")) {

@@ -51,6 +51,7 @@
 
 #include "btf_types.h"
 #include "memdiag.h"
+#include "options.h"
 #include "symbol_names.h"
 
 /* Longest type or member name we pass to crash, whose look-ups copy names
@@ -1347,27 +1348,32 @@ static void free_help(char **help)
 }
 
 /* crash's help_x[]: name, summary, argument synopsis, description lines
- * (at least one: crash's help prints the first unconditionally), NULL. */
+ * (at least one: crash's help prints the first unconditionally), NULL.
+ * The synopsis and lines are the core's (lib/options.h), as the CLI's
+ * --help prints them. */
 static char **build_help(const struct md_command *c)
 {
+	char **body = md_command_help(c), *synopsis = md_command_synopsis(c);
 	size_t n = 0, i = 0;
-	char **help;
+	char **help = NULL;
 
-	for (const char *const *l = c->help; l && *l; l++)
+	for (char **l = body; l && *l; l++)
 		n++;
-	if (!(help = calloc(3 + (n ? n : 1) + 1, sizeof(char *))))
-		return NULL;
+	if (!body || !synopsis || !(help = calloc(3 + n + 1, sizeof(char *))))
+		goto fail;
 	if (!(help[i++] = strdup(c->name)) ||
 	    !(help[i++] = help_line("", c->summary ? c->summary : "", true)) ||
-	    !(help[i++] = help_line("", c->synopsis && *c->synopsis ? c->synopsis : " ", true)))
+	    !(help[i++] = help_line("", synopsis, true)))
 		goto fail;
-	for (const char *const *l = c->help; l && *l; l++)
+	for (char **l = body; *l; l++)
 		if (!(help[i++] = help_line(**l ? "  " : "", *l, false)))
 			goto fail;
-	if (!n && !(help[i++] = strdup(" ")))
-		goto fail;
+	md_strings_free(body);
+	free(synopsis);
 	return help;
 fail:
+	md_strings_free(body);
+	free(synopsis);
 	free_help(help);
 	return NULL;
 }

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "array.h"
 #include "buddy.h"
+#include "options.h"
 #include "output.h"
 #include "vmstat.h"
 
@@ -510,8 +512,10 @@ static int first_blocked_order(const struct md_buddy *b, const struct md_buddy_z
 	return -1;
 }
 
+/* The zone's verdict, and its kind for JSON: "low_memory" (at the low
+ * watermark), "fragmented" (some order has no block), "ok". */
 static char *zone_verdict(struct md_session *s, const struct md_buddy *b,
-			  const struct md_buddy_zone *z)
+			  const struct md_buddy_zone *z, const char **kind)
 {
 	uint64_t page = s->kernel.page_size;
 	int blocked = first_blocked_order(b, z);
@@ -519,6 +523,7 @@ static char *zone_verdict(struct md_session *s, const struct md_buddy *b,
 	int n;
 
 	md_human_bytes(z->free_pages * page, free);
+	*kind = !md_buddy_watermark_ok(b, z, 0, 1) ? "low_memory" : blocked < 0 ? "ok" : "fragmented";
 	if (!md_buddy_watermark_ok(b, z, 0, 1))
 		n = asprintf(&v, "%s: %s free, at or below the low watermark (%" PRIu64 " pages): "
 			     "allocations of any order wait for reclaim", z->name, free,
@@ -535,7 +540,9 @@ static char *zone_verdict(struct md_session *s, const struct md_buddy *b,
 
 static bool zone_selected(const struct options *o, const struct md_buddy_zone *z)
 {
-	return (o->nid < 0 || (unsigned int)o->nid == z->nid) && (!o->zone || !strcmp(o->zone, z->name));
+	/* "dma32" as well as "DMA32": as a user types it */
+	return (o->nid < 0 || (unsigned int)o->nid == z->nid) &&
+	       (!o->zone || !strcasecmp(o->zone, z->name));
 }
 
 static void orders_text(const struct md_buddy *b, const struct md_buddy_zone *z,
@@ -563,6 +570,7 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 	bool nr_free_ok = true;
 	int64_t exact_free = z->nr_free_pages + (z->nr_free_pages_pcpu_known ? z->nr_free_pages_pcpu : 0);
 	char *verdict;
+	const char *kind;
 
 	md_printf(out, "\nNODE %u  ZONE %s  (struct zone 0x%016" PRIx64 ", pfn 0x%" PRIx64 "-0x%" PRIx64
 		  ", %" PRIu64 " present, %" PRIu64 " managed pages)\n", z->nid, z->name, z->address,
@@ -623,7 +631,7 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 					  b->type_names[blk->migratetype]);
 		}
 	}
-	verdict = zone_verdict(s, b, z);
+	verdict = zone_verdict(s, b, z, &kind);
 	md_printf(out, "  verdict: %s\n", verdict ? verdict : "(out of memory)");
 	free(verdict);
 }
@@ -644,7 +652,8 @@ static struct md_json *zone_json(struct md_session *s, const struct md_buddy *b,
 	struct md_json *orders = md_json_array();
 	struct md_json *reserve = md_json_array();
 	uint64_t per_order[MD_BUDDY_MAX_ORDERS], col[MD_BUDDY_MAX_ORDERS];
-	char addr[32], *verdict = zone_verdict(s, b, z);
+	const char *kind;
+	char addr[32], *verdict = zone_verdict(s, b, z, &kind);
 	int blocked = first_blocked_order(b, z);
 
 	snprintf(addr, sizeof(addr), "0x%016" PRIx64, z->address);
@@ -665,18 +674,18 @@ static struct md_json *zone_json(struct md_session *s, const struct md_buddy *b,
 	md_json_object_add(o, "free_blocks_by_type", types);
 	md_json_object_add(o, "nr_free", u64_array(z->nr_free, b->nr_orders));
 	md_json_object_add(o, "free_pages", md_json_int64(z->free_pages));
-	md_json_object_add(o, "nr_free_pages_counter", md_json_int64(z->nr_free_pages));
-	md_json_object_add(o, "nr_free_pages_pcpu_delta", z->nr_free_pages_pcpu_known ?
+	md_json_object_add(o, "nr_free_pages", md_json_int64(z->nr_free_pages));
+	md_json_object_add(o, "nr_free_pages_pcpu_delta_pages", z->nr_free_pages_pcpu_known ?
 			   md_json_int64(z->nr_free_pages_pcpu) : NULL);
 	md_json_object_add(o, "pcp_pages", z->pcp_known ? md_json_int64(z->pcp_pages) : NULL);
-	md_json_object_add(o, "watermark_min", md_json_int64(z->wmark[0]));
-	md_json_object_add(o, "watermark_low", md_json_int64(z->wmark[1]));
-	md_json_object_add(o, "watermark_high", md_json_int64(z->wmark[2]));
-	md_json_object_add(o, "watermark_boost", md_json_int64(z->boost));
-	md_json_object_add(o, "highatomic_reserve", md_json_int64(z->highatomic_reserve));
+	md_json_object_add(o, "watermark_min_pages", md_json_int64(z->wmark[0]));
+	md_json_object_add(o, "watermark_low_pages", md_json_int64(z->wmark[1]));
+	md_json_object_add(o, "watermark_high_pages", md_json_int64(z->wmark[2]));
+	md_json_object_add(o, "watermark_boost_pages", md_json_int64(z->boost));
+	md_json_object_add(o, "highatomic_reserve_pages", md_json_int64(z->highatomic_reserve));
 	for (unsigned int i = 0; i < z->nr_lowmem_reserve; i++)
 		md_json_array_add(reserve, md_json_int64(z->lowmem_reserve[i]));
-	md_json_object_add(o, "lowmem_reserve", reserve);
+	md_json_object_add(o, "lowmem_reserve_pages", reserve);
 	for (unsigned int ord = 0; ord < b->nr_orders; ord++) {
 		struct md_json *r = md_json_object();
 
@@ -696,7 +705,7 @@ static struct md_json *zone_json(struct md_session *s, const struct md_buddy *b,
 	md_json_object_add(o, "orders", orders);
 	md_json_object_add(o, "largest_free_order", md_json_int64(largest_free_order(b, z)));
 	md_json_object_add(o, "first_unsatisfiable_order", blocked < 0 ? NULL : md_json_int64(blocked));
-	md_json_object_add(o, "verdict", md_json_string(verdict ? verdict : ""));
+	md_json_object_add(o, "verdict", md_json_verdict(kind, verdict, NULL));
 	free(verdict);
 	md_json_object_add(o, "errors", md_json_strings(z->errors, z->nr_errors));
 	if (opt->verbose) {
@@ -719,41 +728,45 @@ static struct md_json *zone_json(struct md_session *s, const struct md_buddy *b,
 	return o;
 }
 
-static const char usage[] = "usage: buddyfrag [-n NODE] [-z ZONE] [-o ORDER] [-v]";
-
-static struct md_error *parse_int(const char *opt, const char *arg, int max, int *ret)
+/* -n or -z chose no zone: a usage error that lists the populated zones. */
+static struct md_error *no_zone(const struct md_buddy *b, const struct options *opt)
 {
-	char *end;
-	long v = strtol(arg, &end, 10);
+	char *names = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&names, &len);
+	struct md_error *err;
 
-	if (!*arg || *end || v < 0 || v > max)
-		return md_error_create(MD_ERR_INVALID, "buddyfrag: %s wants a number from 0 to %d, "
-				       "not '%s'", opt, max, arg);
-	*ret = (int)v;
-	return NULL;
+	if (!f)
+		return md_error_nomem();
+	for (size_t i = 0; i < b->nr_zones; i++)
+		fprintf(f, "%s%u:%s", i ? ", " : "", b->zones[i].nid, b->zones[i].name);
+	if (fclose(f)) {
+		free(names);
+		return md_error_nomem();
+	}
+	if (opt->zone)
+		err = md_error_create(MD_ERR_INVALID, "buddyfrag: no populated zone '%s'%s (the populated "
+				      "zones, node:name: %s)", opt->zone, opt->nid >= 0 ? " on that node" : "",
+				      b->nr_zones ? names : "none");
+	else
+		err = md_error_create(MD_ERR_INVALID, "buddyfrag: no populated zone on node %d (the "
+				      "populated zones, node:name: %s)", opt->nid, b->nr_zones ? names : "none");
+	free(names);
+	return err;
 }
 
-struct md_error *md_cmd_buddyfrag(struct md_session *s, int argc, char **argv, struct md_output *out)
+struct md_error *md_cmd_buddyfrag(struct md_session *s, const struct md_args *a, struct md_output *out)
 {
-	struct options opt = { .nid = -1, .order = -1 };
+	struct options opt = {
+		.nid = (int)md_arg_number(a, 'n', -1),
+		.zone = md_arg_string(a, 'z'),
+		.order = (int)md_arg_number(a, 'o', -1),
+		.verbose = md_arg_given(a, 'v'),
+	};
 	struct md_buddy *b;
 	struct md_error *err;
 	size_t shown = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-n") && i + 1 < argc)
-			err = parse_int("-n", argv[++i], 1 << 20, &opt.nid);
-		else if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			err = parse_int("-o", argv[++i], MD_BUDDY_MAX_ORDERS - 1, &opt.order);
-		else if (!strcmp(argv[i], "-z") && i + 1 < argc)
-			opt.zone = argv[++i], err = NULL;
-		else if (!strcmp(argv[i], "-v"))
-			opt.verbose = true, err = NULL;
-		else
-			err = md_error_create(MD_ERR_INVALID, "buddyfrag: unexpected '%s' (%s)", argv[i], usage);
-		if (err)
-			return err;
-	}
 	if ((err = md_buddy_read(s, opt.verbose, &b)))
 		return err;
 	if (opt.order >= (int)b->nr_orders) {
@@ -789,8 +802,7 @@ struct md_error *md_cmd_buddyfrag(struct md_session *s, int argc, char **argv, s
 			md_printf(out, "  ! %s\n", b->errors[i]);
 	}
 	if (!shown)
-		md_warn(out, "buddyfrag: no populated zone matches%s%s", opt.zone ? " -z " : "",
-			opt.zone ? opt.zone : "");
+		err = no_zone(b, &opt);
 	md_buddy_destroy(b);
-	return NULL;
+	return err;
 }

@@ -78,6 +78,7 @@ bool md_buddy_watermark_ok(const struct md_buddy *b, const struct md_buddy_zone 
 
 /* The `buddyfrag` command. */
 struct md_output;
-struct md_error *md_cmd_buddyfrag(struct md_session *s, int argc, char **argv, struct md_output *out);
+struct md_args;
+struct md_error *md_cmd_buddyfrag(struct md_session *s, const struct md_args *a, struct md_output *out);
 
 #endif

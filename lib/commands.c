@@ -4,6 +4,7 @@
 
 #include "buddy.h"
 #include "oom.h"
+#include "options.h"
 #include "output.h"
 #include "session.h"
 #include "slableak.h"
@@ -17,7 +18,7 @@
 #endif
 const char md_version[] = MD_VERSION;
 
-static const char *const memdiag_help[] = {
+static const char *const memdiag_description[] = {
 	"Where the memory went, at the time of the dump, and what to run next.",
 	"",
 	"MEMINFO: /proc/meminfo as the machine would have printed it, computed",
@@ -57,14 +58,21 @@ static const char *const memdiag_help[] = {
 	"serve an order up to 4 at its low watermark), an OOM in progress, page",
 	"tables, stacks or per-CPU memory >= 10%, unaccounted >= 15%, MemAvailable",
 	"< 5%; or \"nothing alarming\".",
-	"",
-	"  -n N    N consumers of each kind (default 5)",
-	"  -s      also every counter: zone and node items (global, per-CPU",
-	"          deltas, per zone and node), NUMA events, VM events, by the",
-	"          names /proc/vmstat uses (in pages; /proc/vmstat shows the THP",
-	"          items in huge pages and pgpgin/pgpgout halved, in kB)",
-	"",
-	"EXAMPLES",
+	NULL,
+};
+
+static const struct md_option memdiag_options[] = {
+	{ 'n', "N", "a count", 0, 100000, (const char *const[]){
+		"N consumers of each kind (default 5)", NULL } },
+	{ 's', .help = (const char *const[]){
+		"also every counter: zone and node items (global, per-CPU",
+		"deltas, per zone and node), NUMA events, VM events, by the",
+		"names /proc/vmstat uses (in pages; /proc/vmstat shows the THP",
+		"items in huge pages and pgpgin/pgpgout halved, in kB)", NULL } },
+	{ 0 },
+};
+
+static const char *const memdiag_examples[] = {
 	"  The summary (the standalone program runs it when no command is given):",
 	"    crash> memdiag",
 	"    $ memdiag VMLINUX VMCORE",
@@ -74,7 +82,7 @@ static const char *const memdiag_help[] = {
 	NULL,
 };
 
-static const char *const slableak_help[] = {
+static const char *const slableak_description[] = {
 	"Lists every SLUB cache with its objects counted exactly: allocated,",
 	"total and slabs come from the slabs themselves (a pass over the memory map",
 	"finds full slabs that no list tracks; freelists and per-CPU freelists are",
@@ -83,36 +91,48 @@ static const char *const slableak_help[] = {
 	"line starting with \"!\" that says so; the other caches are still listed.",
 	"Caches are sorted by memory, largest first.",
 	"",
-	"  -n N    list only the N caches using the most memory",
-	"  -l      add a leak verdict for every cache (the same analysis as CACHE)",
-	"  CACHE   only this cache (a name, or a struct kmem_cache address where",
-	"          two caches share a name), with its accounting (slabs on CPUs, partial",
-	"          and full lists, the kernel's counters) and who holds its objects:",
-	"          - allocation callers, when the cache keeps tracks (slub_debug=U):",
-	"            each object's struct track, grouped by caller as alloc_calls",
-	"            does, with the stack from the stack depot, pids and ages;",
-	"          - content signatures: what each object's first 8 words point at",
-	"            (&symbol [module], ->other-cache, vmalloc, user, text, int, 0);",
-	"            objects of one kind look alike, and a symbol names the owner;",
-	"          - a verdict: probable leak when one source holds half or more of",
-	"            a kmalloc cache and at least 10,000 objects; a reclaimable cache",
-	"            (dentry, inode) is said to be reclaimable, not a leak.",
-	"  -u      unreferenced objects, as kmemleak finds them: from the roots",
-	"          (kernel .data/.bss/ro_after_init, per-CPU areas, struct pages,",
-	"          module memory) follow every word that points into an allocated",
-	"          slab object, a vmalloc area or a page allocation; objects nothing",
-	"          reachable points into are orphans.  With CACHE, ORPHANS columns",
-	"          per caller and signature (1,000 or more orphans, half of a source's",
-	"          objects, make a probable leak in any cache); without, the caches",
-	"          with the most orphans.  It reads most kernel memory: progress is",
-	"          shown on a terminal's stderr.  Task stacks are reached through",
-	"          their tasks (VMAP_STACK areas).",
-	"",
 	"Columns: CACHE (struct kmem_cache address), OBJSIZE (object_size),",
 	"ALLOCATED, TOTAL (objects), SLABS, SSIZE (slab size), MEM(KiB) (memory",
 	"in slabs), RECLAIM (SLAB_RECLAIM_ACCOUNT: counted as SReclaimable), NAME.",
-	"",
-	"EXAMPLES",
+	NULL,
+};
+
+static const struct md_option slableak_options[] = {
+	{ 'n', "N", "a count", 0, 1000000000, (const char *const[]){
+		"list only the N caches using the most memory", NULL } },
+	{ 'l', .help = (const char *const[]){
+		"add a leak verdict for every cache (the same analysis as CACHE)", NULL } },
+	{ 'u', .help = (const char *const[]){
+		"unreferenced objects, as kmemleak finds them: from the roots",
+		"(kernel .data/.bss/ro_after_init, per-CPU areas, struct pages,",
+		"module memory) follow every word that points into an allocated",
+		"slab object, a vmalloc area or a page allocation; objects nothing",
+		"reachable points into are orphans.  With CACHE, ORPHANS columns",
+		"per caller and signature (1,000 or more orphans, half of a source's",
+		"objects, make a probable leak in any cache); without, the caches",
+		"with the most orphans.  It reads most kernel memory: progress is",
+		"shown on a terminal's stderr.  Task stacks are reached through",
+		"their tasks (VMAP_STACK areas).", NULL } },
+	{ 0 },
+};
+
+static const char *const slableak_operand_help[] = {
+	"only this cache (a name, or a struct kmem_cache address where",
+	"two caches share a name), with its accounting (slabs on CPUs, partial",
+	"and full lists, the kernel's counters) and who holds its objects:",
+	"- allocation callers, when the cache keeps tracks (slub_debug=U):",
+	"  each object's struct track, grouped by caller as alloc_calls",
+	"  does, with the stack from the stack depot, pids and ages;",
+	"- content signatures: what each object's first 8 words point at",
+	"  (&symbol [module], ->other-cache, vmalloc, user, text, int, 0);",
+	"  objects of one kind look alike, and a symbol names the owner;",
+	"- a verdict: probable leak when one source holds half or more of",
+	"  a kmalloc cache and at least 10,000 objects; a reclaimable cache",
+	"  (dentry, inode) is said to be reclaimable, not a leak.",
+	NULL,
+};
+
+static const char *const slableak_examples[] = {
 	"  The ten largest caches:",
 	"    crash> slableak -n 10",
 	"",
@@ -124,7 +144,7 @@ static const char *const slableak_help[] = {
 	NULL,
 };
 
-static const char *const snapshot_help[] = {
+static const char *const snapshot_description[] = {
 	"Prints, as JSON, every slab cache's allocated objects and memory with its",
 	"largest allocation callers (SLAB_STORE_USER caches) and content",
 	"signatures, for comparing with a later dump of the same machine:",
@@ -135,13 +155,15 @@ static const char *const snapshot_help[] = {
 	"",
 	"The diff ranks caches by growth in memory, then allocation callers and",
 	"signatures by growth in objects.",
-	"",
-	"EXAMPLES",
+	NULL,
+};
+
+static const char *const snapshot_examples[] = {
 	"    crash> snapshot > /tmp/before.json",
 	NULL,
 };
 
-static const char *const buddyfrag_help[] = {
+static const char *const buddyfrag_description[] = {
 	"The buddy allocator at the time of the dump, zone by zone, from the free",
 	"lists themselves (zone->free_area[order].free_list[migratetype] walked,",
 	"each block's struct page checked; a broken list is reported and marked",
@@ -158,13 +180,20 @@ static const char *const buddyfrag_help[] = {
 	"    GFP_KERNEL request in the zone;",
 	"  - a verdict: the lowest order no free block can serve, and how much",
 	"    memory is free but in smaller blocks.",
-	"",
-	"  -n NODE   only this node",
-	"  -z ZONE   only this zone (DMA, DMA32, Normal, Movable, ...)",
-	"  -o ORDER  only this order in the per-order table (and for -v)",
-	"  -v        list every free block: pfn, order, migratetype",
-	"",
-	"EXAMPLES",
+	NULL,
+};
+
+static const struct md_option buddyfrag_options[] = {
+	{ 'n', "NODE", "a node number", 0, 1 << 20, (const char *const[]){ "only this node", NULL } },
+	{ 'z', "ZONE", .help = (const char *const[]){
+		"only this zone (DMA, DMA32, Normal, Movable, ...)", NULL } },
+	{ 'o', "ORDER", "an order", 0, MD_BUDDY_MAX_ORDERS - 1, (const char *const[]){
+		"only this order in the per-order table (and for -v)", NULL } },
+	{ 'v', .help = (const char *const[]){ "list every free block: pfn, order, migratetype", NULL } },
+	{ 0 },
+};
+
+static const char *const buddyfrag_examples[] = {
 	"  Could an order-4 allocation succeed?",
 	"    crash> buddyfrag -o 4",
 	"",
@@ -173,7 +202,7 @@ static const char *const buddyfrag_help[] = {
 	NULL,
 };
 
-static const char *const oomstate_help[] = {
+static const char *const oomstate_description[] = {
 	"The OOM killer's view of the machine when the dump was taken, recomputed",
 	"from the dump the way mm/oom_kill.c computes it:",
 	"  - every process with its memory (pages: total_vm, RSS split into anon,",
@@ -196,13 +225,20 @@ static const char *const oomstate_help[] = {
 	"  - the last OOM report in the kernel log (\"invoked oom-killer\" and its",
 	"    dump_tasks table) beside the same figures from the dump, so a change",
 	"    between the report and the crash shows.",
-	"",
-	"  -a         also list processes without an mm (kernel threads, exited)",
-	"  -m MEMCG   rank as a memcg OOM would: only the tasks of this struct",
-	"             mem_cgroup (hex address) and its descendants, totalpages its",
-	"             memory.max plus swap",
-	"",
-	"EXAMPLES",
+	NULL,
+};
+
+static const struct md_option oomstate_options[] = {
+	{ 'm', "MEMCG", .help = (const char *const[]){
+		"rank as a memcg OOM would: only the tasks of this struct",
+		"mem_cgroup (hex address) and its descendants, totalpages its",
+		"memory.max plus swap", NULL } },
+	{ 'a', .help = (const char *const[]){
+		"also list processes without an mm (kernel threads, exited)", NULL } },
+	{ 0 },
+};
+
+static const char *const oomstate_examples[] = {
 	"  Which task would the OOM killer choose, and was oc sane?",
 	"    crash> oomstate",
 	"",
@@ -211,7 +247,7 @@ static const char *const oomstate_help[] = {
 	NULL,
 };
 
-static const char *const vmalloc_help[] = {
+static const char *const vmalloc_description[] = {
 	"The kernel's busy vmap areas (vmalloc, vmap, ioremap, module memory,",
 	"VMAP_STACK task stacks, per-CPU chunks) summed per caller (vm->caller,",
 	"named with its module), as /proc/vmallocinfo would read if grouped:",
@@ -224,13 +260,20 @@ static const char *const vmalloc_help[] = {
 	"A broken area list is reported with \"!\"; the areas past the break are",
 	"read from the list's other end and from the busy tree, and what still",
 	"could not be read shows as the pages VmallocUsed has and the areas lack.",
-	"",
-	"  -a      also list every area as /proc/vmallocinfo does (without the",
-	"          N<node>= page counts); lazily freed areas awaiting purge",
-	"          (\"unpurged vm_area\") hold no pages and are not listed",
-	"  -n N    only the N callers holding the most memory",
-	"",
-	"EXAMPLES",
+	NULL,
+};
+
+static const struct md_option vmalloc_options[] = {
+	{ 'a', .help = (const char *const[]){
+		"also list every area as /proc/vmallocinfo does (without the",
+		"N<node>= page counts); lazily freed areas awaiting purge",
+		"(\"unpurged vm_area\") hold no pages and are not listed", NULL } },
+	{ 'n', "N", "a count", 0, 1000000000, (const char *const[]){
+		"only the N callers holding the most memory", NULL } },
+	{ 0 },
+};
+
+static const char *const vmalloc_examples[] = {
 	"  Who holds vmalloc memory:",
 	"    crash> vmalloc -n 10",
 	"",
@@ -239,7 +282,7 @@ static const char *const vmalloc_help[] = {
 	NULL,
 };
 
-static const char *const whatis_help[] = {
+static const char *const whatis_description[] = {
 	"What each address is, from everything memdiag reads of the dump (as",
 	"crash's `kmem ADDRESS` and drgn's identify_address()):",
 	"  - a slab object: its cache, the object and the offset into it, whether",
@@ -259,28 +302,32 @@ static const char *const whatis_help[] = {
 	"+OFFSET (hex); *ARGUMENT is the pointer stored there.",
 	"",
 	"In crash, whose own whatis tells a symbol's type, it is mdwhatis.",
-	"",
-	"EXAMPLES",
+	NULL,
+};
+
+static const char *const whatis_examples[] = {
 	"  crash> mdwhatis ffff888003c3e080 init_task '*slab_caches'",
 	"  $ memdiag --json VMLINUX VMCORE whatis 0xffffc90000010000",
 	NULL,
 };
 
+#define HELP(name) .description = name##_description, .examples = name##_examples
+
 const struct md_command md_commands[] = {
-	{ "memdiag", "where the memory went: meminfo, used memory by kind, top consumers, verdicts",
-	  "[-n N] [-s]", memdiag_help, md_cmd_memdiag },
+	{ "memdiag", "where the memory went: used memory by kind, top consumers, verdicts",
+	  memdiag_options, HELP(memdiag), .run = md_cmd_memdiag },
 	{ "slableak", "slab caches by memory, counted exactly; who holds a cache's objects",
-	  "[-n N] [-l] [-u] [CACHE]", slableak_help, md_cmd_slableak },
-	{ "buddyfrag", "free memory per zone, order and migratetype; fragmentation; watermarks",
-	  "[-n NODE] [-z ZONE] [-o ORDER] [-v]", buddyfrag_help, md_cmd_buddyfrag },
-	{ "oomstate", "OOM killer: badness ranking, victims, struct oom_control on stacks, last report",
-	  "[-m MEMCG] [-a]", oomstate_help, md_cmd_oomstate },
-	{ "vmalloc", "vmalloc areas by caller: areas, pages, size, as /proc/vmallocinfo summed",
-	  "[-a] [-n N]", vmalloc_help, md_cmd_vmalloc },
-	{ "snapshot", "slab caches and their allocation sources as JSON, for `memdiag diff`",
-	  "", snapshot_help, md_cmd_snapshot },
-	{ "whatis", "what an address is: slab object, page, vmalloc area, stack, symbol, per-CPU",
-	  "[*]ADDRESS|SYMBOL[+OFFSET]...", whatis_help, md_cmd_whatis },
+	  slableak_options, "CACHE", 0, 1, slableak_operand_help, HELP(slableak), .run = md_cmd_slableak },
+	{ "buddyfrag", "free blocks per zone, order and migratetype; fragmentation",
+	  buddyfrag_options, HELP(buddyfrag), .run = md_cmd_buddyfrag },
+	{ "oomstate", "the OOM killer: badness ranking, victims, oom_control, last report",
+	  oomstate_options, HELP(oomstate), .run = md_cmd_oomstate },
+	{ "vmalloc", "vmalloc areas by caller, as /proc/vmallocinfo summed",
+	  vmalloc_options, HELP(vmalloc), .run = md_cmd_vmalloc },
+	{ "snapshot", "slab caches and their allocation sources as JSON, for memdiag diff",
+	  NULL, HELP(snapshot), .run = md_cmd_snapshot },
+	{ "whatis", "what an address is: slab object, page, vmalloc area, stack, symbol",
+	  NULL, "ADDRESS", 1, MD_WHATIS_MAX_ADDRESSES, NULL, HELP(whatis), .run = md_cmd_whatis },
 	{ NULL },
 };
 
@@ -297,24 +344,46 @@ static void add_json_error(struct md_output *out, const struct md_error *err)
 	free(msg);
 }
 
+/* `COMMAND -h`: its page, as text even under --json (it is for a person). */
+static struct md_error *write_page(const struct md_command *c, struct md_output *out)
+{
+	char *page = md_command_page(c);
+
+	if (!page)
+		return md_error_nomem();
+	md_output_text(out, page);
+	free(page);
+	return NULL;
+}
+
 struct md_error *md_command_run(struct md_session *s, int argc, char **argv, struct md_output *out)
 {
+	const struct md_command *c = md_command_find(argv[0]);
 	struct md_error *err;
+	struct md_args a;
+	bool was_json;
 
-	for (const struct md_command *c = md_commands; c->name; c++) {
-		if (strcmp(c->name, argv[0]))
-			continue;
-		md_output_begin(out, c->name);
-		if (md_output_is_json(out))
-			md_json_envelope(md_output_doc(out), c->name, s->kernel.release, s->kernel.build_id);
-		for (size_t i = 0; i < s->nr_problems; i++)
-			md_warn(out, "%s", s->problems[i]);
-		err = c->run(s, argc, argv, out);
-		add_json_error(out, err);
-		md_output_end(out);
+	if (!c)
+		return md_error_create(MD_ERR_INVALID, "no command '%s'", argv[0]);
+	if ((err = md_args_parse(c, argc, argv, &a)))
 		return err;
+	if (a.help) {
+		md_args_release(&a);
+		return write_page(c, out);
 	}
-	return md_error_create(MD_ERR_INVALID, "no command '%s'", argv[0]);
+	/* --json inside crash, whose output is text otherwise */
+	was_json = md_output_set_json(out, md_output_is_json(out) || a.json);
+	md_output_begin(out, c->name);
+	if (md_output_is_json(out))
+		md_json_envelope(md_output_doc(out), c->name, s->kernel.release, s->kernel.build_id);
+	for (size_t i = 0; i < s->nr_problems; i++)
+		md_warn(out, "%s", s->problems[i]);
+	err = c->run(s, &a, out);
+	add_json_error(out, err);
+	md_output_end(out);
+	md_output_set_json(out, was_json);
+	md_args_release(&a);
+	return err;
 }
 
 struct md_error *md_diff_run(const char *old_path, const char *new_path, struct md_output *out)

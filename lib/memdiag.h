@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "target.h"
@@ -43,13 +44,31 @@ struct md_error *md_command_run(struct md_session *session, int argc, char **arg
 struct md_error *md_diff_run(const char *old_path, const char *new_path, struct md_output *out);
 
 /* The commands, for front ends that register them one by one and print
- * their help pages.  The table ends with an entry whose name is NULL. */
+ * their help pages.  Each declares its options and operands; one parser
+ * (lib/options.h) reads every command line, in both front ends, and the
+ * synopsis and the help page's OPTIONS come from the same declarations.
+ * The table ends with an entry whose name is NULL. */
+struct md_option {
+	char letter;			/* -n */
+	const char *value;		/* its value's name ("N"); NULL: a flag */
+	const char *what;		/* an integer value, for errors: "a count";
+					 * NULL: the value is any string */
+	int64_t min, max;		/* an integer value's range */
+	const char *const *help;	/* its lines on the help page */
+};
+
+struct md_args;
+
 struct md_command {
 	const char *name;
 	const char *summary;		/* one line */
-	const char *synopsis;		/* arguments, e.g. "[-n N] [CACHE]" */
-	const char *const *help;	/* description and examples: NULL-terminated lines */
-	struct md_error *(*run)(struct md_session *s, int argc, char **argv, struct md_output *out);
+	const struct md_option *options;	/* ends with a letter 0; NULL: none */
+	const char *operand;		/* "CACHE"; NULL: the command takes none */
+	int min_operands, max_operands;
+	const char *const *operand_help;	/* its lines on the help page */
+	const char *const *description;	/* NULL-terminated lines */
+	const char *const *examples;	/* NULL-terminated lines */
+	struct md_error *(*run)(struct md_session *s, const struct md_args *a, struct md_output *out);
 };
 extern const struct md_command md_commands[];
 

@@ -17,7 +17,9 @@
 #include "array.h"
 #include "flagnames.h"
 #include "oom.h"
+#include "options.h"
 #include "output.h"
+#include "table.h"
 #include "printk.h"
 #include "vmalloc.h"
 
@@ -642,6 +644,11 @@ static const char *const report_columns[] = {
 	"pid", "uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem",
 	"pgtables_bytes", "swapents", "oom_score_adj",
 };
+/* their JSON keys: the processes table's, with their units */
+static const char *const report_keys[] = {
+	"pid", "uid", "tgid", "total_vm_pages", "rss_pages", "rss_anon_pages", "rss_file_pages",
+	"rss_shmem_pages", "pgtables_bytes", "swap_entries_pages", "oom_score_adj",
+};
 
 static int64_t *row_field(struct md_oom_report_row *r, size_t column)
 {
@@ -906,10 +913,152 @@ struct options {
 	bool all;
 };
 
+/* The processes table: a row is a struct md_oom_score, ctx the md_oom.
+ * Counters come from the task whose mm is counted (the thread group's
+ * first task with one); "?" and null where they could not be read. */
+static const struct md_task *score_mm_task(const struct md_oom_score *sc)
+{
+	return sc->mm_task ? sc->mm_task : sc->task;
+}
+
+static bool counters_known(const struct md_oom_score *sc)
+{
+	const struct md_task *t = score_mm_task(sc);
+
+	return t->mm_read || !t->mm;
+}
+
+static void get_rank(const void *ctx, const void *row, struct md_value *v)
+{
+	const struct md_oom_score *sc = row;
+
+	v->u = sc->rank;
+	v->unknown = !sc->rank;
+}
+
+static void get_pid(const void *ctx, const void *row, struct md_value *v)
+{
+	v->i = ((const struct md_oom_score *)row)->task->pid;
+}
+
+static void get_tgid(const void *ctx, const void *row, struct md_value *v)
+{
+	v->i = ((const struct md_oom_score *)row)->task->tgid;
+}
+
+static void get_has_mm(const void *ctx, const void *row, struct md_value *v)
+{
+	v->u = ((const struct md_oom_score *)row)->mm_task != NULL;
+}
+
+static void get_uid(const void *ctx, const void *row, struct md_value *v)
+{
+	const struct md_task *t = ((const struct md_oom_score *)row)->task;
+
+	v->u = t->uid;
+	v->unknown = !t->uid_read;
+}
+
+/* the rss counters by their index; MD_RSS_COUNTERS: oom_badness()'s sum */
+static void get_counter(const struct md_oom *o, const struct md_oom_score *sc, int which,
+			struct md_value *v)
+{
+	const struct md_task *t = score_mm_task(sc);
+
+	v->unknown = !counters_known(sc);
+	v->u = which < 0 ? oom_rss(o, t) : oom_counter(o, t, which);
+}
+
+static void get_total_vm(const void *ctx, const void *row, struct md_value *v)
+{
+	v->u = score_mm_task(row)->total_vm;
+	v->unknown = !counters_known(row);
+}
+
+static void get_rss(const void *ctx, const void *row, struct md_value *v)
+{
+	get_counter(ctx, row, -1, v);
+}
+
+static void get_anon(const void *ctx, const void *row, struct md_value *v)
+{
+	get_counter(ctx, row, MD_RSS_ANON, v);
+}
+
+static void get_file(const void *ctx, const void *row, struct md_value *v)
+{
+	get_counter(ctx, row, MD_RSS_FILE, v);
+}
+
+static void get_shmem(const void *ctx, const void *row, struct md_value *v)
+{
+	get_counter(ctx, row, MD_RSS_SHMEM, v);
+}
+
+static void get_swap(const void *ctx, const void *row, struct md_value *v)
+{
+	get_counter(ctx, row, MD_RSS_SWAP, v);
+}
+
+static void get_rss_with_percpu(const void *ctx, const void *row, struct md_value *v)
+{
+	v->u = md_task_rss_sum(score_mm_task(row));
+	v->unknown = !counters_known(row);
+}
+
+static void get_pgtables(const void *ctx, const void *row, struct md_value *v)
+{
+	v->u = score_mm_task(row)->pgtables_bytes;
+	v->unknown = !counters_known(row);
+}
+
+static void get_adj(const void *ctx, const void *row, struct md_value *v)
+{
+	v->i = ((const struct md_oom_score *)row)->task->oom_score_adj;
+}
+
+static void get_points(const void *ctx, const void *row, struct md_value *v)
+{
+	points_text(((const struct md_oom_score *)row)->points, v->buf, sizeof(v->buf));
+	v->s = v->buf;
+}
+
+/* "COMM" in text: the name, and why the task cannot be chosen */
+static void get_comm(const void *ctx, const void *row, struct md_value *v)
+{
+	const struct md_oom_score *sc = row;
+
+	if (sc->why_not)
+		snprintf(v->buf, sizeof(v->buf), "%s  (%s)", sc->task->comm, sc->why_not);
+	else
+		snprintf(v->buf, sizeof(v->buf), "%s", sc->task->comm);
+	v->s = v->buf;
+}
+
+static const struct md_column process_columns[] = {
+	{ "rank", "RANK", MD_COL_COUNT, 5, .unknown_text = "-", .get = get_rank },
+	{ "pid", "PID", MD_COL_INT, 8, .get = get_pid },
+	{ "tgid", "TGID", MD_COL_INT, 8, .get = get_tgid },
+	{ "uid", "UID", MD_COL_COUNT, 5, .get = get_uid },
+	{ "has_mm", NULL, MD_COL_BOOL, 0, .get = get_has_mm },
+	{ "total_vm_pages", "TOTAL_VM", MD_COL_PAGES, 9, .get = get_total_vm },
+	{ "rss_pages", "RSS", MD_COL_PAGES, 9, .get = get_rss },
+	{ "rss_anon_pages", "ANON", MD_COL_PAGES, 9, .get = get_anon },
+	{ "rss_file_pages", "FILE", MD_COL_PAGES, 9, .get = get_file },
+	{ "rss_shmem_pages", "SHMEM", MD_COL_PAGES, 7, .get = get_shmem },
+	{ "swap_entries_pages", "SWAPENTS", MD_COL_PAGES, 9, .get = get_swap },
+	{ "rss_with_percpu_pages", NULL, MD_COL_PAGES, 0, .get = get_rss_with_percpu },
+	{ "pgtables_bytes", "PGTABLES", MD_COL_BYTES, 8, .get = get_pgtables },
+	{ "oom_score_adj", "ADJ", MD_COL_INT, 6, .get = get_adj },
+	{ NULL, "POINTS", MD_COL_STRING, 10, .get = get_points },
+	{ NULL, "COMM", MD_COL_STRING, -1, .get = get_comm },
+	{ NULL },
+};
+
 static void print_text(const struct md_oom *o, const struct options *opt, struct md_output *out)
 {
 	const struct md_task *owner = o->oom_lock_owner ? md_tasks_find(o->tasks, o->oom_lock_owner) : NULL;
-	char buf[64], buf2[64], uid[16];
+	char buf[64];
 	bool any_victim = false;
 
 	md_printf(out, "totalpages %" PRIu64 " (%s)  panic_on_oom %" PRId64 "  oom_victims %" PRId64 "\n",
@@ -928,35 +1077,13 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 
 	md_printf(out, "PROCESSES, as select_bad_process() ranks them (pages; POINTS = oom_badness(); counters "
 		  "as %s())\n", o->rss_sums ? "get_mm_counter_sum" : "get_mm_counter");
-	md_printf(out, "%5s %8s %8s %5s %9s %9s %9s %9s %7s %9s %8s %6s %10s  %s\n", "RANK", "PID", "TGID",
-		  "UID", "TOTAL_VM", "RSS", "ANON", "FILE", "SHMEM", "SWAPENTS", "PGTABLES", "ADJ", "POINTS",
-		  "COMM");
+	md_table_heading(out, process_columns);
 	for (size_t i = 0; i < o->nr_scores; i++) {
 		const struct md_oom_score *sc = &o->scores[i];
-		const struct md_task *t = sc->mm_task ? sc->mm_task : sc->task;
 
 		if (!opt->all && !sc->mm_task)
 			continue;
-		points_text(sc->points, buf, sizeof(buf));
-		snprintf(buf2, sizeof(buf2), "%u", sc->rank);
-		if (sc->task->uid_read)
-			snprintf(uid, sizeof(uid), "%u", sc->task->uid);
-		else
-			snprintf(uid, sizeof(uid), "?");
-		if (t->mm && !t->mm_read) {	/* "?", not 0, for counters that could not be read */
-			md_printf(out, "%5s %8d %8d %5s %9s %9s %9s %9s %7s %9s %8s %6d %10s  %s%s%s%s\n",
-				  sc->rank ? buf2 : "-", sc->task->pid, sc->task->tgid, uid, "?", "?",
-				  "?", "?", "?", "?", "?", sc->task->oom_score_adj, buf, sc->task->comm,
-				  sc->why_not ? "  (" : "", sc->why_not ? sc->why_not : "", sc->why_not ? ")" : "");
-			continue;
-		}
-		md_printf(out, "%5s %8d %8d %5s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %7" PRIu64
-			  " %9" PRIu64 " %8" PRIu64 " %6d %10s  %s%s%s%s\n", sc->rank ? buf2 : "-",
-			  sc->task->pid, sc->task->tgid, uid, t->total_vm, oom_rss(o, t),
-			  oom_counter(o, t, MD_RSS_ANON), oom_counter(o, t, MD_RSS_FILE),
-			  oom_counter(o, t, MD_RSS_SHMEM), oom_counter(o, t, MD_RSS_SWAP),
-			  t->pgtables_bytes, sc->task->oom_score_adj, buf, sc->task->comm,
-			  sc->why_not ? "  (" : "", sc->why_not ? sc->why_not : "", sc->why_not ? ")" : "");
+		md_table_row(out, process_columns, o, sc);
 	}
 	if (!opt->all)
 		md_printf(out, "(processes without an mm, kernel threads included, are listed with -a)\n");
@@ -1082,7 +1209,7 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 	struct md_json *doc = md_output_doc(out), *a;
 	const struct md_task *owner = o->oom_lock_owner ? md_tasks_find(o->tasks, o->oom_lock_owner) : NULL;
 
-	md_json_object_add(doc, "totalpages", md_json_uint64(o->totalpages));
+	md_json_object_add(doc, "total_pages", md_json_uint64(o->totalpages));
 	md_json_object_add(doc, "rss_counters", md_json_string(o->rss_sums ? "get_mm_counter_sum" : "get_mm_counter"));
 	md_json_object_add(doc, "memcg", md_json_address(o->memcg));
 	md_json_object_add(doc, "panic_on_oom", md_json_int64(o->panic_on_oom));
@@ -1097,24 +1224,10 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 	for (size_t i = 0; i < o->nr_scores; i++) {
 		const struct md_oom_score *sc = &o->scores[i];
 		const struct md_task *t = sc->mm_task ? sc->mm_task : sc->task;
-		struct md_json *j = task_json(sc->task);
+		struct md_json *j = md_table_row_json(process_columns, o, sc);
 
-		md_json_object_add(j, "rank", sc->rank ? md_json_int64(sc->rank) : NULL);
-		md_json_object_add(j, "tgid", md_json_int64(sc->task->tgid));
-		md_json_object_add(j, "uid", sc->task->uid_read ? md_json_int64(sc->task->uid) : NULL);
-		md_json_object_add(j, "has_mm", md_json_bool(sc->mm_task != NULL));
-		/* null, not 0, for counters that could not be read */
-		bool known = t->mm_read || !t->mm;
-
-		md_json_object_add(j, "total_vm", known ? md_json_uint64(t->total_vm) : NULL);
-		md_json_object_add(j, "rss", known ? md_json_uint64(oom_rss(o, t)) : NULL);
-		md_json_object_add(j, "rss_anon", known ? md_json_uint64(oom_counter(o, t, MD_RSS_ANON)) : NULL);
-		md_json_object_add(j, "rss_file", known ? md_json_uint64(oom_counter(o, t, MD_RSS_FILE)) : NULL);
-		md_json_object_add(j, "rss_shmem", known ? md_json_uint64(oom_counter(o, t, MD_RSS_SHMEM)) : NULL);
-		md_json_object_add(j, "swapents", known ? md_json_uint64(oom_counter(o, t, MD_RSS_SWAP)) : NULL);
-		md_json_object_add(j, "rss_with_percpu", known ? md_json_uint64(md_task_rss_sum(t)) : NULL);
-		md_json_object_add(j, "pgtables_bytes", known ? md_json_uint64(t->pgtables_bytes) : NULL);
-		md_json_object_add(j, "oom_score_adj", md_json_int64(sc->task->oom_score_adj));
+		md_json_object_add(j, "comm", md_json_string(sc->task->comm));
+		md_json_object_add(j, "task", md_json_address(sc->task->address));
 		md_json_object_add(j, "points", points_json(sc->points));
 		md_json_object_add(j, "not_eligible", sc->why_not ? md_json_string(sc->why_not) : NULL);
 		md_json_object_add(j, "oom_mm", md_json_address(sc->task->oom_mm));
@@ -1139,7 +1252,7 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 		md_json_object_add(j, "gfp_mask", md_json_int64(oc->gfp_mask));
 		md_json_object_add(j, "gfp_flags", md_json_string(oc->gfp_flags));
 		md_json_object_add(j, "order", md_json_int64(oc->order));
-		md_json_object_add(j, "totalpages", md_json_uint64(oc->totalpages));
+		md_json_object_add(j, "total_pages", md_json_uint64(oc->totalpages));
 		md_json_object_add(j, "chosen", md_json_address(oc->chosen));
 		md_json_object_add(j, "chosen_task", oc->chosen_task ? task_json(oc->chosen_task) : NULL);
 		md_json_object_add(j, "chosen_points", points_json(oc->chosen_points));
@@ -1170,7 +1283,7 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 
 			for (size_t k = 0; k < sizeof(report_columns) / sizeof(report_columns[0]); k++)
 				if (*row_field(row, k) >= 0 || !strcmp(report_columns[k], "oom_score_adj"))
-					md_json_object_add(j, report_columns[k],
+					md_json_object_add(j, report_keys[k],
 							   md_json_int64(*row_field(row, k)));
 			md_json_object_add(j, "name", md_json_string(row->name));
 			md_json_array_add(rows, j);
@@ -1183,27 +1296,20 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 	md_json_object_add(doc, "errors", md_json_strings(o->errors, o->nr_errors));
 }
 
-static const char usage[] = "usage: oomstate [-m MEMCG] [-a]";
-
-struct md_error *md_cmd_oomstate(struct md_session *s, int argc, char **argv, struct md_output *out)
+struct md_error *md_cmd_oomstate(struct md_session *s, const struct md_args *a, struct md_output *out)
 {
-	struct options opt = { 0 };
+	struct options opt = { .all = md_arg_given(a, 'a') };
+	const char *memcg = md_arg_string(a, 'm');
 	struct md_oom *o;
 	struct md_error *err;
 
-	for (int i = 1; i < argc; i++) {
+	if (memcg) {
 		char *end;
 
-		if (!strcmp(argv[i], "-a")) {
-			opt.all = true;
-		} else if (!strcmp(argv[i], "-m") && i + 1 < argc) {
-			opt.memcg = strtoull(argv[++i], &end, 16);
-			if (!*argv[i] || *end || opt.memcg < s->kernel.page_offset)
-				return md_error_create(MD_ERR_INVALID, "oomstate: -m wants the address of a "
-						       "struct mem_cgroup, not '%s'", argv[i]);
-		} else {
-			return md_error_create(MD_ERR_INVALID, "oomstate: unexpected '%s' (%s)", argv[i], usage);
-		}
+		opt.memcg = strtoull(memcg, &end, 16);
+		if (!*memcg || *end || opt.memcg < s->kernel.page_offset)
+			return md_error_create(MD_ERR_INVALID, "oomstate: -m wants the address of a "
+					       "struct mem_cgroup, not '%s'", memcg);
 	}
 	if ((err = md_oom_read(s, opt.memcg, &o)))
 		return err;

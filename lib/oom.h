@@ -92,6 +92,7 @@ bool md_oom_in_progress(const struct md_oom *o, char *why, size_t len);
 
 /* The `oomstate` command. */
 struct md_output;
-struct md_error *md_cmd_oomstate(struct md_session *s, int argc, char **argv, struct md_output *out);
+struct md_args;
+struct md_error *md_cmd_oomstate(struct md_session *s, const struct md_args *a, struct md_output *out);
 
 #endif

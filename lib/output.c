@@ -35,6 +35,20 @@ bool md_output_is_json(const struct md_output *out)
 	return out->json;
 }
 
+bool md_output_set_json(struct md_output *out, bool json)
+{
+	bool was = out->json;
+
+	md_output_end(out);
+	out->json = json;
+	return was;
+}
+
+void md_output_text(struct md_output *out, const char *text)
+{
+	out->write(out->priv, text, strlen(text));
+}
+
 static void vwrite_text(struct md_output *out, const char *fmt, va_list ap)
 {
 	char *text;
@@ -221,4 +235,14 @@ struct md_json *md_json_strings(char **list, size_t n)
 	for (size_t i = 0; i < n; i++)
 		md_json_array_add(a, md_json_string(list[i]));
 	return a;
+}
+
+struct md_json *md_json_verdict(const char *kind, const char *text, const char *next)
+{
+	struct md_json *o = md_json_object();
+
+	md_json_object_add(o, "kind", md_json_string(kind));
+	md_json_object_add(o, "text", md_json_string(text ? text : "(out of memory)"));
+	md_json_object_add(o, "next", md_json_string(next));
+	return o;
 }

@@ -20,6 +20,12 @@ struct md_output {
 };
 
 bool md_output_is_json(const struct md_output *out);
+/* Switches the mode for the next command (a command's own --json); returns
+ * the mode it had. */
+bool md_output_set_json(struct md_output *out, bool json);
+
+/* Text to the writer whatever the mode: a help page. */
+void md_output_text(struct md_output *out, const char *text);
 
 /* Text mode only: formatted text to the writer (a no-op in JSON mode). */
 void md_printf(struct md_output *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -36,7 +42,7 @@ struct md_json *md_output_doc(struct md_output *out);
 /* What every JSON document opens with (doc/json.md): "command",
  * "schema_version", "memdiag_version", "kernel": {"release", "build_id"}
  * (null when unknown). */
-#define MD_JSON_SCHEMA_VERSION 1
+#define MD_JSON_SCHEMA_VERSION 2
 void md_json_envelope(struct md_json *doc, const char *command, const char *release,
 		      const char *build_id);
 
@@ -50,6 +56,11 @@ void md_output_end(struct md_output *out);
  * md_progress_done() clears the line.  Never part of a command's output. */
 void md_progress(struct md_output *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void md_progress_done(struct md_output *out);
+
+/* A verdict, in every command's JSON: {"kind", "text", "next"}: what
+ * was found (a word per command, doc/json.md), the sentence the text
+ * output prints, and the command to run next (null: none). */
+struct md_json *md_json_verdict(const char *kind, const char *text, const char *next);
 
 /* A JSON array of the strings of a message list (lib/error.h). */
 struct md_json *md_json_strings(char **list, size_t n);

@@ -20,7 +20,9 @@
 #include <string.h>
 
 #include "array.h"
+#include "options.h"
 #include "output.h"
+#include "table.h"
 #include "hash.h"
 #include "slableak.h"
 #include "orphans.h"
@@ -625,22 +627,31 @@ static uint64_t slab_size(const struct md_session *s, const struct md_slab_cache
 	return s->kernel.page_size << c->oo_order;
 }
 
+static void get_slab_size(const void *ctx, const void *row, struct md_value *v)
+{
+	v->u = slab_size(ctx, row);
+}
+
+/* The cache list: each cache's row in text and JSON. */
+static const struct md_column cache_fields[] = {
+	{ "address", "CACHE", MD_COL_ADDRESS, -16, MD_MEMBER(struct md_slab_cache, address) },
+	{ "object_size_bytes", "OBJSIZE", MD_COL_BYTES, 8,
+	  MD_MEMBER(struct md_slab_cache, object_size) },
+	{ "slot_size_bytes", NULL, MD_COL_BYTES, 0, MD_MEMBER(struct md_slab_cache, size) },
+	{ "allocated", "ALLOCATED", MD_COL_COUNT, 10, MD_MEMBER(struct md_slab_cache, allocated) },
+	{ "total", "TOTAL", MD_COL_COUNT, 10, MD_MEMBER(struct md_slab_cache, total) },
+	{ "slabs", "SLABS", MD_COL_COUNT, 7, MD_MEMBER(struct md_slab_cache, nr_slabs) },
+	{ "slab_size_bytes", "SSIZE", MD_COL_BYTES, 6, .shift = 10, .suffix = "k", .get = get_slab_size },
+	{ "memory_bytes", "MEM(KiB)", MD_COL_BYTES, 9, .shift = 10, MD_MEMBER(struct md_slab_cache, bytes) },
+	{ "reclaimable", "RECLAIM", MD_COL_BOOL, -7, MD_MEMBER(struct md_slab_cache, reclaimable) },
+	{ "name", "NAME", MD_COL_STRING, -1, MD_CHARS_MEMBER(struct md_slab_cache, name) },
+	{ NULL },
+};
+
 static struct md_json *cache_json(const struct md_session *s, const struct md_slab_cache *c)
 {
-	struct md_json *o = md_json_object(), *errors = md_json_array();
-	char addr[32];
+	struct md_json *o = md_table_row_json(cache_fields, s, c), *errors = md_json_array();
 
-	snprintf(addr, sizeof(addr), "0x%016" PRIx64, c->address);
-	md_json_object_add(o, "name", md_json_string(c->name));
-	md_json_object_add(o, "address", md_json_string(addr));
-	md_json_object_add(o, "object_size", md_json_int64(c->object_size));
-	md_json_object_add(o, "slot_size", md_json_int64(c->size));
-	md_json_object_add(o, "allocated", md_json_int64(c->allocated));
-	md_json_object_add(o, "total", md_json_int64(c->total));
-	md_json_object_add(o, "slabs", md_json_int64(c->nr_slabs));
-	md_json_object_add(o, "slab_size", md_json_int64(slab_size(s, c)));
-	md_json_object_add(o, "bytes", md_json_int64(c->bytes));
-	md_json_object_add(o, "reclaimable", md_json_bool(c->reclaimable));
 	if (c->cpu_sheaves) {
 		struct md_json *sh = md_json_object();
 
@@ -666,9 +677,7 @@ static struct md_json *cache_json(const struct md_session *s, const struct md_sl
 static void cache_text(const struct md_session *s, const struct md_slab_cache *c,
 		       struct md_output *out)
 {
-	md_printf(out, "%016" PRIx64 " %8u %10" PRIu64 " %10" PRIu64 " %7zu %5" PRIu64 "k %10" PRIu64
-		  "  %-7s %s\n", c->address, c->object_size, c->allocated, c->total, c->nr_slabs,
-		  slab_size(s, c) >> 10, c->bytes >> 10, c->reclaimable ? "yes" : "no", c->name);
+	md_table_row(out, cache_fields, s, c);
 	for (size_t i = 0; i < c->nr_errors && i < MAX_ERRORS_PER_CACHE; i++)
 		md_printf(out, "  ! %s: %s\n", c->name, c->errors[i]);
 	if (c->nr_errors > MAX_ERRORS_PER_CACHE)
@@ -846,7 +855,6 @@ static void leak_report_json(struct md_session *s, const struct md_leak_report *
 {
 	const struct md_slab_cache *c = r->cache;
 	struct md_json *callers = md_json_array(), *sigs = md_json_array();
-	struct md_json *verdict = md_json_object();
 	char names[MAX_FRAMES][160], addr[32];
 
 	for (size_t i = 0; i < r->nr_callers; i++) {
@@ -862,7 +870,7 @@ static void leak_report_json(struct md_session *s, const struct md_leak_report *
 		md_json_object_add(o, "caller", md_json_string(x->what));
 		md_json_object_add(o, "address", md_json_string(addr));
 		md_json_object_add(o, "objects", md_json_int64(x->objects));
-		md_json_object_add(o, "bytes", md_json_int64(x->objects * c->size));
+		md_json_object_add(o, "memory_bytes", md_json_int64(x->objects * c->size));
 		if (r->orphans_scanned)
 			md_json_object_add(o, "orphans", md_json_int64(x->orphans));
 		for (size_t j = 0; j < x->nr_pids; j++)
@@ -892,7 +900,7 @@ static void leak_report_json(struct md_session *s, const struct md_leak_report *
 		md_json_object_add(o, "objects", md_json_int64(x->objects));
 		if (r->orphans_scanned)
 			md_json_object_add(o, "orphans", md_json_int64(x->orphans));
-		md_json_object_add(o, "bytes", md_json_int64(x->objects * c->size));
+		md_json_object_add(o, "memory_bytes", md_json_int64(x->objects * c->size));
 		md_json_object_add(o, "samples", samples_json(x));
 		md_json_array_add(sigs, o);
 	}
@@ -902,9 +910,8 @@ static void leak_report_json(struct md_session *s, const struct md_leak_report *
 		md_json_object_add(doc, "orphans", md_json_int64(r->orphans));
 	md_json_object_add(doc, "callers", callers);
 	md_json_object_add(doc, "signatures", sigs);
-	md_json_object_add(verdict, "level", md_json_string(md_leak_level_name(r->level)));
-	md_json_object_add(verdict, "text", md_json_string(r->verdict ? r->verdict : ""));
-	md_json_object_add(doc, "verdict", verdict);
+	md_json_object_add(doc, "verdict", md_json_verdict(md_leak_level_name(r->level), r->verdict,
+							    NULL));
 	md_json_object_add(doc, "analysis_errors", md_json_strings(r->errors, r->nr_errors));
 }
 
@@ -1009,12 +1016,13 @@ static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache 
 			continue;
 		}
 		if (list) {
-			struct md_json *o = md_json_object();
+			bool leak = r->level == MD_LEAK_PROBABLE || r->level == MD_LEAK_POSSIBLE;
+			char next[96];
+			struct md_json *o;
 
+			snprintf(next, sizeof(next), "slableak %s", rows[i]->name);
+			o = md_json_verdict(md_leak_level_name(r->level), r->verdict, leak ? next : NULL);
 			md_json_object_add(o, "cache", md_json_string(rows[i]->name));
-			md_json_object_add(o, "level",
-					   md_json_string(md_leak_level_name(r->level)));
-			md_json_object_add(o, "text", md_json_string(r->verdict ? r->verdict : ""));
 			if (r->nr_errors)
 				md_json_object_add(o, "errors", md_json_strings(r->errors, r->nr_errors));
 			md_json_array_add(list, o);
@@ -1036,13 +1044,12 @@ static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache 
 	return NULL;
 }
 
-static const char usage[] = "usage: slableak [-n N] [-l] [-u] [CACHE]";
 
-struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, struct md_output *out)
+struct md_error *md_cmd_slableak(struct md_session *s, const struct md_args *a, struct md_output *out)
 {
-	const char *only = NULL;
-	long limit = -1;
-	bool verdicts = false, unreferenced = false;
+	const char *only = a->nr_operands ? a->operands[0] : NULL;
+	long limit = md_arg_number(a, 'n', -1);
+	bool verdicts = md_arg_given(a, 'l'), unreferenced = md_arg_given(a, 'u');
 	struct md_orphans *orphans = NULL;
 	struct md_slab_state *st;
 	struct md_slab_cache **rows;
@@ -1051,33 +1058,13 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 	size_t nr_rows = 0, nr_all;
 	uint64_t reclaimable = 0, unreclaimable = 0, only_addr = 0;
 
-	for (int i = 1; i < argc; i++) {
+	/* a kmem_cache address too, as crash's kmem -s takes */
+	if (only && (!strncmp(only, "0x", 2) || strspn(only, "0123456789abcdef") == 16)) {
 		char *end;
 
-		if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			limit = strtol(argv[++i], &end, 10);
-			if (*end || limit < 0)
-				return md_error_create(MD_ERR_INVALID, "slableak: -n wants a count, not '%s'",
-						       argv[i]);
-		} else if (!strcmp(argv[i], "-l")) {
-			verdicts = true;
-		} else if (!strcmp(argv[i], "-u")) {
-			unreferenced = true;
-		} else if (argv[i][0] == '-') {
-			return md_error_create(MD_ERR_INVALID, "slableak: unknown option '%s' (%s)",
-					       argv[i], usage);
-		} else if (!only) {
-			only = argv[i];
-			/* a kmem_cache address too, as crash's kmem -s takes */
-			if (!strncmp(only, "0x", 2) || strspn(only, "0123456789abcdef") == 16) {
-				only_addr = strtoull(only, &end, 16);
-				if (*end || !only_addr)
-					only_addr = 0;
-			}
-		} else {
-			return md_error_create(MD_ERR_INVALID, "slableak: one cache at a time ('%s' and '%s')",
-					       only, argv[i]);
-		}
+		only_addr = strtoull(only, &end, 16);
+		if (*end || !only_addr)
+			only_addr = 0;
 	}
 	if ((err = md_slab_walk(s, &st)))
 		return err;
@@ -1139,8 +1126,7 @@ struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, st
 	} else {
 		char a[32], b[32];
 
-		md_printf(out, "CACHE             OBJSIZE  ALLOCATED      TOTAL   SLABS  SSIZE  MEM(KiB)"
-			  "  RECLAIM NAME\n");
+		md_table_heading(out, cache_fields);
 		for (size_t i = 0; i < nr_rows; i++)
 			cache_text(s, rows[i], out);
 		if (only)

@@ -69,6 +69,7 @@ bool md_leak_candidate(const struct md_slab_cache *c);
 int md_slab_cache_compare_bytes(const void *a, const void *b);
 
 /* The `slableak` command. */
-struct md_error *md_cmd_slableak(struct md_session *s, int argc, char **argv, struct md_output *out);
+struct md_args;
+struct md_error *md_cmd_slableak(struct md_session *s, const struct md_args *a, struct md_output *out);
 
 #endif

@@ -13,11 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "output.h"
 #include "slableak.h"
 #include "snapshot.h"
 
-#define SNAPSHOT_FORMAT "memdiag-snapshot-1"
+/* 2: a cache's memory is "memory_bytes" (schema 2's units); 1, its
+ * "bytes", is still read. */
+#define SNAPSHOT_FORMAT "memdiag-snapshot-2"
+#define SNAPSHOT_FORMAT_1 "memdiag-snapshot-1"
 #define SOURCES_PER_CACHE 20	/* callers and signatures kept per cache */
 #define DIFF_ROWS 15
 
@@ -55,7 +59,7 @@ static struct md_error *take_snapshot(struct md_session *s, struct md_json *doc)
 
 		md_json_object_add(o, "name", md_json_string(c->name));
 		md_json_object_add(o, "allocated", md_json_int64(c->allocated));
-		md_json_object_add(o, "bytes", md_json_int64(c->bytes));
+		md_json_object_add(o, "memory_bytes", md_json_int64(c->bytes));
 		md_json_object_add(o, "reclaimable", md_json_bool(c->reclaimable));
 		if (!c->unreadable && c->allocated) {
 			err = md_leak_analyze(s, c, NULL, &r);
@@ -91,14 +95,12 @@ static struct md_error *take_snapshot(struct md_session *s, struct md_json *doc)
 	return NULL;
 }
 
-struct md_error *md_cmd_snapshot(struct md_session *s, int argc, char **argv, struct md_output *out)
+struct md_error *md_cmd_snapshot(struct md_session *s, const struct md_args *a, struct md_output *out)
 {
 	struct md_json *doc;
 	struct md_error *err;
 	char *text;
 
-	if (argc > 1)
-		return md_error_create(MD_ERR_INVALID, "snapshot: takes no arguments");
 	if (md_output_is_json(out))
 		return take_snapshot(s, md_output_doc(out));
 	/* A snapshot is JSON whatever the output mode: it is meant for a file. */
@@ -180,7 +182,8 @@ static struct md_error *load_snapshot(const char *path, struct md_json **ret)
 	if (!doc)
 		return md_error_create(MD_ERR_FORMAT, "%s: not a JSON file (%s)", path, why);
 	format = get_string(doc, "format");
-	if (!format || strcmp(format, SNAPSHOT_FORMAT) || !get_array(doc, "caches")) {
+	if (!format || (strcmp(format, SNAPSHOT_FORMAT) && strcmp(format, SNAPSHOT_FORMAT_1)) ||
+	    !get_array(doc, "caches")) {
 		md_json_put(doc);
 		return md_error_create(MD_ERR_FORMAT, "%s: not a memdiag snapshot "
 				       "(make one with: memdiag VMLINUX VMCORE snapshot > FILE)", path);
@@ -216,9 +219,12 @@ struct md_error *md_snapshot_diff(const char *old_path, const char *new_path, st
 	size_t nc = 0, ns = 0, n;
 	struct md_error *err;
 	char b1[32], b2[32], b3[32];
+	const char *old_key, *new_key;	/* a cache's memory, by the file's format */
 
 	if ((err = load_snapshot(old_path, &old_doc)) || (err = load_snapshot(new_path, &new_doc)))
 		goto out;
+	old_key = strcmp(get_string(old_doc, "format"), SNAPSHOT_FORMAT_1) ? "memory_bytes" : "bytes";
+	new_key = strcmp(get_string(new_doc, "format"), SNAPSHOT_FORMAT_1) ? "memory_bytes" : "bytes";
 	old_caches = get_array(old_doc, "caches");
 	new_caches = get_array(new_doc, "caches");
 	n = md_json_array_length(new_caches);
@@ -236,8 +242,8 @@ struct md_error *md_snapshot_diff(const char *old_path, const char *new_path, st
 		if (!name)
 			continue;
 		was = find_named(old_caches, "name", name);
-		caches[nc++] = (struct growth){ name, NULL, "cache", was ? get_int(was, "bytes") : 0,
-						get_int(c, "bytes") };
+		caches[nc++] = (struct growth){ name, NULL, "cache", was ? get_int(was, old_key) : 0,
+						get_int(c, new_key) };
 		ns += source_growth(was, c, name, "callers", "caller", sources + ns);
 		ns += source_growth(was, c, name, "signatures", "signature", sources + ns);
 	}
@@ -251,8 +257,8 @@ struct md_error *md_snapshot_diff(const char *old_path, const char *new_path, st
 			struct md_json *o = md_json_object();
 
 			md_json_object_add(o, "cache", md_json_string(caches[i].cache));
-			md_json_object_add(o, "old_bytes", md_json_int64(caches[i].old_value));
-			md_json_object_add(o, "new_bytes", md_json_int64(caches[i].new_value));
+			md_json_object_add(o, "old_memory_bytes", md_json_int64(caches[i].old_value));
+			md_json_object_add(o, "new_memory_bytes", md_json_int64(caches[i].new_value));
 			md_json_array_add(jc, o);
 		}
 		for (size_t i = 0; i < ns; i++) {
@@ -269,20 +275,28 @@ struct md_error *md_snapshot_diff(const char *old_path, const char *new_path, st
 	} else {
 		md_printf(out, "caches by growth in memory (%s -> %s):\n", old_path, new_path);
 		md_printf(out, "  %12s %12s %12s  CACHE\n", "OLD", "NEW", "GROWTH");
-		for (size_t i = 0; i < nc && i < DIFF_ROWS; i++) {
+		/* rows that did not change say nothing: the text leaves them out */
+		for (size_t i = 0, shown = 0; i < nc && shown < DIFF_ROWS; i++) {
 			int64_t d = caches[i].new_value - caches[i].old_value;
 
+			if (!d)
+				continue;
+			shown++;
 			md_printf(out, "  %12s %12s %s%11s  %s\n", md_human_bytes(caches[i].old_value, b1),
 				  md_human_bytes(caches[i].new_value, b2), d < 0 ? "-" : "+",
 				  md_human_bytes(d < 0 ? -d : d, b3), caches[i].cache);
 		}
 		md_printf(out, "\nallocation sources by growth in objects:\n");
 		md_printf(out, "  %10s %10s %10s  %-18s SOURCE\n", "OLD", "NEW", "GROWTH", "CACHE");
-		for (size_t i = 0; i < ns && i < DIFF_ROWS; i++)
+		for (size_t i = 0, shown = 0; i < ns && shown < DIFF_ROWS; i++) {
+			if (sources[i].new_value == sources[i].old_value)
+				continue;
+			shown++;
 			md_printf(out, "  %10" PRId64 " %10" PRId64 " %+10" PRId64 "  %-18s %s: %s\n",
 				  sources[i].old_value, sources[i].new_value,
 				  sources[i].new_value - sources[i].old_value, sources[i].cache,
 				  sources[i].kind, sources[i].source);
+		}
 	}
 out:
 	free(caches);

@@ -18,6 +18,7 @@
 #include "array.h"
 #include "buddy.h"
 #include "oom.h"
+#include "options.h"
 #include "output.h"
 #include "slableak.h"
 #include "summary.h"
@@ -900,15 +901,15 @@ static struct md_json *vmstat_json(const struct summary *sm)
 	return o;
 }
 
-static struct md_json *socket_json(int64_t pages, int64_t pcpu, uint64_t page_kb)
+static struct md_json *socket_json(int64_t pages, int64_t pcpu, uint64_t page)
 {
 	struct md_json *o;
 
 	if (pages < 0)
 		return NULL;
 	o = md_json_object();
-	md_json_object_add(o, "kb", md_json_int64(pages * page_kb));
-	md_json_object_add(o, "pcpu_reserve_kb", pcpu >= 0 ? md_json_int64(pcpu * page_kb) : NULL);
+	md_json_object_add(o, "memory_bytes", md_json_int64(pages * page));
+	md_json_object_add(o, "pcpu_reserve_bytes", pcpu >= 0 ? md_json_int64(pcpu * page) : NULL);
 	return o;
 }
 
@@ -918,7 +919,7 @@ static void summary_json(const struct summary *sm, struct md_output *out)
 	struct md_json *delta = md_json_object(), *buckets = md_json_array();
 	struct md_json *tasks = md_json_array(), *verdicts = md_json_array();
 	struct md_json *sockets = md_json_object();
-	uint64_t page = sm->s->kernel.page_size, page_kb = page >> 10;
+	uint64_t page = sm->s->kernel.page_size;
 	struct md_json *errors = md_json_strings(sm->errors, sm->nr_errors);
 
 	for (size_t i = 0; sm->mi && i < sm->mi->nr_lines; i++) {
@@ -928,27 +929,28 @@ static void summary_json(const struct summary *sm, struct md_output *out)
 		if (l->has_delta)
 			md_json_object_add(delta, l->name, md_json_int64(l->delta));
 	}
-	md_json_object_add(doc, "meminfo", mi);
-	md_json_object_add(doc, "meminfo_pcpu_delta", delta);
+	/* /proc/meminfo's names, in its kB (HugePages_* are counts) */
+	md_json_object_add(doc, "meminfo_kb", mi);
+	md_json_object_add(doc, "meminfo_pcpu_delta_kb", delta);
 	if (sm->mi) {
 		md_json_object_add(doc, "meminfo_errors", md_json_strings(sm->mi->errors, sm->mi->nr_errors));
 		md_json_object_add(sockets, "tcp", socket_json(sm->mi->tcp_pages, sm->mi->tcp_pcpu_pages,
-							       page_kb));
+							       page));
 		md_json_object_add(sockets, "udp", socket_json(sm->mi->udp_pages, sm->mi->udp_pcpu_pages,
-							       page_kb));
+							       page));
 	}
 	md_json_object_add(doc, "sockets", sockets);
 	if (sm->vm) {
 		md_json_object_add(doc, "vmstat", vmstat_json(sm));
 		md_json_object_add(doc, "vmstat_errors", md_json_strings(sm->vm->errors, sm->vm->nr_errors));
 	}
-	md_json_object_add(doc, "total_kb", sm->have_used ? md_json_int64(sm->total_kb) : NULL);
-	md_json_object_add(doc, "used_kb", sm->have_used ? md_json_int64(sm->used_kb) : NULL);
+	md_json_object_add(doc, "total_bytes", sm->have_used ? md_json_int64(sm->total_kb << 10) : NULL);
+	md_json_object_add(doc, "used_bytes", sm->have_used ? md_json_int64(sm->used_kb << 10) : NULL);
 	for (int i = 0; i < NR_BUCKETS; i++) {
 		struct md_json *o = md_json_object();
 
 		md_json_object_add(o, "bucket", md_json_string(sm->b[i].name));
-		md_json_object_add(o, "kb", sm->b[i].known ? md_json_int64(sm->b[i].kb) : NULL);
+		md_json_object_add(o, "memory_bytes", sm->b[i].known ? md_json_int64(sm->b[i].kb * 1024) : NULL);
 		md_json_object_add(o, "from", md_json_string(sm->b[i].from));
 		md_json_array_add(buckets, o);
 	}
@@ -959,10 +961,10 @@ static void summary_json(const struct summary *sm, struct md_output *out)
 
 		md_json_object_add(o, "pid", md_json_int64(t->pid));
 		md_json_object_add(o, "comm", md_json_string(t->comm));
-		md_json_object_add(o, "rss_kb", md_json_int64(sm->rows[i].rss * page_kb));
-		md_json_object_add(o, "anon_kb", md_json_int64(t->rss_sum[MD_RSS_ANON] * page_kb));
-		md_json_object_add(o, "file_kb", md_json_int64(t->rss_sum[MD_RSS_FILE] * page_kb));
-		md_json_object_add(o, "shmem_kb", md_json_int64(t->rss_sum[MD_RSS_SHMEM] * page_kb));
+		md_json_object_add(o, "rss_bytes", md_json_int64(sm->rows[i].rss * page));
+		md_json_object_add(o, "anon_bytes", md_json_int64(t->rss_sum[MD_RSS_ANON] * page));
+		md_json_object_add(o, "file_bytes", md_json_int64(t->rss_sum[MD_RSS_FILE] * page));
+		md_json_object_add(o, "shmem_bytes", md_json_int64(t->rss_sum[MD_RSS_SHMEM] * page));
 		md_json_array_add(tasks, o);
 	}
 	md_json_object_add(doc, "tasks", sm->tasks ? tasks : NULL);
@@ -977,7 +979,7 @@ static void summary_json(const struct summary *sm, struct md_output *out)
 			struct md_json *o = md_json_object();
 
 			md_json_object_add(o, "name", md_json_string(rows[n]->name));
-			md_json_object_add(o, "bytes", md_json_int64(rows[n]->bytes));
+			md_json_object_add(o, "memory_bytes", md_json_int64(rows[n]->bytes));
 			md_json_object_add(o, "allocated", md_json_int64(rows[n]->allocated));
 			md_json_array_add(list, o);
 		}
@@ -994,20 +996,15 @@ static void summary_json(const struct summary *sm, struct md_output *out)
 
 			md_json_object_add(o, "caller", md_json_string(x->name));
 			md_json_object_add(o, "areas", md_json_int64(x->areas));
-			md_json_object_add(o, "pages", md_json_int64(x->pages));
+			md_json_object_add(o, "memory_bytes", md_json_int64(x->pages * page));
 			md_json_object_add(o, "task_stacks", md_json_int64(x->stack_areas));
 			md_json_array_add(list, o);
 		}
 		md_json_object_add(doc, "vmalloc_callers", list);
 	}
 	for (size_t i = 0; i < sm->nr_verdicts; i++) {
-		struct md_json *o = md_json_object();
-
-		md_json_object_add(o, "kind", md_json_string(sm->verdicts[i].kind));
-		md_json_object_add(o, "text", md_json_string(sm->verdicts[i].text));
-		md_json_object_add(o, "next", sm->verdicts[i].next ?
-				   md_json_string(sm->verdicts[i].next) : NULL);
-		md_json_array_add(verdicts, o);
+		md_json_array_add(verdicts, md_json_verdict(sm->verdicts[i].kind, sm->verdicts[i].text,
+							     sm->verdicts[i].next));
 	}
 	md_json_object_add(doc, "verdicts", verdicts);
 	md_json_object_add(doc, "errors", errors);
@@ -1015,29 +1012,15 @@ static void summary_json(const struct summary *sm, struct md_output *out)
 
 /* ------------------------------------------------------------- command */
 
-static const char usage[] = "usage: memdiag [-n N] [-s]";
-
-struct md_error *md_cmd_memdiag(struct md_session *s, int argc, char **argv, struct md_output *out)
+struct md_error *md_cmd_memdiag(struct md_session *s, const struct md_args *a, struct md_output *out)
 {
-	struct summary sm = { .s = s, .top = TOP_DEFAULT };
+	struct summary sm = {
+		.s = s,
+		.top = md_arg_number(a, 'n', TOP_DEFAULT),
+		.counters = md_arg_given(a, 's'),
+	};
 	struct md_error *err;
 
-	for (int i = 1; i < argc; i++) {
-		char *end;
-		long n;
-
-		if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			n = strtol(argv[++i], &end, 10);
-			if (!*argv[i] || *end || n < 0 || n > 100000)
-				return md_error_create(MD_ERR_INVALID, "memdiag: -n wants a count, not '%s'",
-						       argv[i]);
-			sm.top = n;
-		} else if (!strcmp(argv[i], "-s")) {
-			sm.counters = true;
-		} else {
-			return md_error_create(MD_ERR_INVALID, "memdiag: unexpected '%s' (%s)", argv[i], usage);
-		}
-	}
 	if (!(err = gather(&sm))) {
 		if (md_output_is_json(out))
 			summary_json(&sm, out);

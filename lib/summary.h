@@ -5,6 +5,7 @@
 #include "session.h"
 
 struct md_output;
-struct md_error *md_cmd_memdiag(struct md_session *s, int argc, char **argv, struct md_output *out);
+struct md_args;
+struct md_error *md_cmd_memdiag(struct md_session *s, const struct md_args *a, struct md_output *out);
 
 #endif

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "output.h"
+#include "table.h"
 #include "tasks.h"
 #include "vmallocinfo.h"
 #include "vmstat.h"
@@ -272,9 +274,9 @@ static struct md_json *area_json(struct md_session *s, const struct md_vmap_area
 	caller_name(s, &c);
 	snprintf(buf, sizeof(buf), "0x%016" PRIx64, kind == AREA_VM ? a->addr : a->start);
 	md_json_object_add(o, "start", md_json_string(buf));
-	md_json_object_add(o, "size", md_json_int64(kind == AREA_VM ? a->size : a->end - a->start));
+	md_json_object_add(o, "size_bytes", md_json_int64(kind == AREA_VM ? a->size : a->end - a->start));
 	md_json_object_add(o, "caller", md_json_string(c.name));
-	md_json_object_add(o, "pages", md_json_int64(a->nr_pages));
+	md_json_object_add(o, "memory_pages", md_json_int64(a->nr_pages));
 	if (a->phys_addr) {
 		snprintf(buf, sizeof(buf), "0x%016" PRIx64, a->phys_addr);
 		md_json_object_add(o, "phys", md_json_string(buf));
@@ -284,64 +286,60 @@ static struct md_json *area_json(struct md_session *s, const struct md_vmap_area
 	return o;
 }
 
+static void get_caller_memory(const void *ctx, const void *row, struct md_value *v)
+{
+	const struct md_session *s = ctx;
+	const struct md_vmalloc_caller *c = row;
+
+	v->u = c->pages * s->kernel.page_size;
+}
+
+/* "FLAGS" in text: the kinds of area, and how many are task stacks */
+static void get_caller_flags(const void *ctx, const void *row, struct md_value *v)
+{
+	const struct md_vmalloc_caller *c = row;
+	char flags[96];
+
+	md_vmalloc_flags_text(c->flags, flags, sizeof(flags));
+	if (c->stack_areas)
+		snprintf(v->buf, sizeof(v->buf), "%.90s (%" PRIu64 " task stacks)", flags, c->stack_areas);
+	else
+		snprintf(v->buf, sizeof(v->buf), "%s", flags);
+	v->s = v->buf;
+}
+
+static const struct md_column caller_columns[] = {
+	{ "caller", "CALLER", MD_COL_STRING, -44, MD_CHARS_MEMBER(struct md_vmalloc_caller, name) },
+	{ "address", NULL, MD_COL_ADDRESS, 0, MD_MEMBER(struct md_vmalloc_caller, caller) },
+	{ "areas", "AREAS", MD_COL_COUNT, 7, MD_MEMBER(struct md_vmalloc_caller, areas) },
+	{ "memory_pages", "PAGES", MD_COL_PAGES, 8, MD_MEMBER(struct md_vmalloc_caller, pages) },
+	{ "memory_bytes", "MEMORY", MD_COL_BYTES, 10, .human = true, .get = get_caller_memory },
+	{ "size_bytes", "SIZE", MD_COL_BYTES, 10, .human = true, MD_MEMBER(struct md_vmalloc_caller, size) },
+	{ NULL, "FLAGS", MD_COL_STRING, -1, .get = get_caller_flags },
+	{ NULL },
+};
+
 static struct md_json *caller_json(const struct md_session *s, const struct md_vmalloc_caller *c,
 				   bool stacks_known)
 {
-	struct md_json *o = md_json_object();
-	char addr[32];
+	struct md_json *o = md_table_row_json(caller_columns, s, c);
 
-	snprintf(addr, sizeof(addr), "0x%016" PRIx64, c->caller);
-	md_json_object_add(o, "caller", md_json_string(c->name));
-	md_json_object_add(o, "address", c->caller ? md_json_string(addr) : NULL);
-	md_json_object_add(o, "areas", md_json_int64(c->areas));
-	md_json_object_add(o, "pages", md_json_int64(c->pages));
-	md_json_object_add(o, "bytes", md_json_int64(c->pages * s->kernel.page_size));
-	md_json_object_add(o, "size", md_json_int64(c->size));
 	md_json_object_add(o, "task_stacks", stacks_known ? md_json_int64(c->stack_areas) : NULL);
 	md_json_object_add(o, "flags", md_vmalloc_flags_json(c->flags));
 	return o;
 }
 
-static void caller_text(const struct md_session *s, const struct md_vmalloc_caller *c,
-			struct md_output *out)
-{
-	char mem[32], size[32], flags[96], stacks[48] = "";
-
-	md_vmalloc_flags_text(c->flags, flags, sizeof(flags));
-	if (c->stack_areas)
-		snprintf(stacks, sizeof(stacks), " (%" PRIu64 " task stacks)", c->stack_areas);
-	md_printf(out, "%-44s %7" PRIu64 " %8" PRIu64 " %10s %10s  %s%s\n", c->name, c->areas, c->pages,
-		  md_human_bytes(c->pages * s->kernel.page_size, mem), md_human_bytes(c->size, size),
-		  flags, stacks);
-}
-
-static const char usage[] = "usage: vmalloc [-a] [-n N]";
-
-struct md_error *md_cmd_vmalloc(struct md_session *s, int argc, char **argv, struct md_output *out)
+struct md_error *md_cmd_vmalloc(struct md_session *s, const struct md_args *a, struct md_output *out)
 {
 	struct md_vmalloc *v;
 	struct md_tasks *tasks = NULL;
 	struct md_vmalloc_callers *c;
 	struct md_error *err;
-	bool all = false;
-	long limit = -1;
+	bool all = md_arg_given(a, 'a');
+	long limit = md_arg_number(a, 'n', -1);
 	int64_t used = -1;
 	size_t shown;
 
-	for (int i = 1; i < argc; i++) {
-		char *end;
-
-		if (!strcmp(argv[i], "-a")) {
-			all = true;
-		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			limit = strtol(argv[++i], &end, 10);
-			if (*end || limit < 0 || !*argv[i])
-				return md_error_create(MD_ERR_INVALID, "vmalloc: -n wants a count, not '%s'",
-						       argv[i]);
-		} else {
-			return md_error_create(MD_ERR_INVALID, "vmalloc: unexpected '%s' (%s)", argv[i], usage);
-		}
-	}
 	if ((err = md_vmalloc_get(s, &v)))
 		return err;
 	if ((err = md_tasks_get(s, &tasks))) {
@@ -365,8 +363,8 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, int argc, char **argv, str
 			md_json_array_add(list, caller_json(s, &c->callers[i], c->stacks_known));
 		md_json_object_add(doc, "callers", list);
 		md_json_object_add(doc, "areas", md_json_int64(c->areas));
-		md_json_object_add(doc, "pages", md_json_int64(c->pages));
-		md_json_object_add(doc, "size", md_json_int64(c->size));
+		md_json_object_add(doc, "memory_pages", md_json_int64(c->pages));
+		md_json_object_add(doc, "size_bytes", md_json_int64(c->size));
 		md_json_object_add(doc, "task_stack_areas",
 				   c->stacks_known ? md_json_int64(c->stack_areas) : NULL);
 		md_json_object_add(doc, "nr_vmalloc_pages", used >= 0 ? md_json_int64(used) : NULL);
@@ -386,10 +384,9 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, int argc, char **argv, str
 				area_text(s, &v->areas[i], out);
 			md_printf(out, "\n");
 		}
-		md_printf(out, "%-44s %7s %8s %10s %10s  %s\n", "CALLER", "AREAS", "PAGES", "MEMORY", "SIZE",
-			  "FLAGS");
+		md_table_heading(out, caller_columns);
 		for (size_t i = 0; i < shown; i++)
-			caller_text(s, &c->callers[i], out);
+			md_table_row(out, caller_columns, s, &c->callers[i]);
 		if (shown < c->nr_callers)
 			md_printf(out, "... %zu more callers (-n)\n", c->nr_callers - shown);
 		md_printf(out, "\n%" PRIu64 " areas of %zu callers: %" PRIu64 " pages (%s), %s of address "

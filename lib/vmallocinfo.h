@@ -55,6 +55,7 @@ struct md_json *md_vmalloc_flags_json(uint64_t flags);
 struct md_error *md_vmalloc_nr_pages(struct md_session *s, int64_t *ret);
 
 /* The `vmalloc` command. */
-struct md_error *md_cmd_vmalloc(struct md_session *s, int argc, char **argv, struct md_output *out);
+struct md_args;
+struct md_error *md_cmd_vmalloc(struct md_session *s, const struct md_args *a, struct md_output *out);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "buddy.h"
+#include "options.h"
 #include "output.h"
 #include "page.h"
 #include "pgtable.h"
@@ -26,8 +27,6 @@
 #include "vmalloc.h"
 #include "vmallocinfo.h"
 #include "whatis.h"
-
-#define MAX_ADDRESSES 4096
 
 /* The indexes, each read on first need and its failure kept to be named
  * for every address that needed it. */
@@ -713,7 +712,7 @@ static struct md_json *what_json(struct whatis_ctx *c, const struct what *w)
 		md_json_object_add(x, "start", md_json_address(w->area->start));
 		md_json_object_add(x, "end", md_json_address(w->area->end));
 		md_json_object_add(x, "size_bytes", md_json_uint64(w->area->end - w->area->start));
-		md_json_object_add(x, "pages", md_json_uint64(w->area->nr_pages));
+		md_json_object_add(x, "memory_pages", md_json_uint64(w->area->nr_pages));
 		md_json_object_add(x, "caller", md_json_string(buf));
 		md_json_object_add(x, "caller_address", md_json_address(w->area->caller));
 		md_json_object_add(x, "flags", md_vmalloc_flags_json(w->area->vm_flags));
@@ -794,7 +793,7 @@ static void ctx_release(struct whatis_ctx *c)
 	free(c->pcpu_err);
 }
 
-struct md_error *md_cmd_whatis(struct md_session *s, int argc, char **argv, struct md_output *out)
+struct md_error *md_cmd_whatis(struct md_session *s, const struct md_args *a, struct md_output *out)
 {
 	struct whatis_ctx c = { .s = s };
 	struct md_json *list = md_json_array();
@@ -803,24 +802,16 @@ struct md_error *md_cmd_whatis(struct md_session *s, int argc, char **argv, stru
 	struct md_error *err = NULL;
 	int n = 0;
 
-	if (argc < 2) {
-		md_json_put(list);
-		return md_error_create(MD_ERR_INVALID, "whatis: no address (%s)", usage);
-	}
-	if (argc - 1 > MAX_ADDRESSES) {
-		md_json_put(list);
-		return md_error_create(MD_ERR_INVALID, "whatis: at most %d addresses at once", MAX_ADDRESSES);
-	}
-	addrs = calloc(argc, sizeof(*addrs));
-	derefs = calloc(argc, sizeof(*derefs));
+	addrs = calloc(a->nr_operands + 1, sizeof(*addrs));
+	derefs = calloc(a->nr_operands + 1, sizeof(*derefs));
 	if (!addrs || !derefs) {
 		free(addrs);
 		free(derefs);
 		md_json_put(list);
 		return md_error_nomem();
 	}
-	for (int i = 1; i < argc && !err; i++, n++)
-		err = parse_address(s, argv[i], &addrs[n], &derefs[n]);
+	for (int i = 0; i < a->nr_operands && !err; i++, n++)
+		err = parse_address(s, a->operands[i], &addrs[n], &derefs[n]);
 	for (int i = 0; i < n && !err; i++) {
 		struct what w = { .addr = addrs[i] };
 

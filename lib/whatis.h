@@ -8,9 +8,13 @@
 
 #include "session.h"
 
+struct md_args;
 struct md_output;
 
+/* The most addresses one command line may ask about. */
+#define MD_WHATIS_MAX_ADDRESSES 4096
+
 /* The `whatis` command. */
-struct md_error *md_cmd_whatis(struct md_session *s, int argc, char **argv, struct md_output *out);
+struct md_error *md_cmd_whatis(struct md_session *s, const struct md_args *a, struct md_output *out);
 
 #endif

@@ -507,7 +507,7 @@ def task_lost_to_the_filter(outdir, oomstate_doc, pid):
     between; on 7.2 the hog's mm_struct page).  A process
     may be missing only so, and memdiag must have said so."""
     procs = [p for p in oomstate_doc["processes"] if p["pid"] == pid]
-    if procs and procs[0]["rss"] is not None:
+    if procs and procs[0]["rss_pages"] is not None:
         return False
     what = "missing from" if not procs else "with an unreadable mm in"
     assert info(outdir)["format"] == "filtered", "pid %d %s an unfiltered dump" % (pid, what)

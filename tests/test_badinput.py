@@ -71,7 +71,7 @@ def check_only_kmalloc128_hurt(bad_dir, binary, expect_error):
     assert set(bad) == set(clean), "caches lost: %s" % (set(clean) - set(bad))
     errors = " | ".join(bad["kmalloc-128"]["errors"])
     assert re.search(expect_error, errors), "kmalloc-128 errors: %r" % errors
-    keys = ("allocated", "total", "slabs", "bytes", "errors")
+    keys = ("allocated", "total", "slabs", "memory_bytes", "errors")
     hurt = [n for n in clean if n != "kmalloc-128" and
             any(bad[n][k] != clean[n][k] for k in keys)]
     assert not hurt, "other caches changed: %s" % hurt[:10]
@@ -175,6 +175,35 @@ def test_version_and_usage_errors():
     assert p.returncode == 1, p
 
 
+def test_help_pages_and_option_syntax():
+    """One parser (lib/options.c) for every command: `memdiag --help CMD`,
+    `memdiag CMD --help` (no dump needed) and `CMD -h` after the dump give the
+    same page, within 80 columns; getopt's forms (-n3, -ln3) mean what the
+    spelled-out ones do; a command before the dump is a usage error."""
+    listing = subprocess.run([MEMDIAG, "--help"], stdout=subprocess.PIPE, text=True, check=True).stdout
+    names = re.findall(r"^  (\w+) +\1 ", listing, re.M)
+    assert {"memdiag", "slableak", "buddyfrag", "oomstate", "vmalloc", "whatis"} <= set(names), listing
+    out = dump("6.1", "baseline", "elf")
+    for name in names:
+        page = subprocess.run([MEMDIAG, "--help", name], stdout=subprocess.PIPE, text=True, check=True).stdout
+        assert page.startswith("NAME\n  %s - " % name) and "\nSYNOPSIS\n  %s " % name in page, page
+        assert "--json" in page and "-h, --help" in page, page
+        wide = [l for l in page.splitlines() if len(l) > 80]
+        assert not wide, (name, wide)
+        p = subprocess.run([MEMDIAG, name, "--help"], stdout=subprocess.PIPE, text=True)
+        assert (p.returncode, p.stdout) == (0, page), (name, p)
+        p = memdiag(out, name, "-h")
+        assert p.stdout == page, (name, p.stdout)
+    assert memdiag(out, "slableak", "-ln3").stdout == memdiag(out, "slableak", "-l", "-n", "3").stdout
+    assert memdiag(out, "vmalloc", "-n2").stdout == memdiag(out, "vmalloc", "-n", "2").stdout
+    p = memdiag(out, "slableak", "-n", check=False)
+    assert p.returncode == 2 and "slableak: -n needs a value" in p.stderr and \
+        "(usage: slableak [-n N] [-l] [-u] [--json] [CACHE])" in p.stderr, p
+    p = subprocess.run([MEMDIAG, "slableak", os.path.join(out, "vmlinux"), os.path.join(out, "vmcore")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.returncode == 2 and "the dump comes before the command" in p.stderr, p
+
+
 def test_not_a_dump_and_truncated():
     def case(binary, kind):
         src = dump("6.1", "baseline", "kdump")
@@ -239,12 +268,12 @@ def test_dump_cut_in_its_page_data_is_read_up_to_the_cut():
             # (MemAvailable: a zone, whose read error is in vmstat_errors).
             whole = json.loads(memdiag(src, "--json", "memdiag").stdout)
             cut = json.loads(run(tmp, binary, "--json", "memdiag").stdout)
-            assert {k: v for k, v in whole["meminfo"].items() if k in cut["meminfo"]} == cut["meminfo"]
-            for line in set(whole["meminfo"]) - set(cut["meminfo"]):
+            assert {k: v for k, v in whole["meminfo_kb"].items() if k in cut["meminfo_kb"]} == cut["meminfo_kb"]
+            for line in set(whole["meminfo_kb"]) - set(cut["meminfo_kb"]):
                 assert any(e.startswith(line + ": left out: ") for e in cut["meminfo_errors"]), \
                     (line, cut["meminfo_errors"])
             assert all("past the end of the truncated file" in e for e in cut["vmstat_errors"]), cut["vmstat_errors"]
-            assert len(cut["meminfo"]) >= 0.9 * len(whole["meminfo"])
+            assert len(cut["meminfo_kb"]) >= 0.9 * len(whole["meminfo_kb"])
             for command in ("slableak", "buddyfrag", "oomstate", "vmalloc"):
                 q = run(tmp, binary, command)
                 assert q.returncode == 0 and q.stdout, (command, q.returncode, q.stderr)
@@ -406,7 +435,7 @@ def test_a_kmem_cache_is_read_no_further_than_the_kernel_allocated():
                 assert p.returncode == 0, p.stderr[-2000:]
                 got = {c["name"]: c for c in json.loads(p.stdout)["caches"]}["kmalloc-128"]
                 assert got["errors"] == [], (name, got["errors"])
-                for key in ("allocated", "total", "slabs", "bytes"):
+                for key in ("allocated", "total", "slabs", "memory_bytes"):
                     assert got[key] == clean["kmalloc-128"][key], (name, key, got[key], clean["kmalloc-128"][key])
         yield k, case
 
@@ -501,10 +530,10 @@ def test_two_caches_with_one_name():
                 assert said in run(bad, binary, "slableak", "kmalloc-128").stdout
                 assert [int(c["address"], 16) for c in doc["caches"]] == [k128, k64]
                 # the analysis is the leaking cache's: its 20,000 objects
-                assert doc["verdict"]["level"] == "probable leak" and "leaky_alloc_one" in doc["verdict"]["text"]
+                assert doc["verdict"]["kind"] == "probable leak" and "leaky_alloc_one" in doc["verdict"]["text"]
                 other = json.loads(run(bad, binary, "--json", "slableak", "0x%x" % k64).stdout)
                 assert [int(c["address"], 16) for c in other["caches"]] == [k64]
-                assert other["verdict"]["level"] != "probable leak", other["verdict"]
+                assert other["verdict"]["kind"] != "probable leak", other["verdict"]
         yield k, case
 
 

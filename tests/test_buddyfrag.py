@@ -69,7 +69,7 @@ def check_counts_against_frozen(out):
         for t, counts in z["free_blocks_by_type"].items():
             assert counts == types[(z["zone"], t)], (z["zone"], t, counts, types[(z["zone"], t)])
         assert z["nr_free"] == z["free_blocks"], z["nr_free"]
-        assert z["free_pages"] == z["nr_free_pages_counter"] + z["nr_free_pages_pcpu_delta"], z
+        assert z["free_pages"] == z["nr_free_pages"] + z["nr_free_pages_pcpu_delta_pages"], z
         assert z["errors"] == [], z["errors"]
 
 
@@ -123,13 +123,13 @@ def test_verdicts():
                 frozen(out, "buddyinfo")
             zones = {z["zone"]: z for z in buddyfrag(out)["zones"]}
             dma32 = zones["DMA32"]
-            assert dma32["first_unsatisfiable_order"] == 4, dma32["verdict"]
-            assert "none of it in blocks >= order 4" in dma32["verdict"], dma32["verdict"]
+            assert dma32["first_unsatisfiable_order"] == 4, dma32["verdict"]["text"]
+            assert "none of it in blocks >= order 4" in dma32["verdict"]["text"], dma32["verdict"]["text"]
             assert dma32["largest_free_order"] == 3
             assert [r["watermark_ok_low"] for r in dma32["orders"]][:5] == [True, True, True, True, False]
             for z in buddyfrag(dump(k, "baseline", "elf"))["zones"]:
-                assert z["first_unsatisfiable_order"] is None, z["verdict"]
-                assert "every order up to 10 can be satisfied" in z["verdict"], z["verdict"]
+                assert z["first_unsatisfiable_order"] is None, z["verdict"]["text"]
+                assert "every order up to 10 can be satisfied" in z["verdict"]["text"], z["verdict"]["text"]
                 assert all(r["watermark_ok_low"] for r in z["orders"]), z["orders"]
         yield k, case
 
@@ -212,7 +212,7 @@ def test_corrupt_free_list_is_reported_and_the_rest_printed():
             if (t, o) != ("Unmovable", 2):
                 assert n == z["free_blocks_by_type"][t][o], (t, o)
     assert zb["free_blocks_by_type"]["Unmovable"][2] == 0
-    assert "verdict" in zb and zb["verdict"].startswith("DMA32: ")
+    assert "verdict" in zb and zb["verdict"]["text"].startswith("DMA32: ")
     assert re.search(r"^\s+Unmovable\s+\d+ \s+\d+ \s+0!", p.stdout, re.M), p.stdout
 
 
@@ -229,9 +229,11 @@ def test_blocks_listed_with_v():
 def test_bad_arguments():
     out = dump("6.1", "baseline", "elf")
     build("build/memdiag")
-    for args, msg in ((["-o", "11"], "this kernel's orders are 0 to 10"), (["-o", "x"], "-o wants a number"),
-                      (["-q"], "unexpected '-q'")):
+    for args, msg in ((["-o", "11"], "this kernel's orders are 0 to 10"), (["-o", "x"], "-o wants an order"),
+                      (["-q"], "unknown option '-q'"), (["-z", "Nowhere"], "no populated zone 'Nowhere'"),
+                      (["-n", "7"], "no populated zone on node 7")):
         p = memdiag(out, "buddyfrag", *args, check=False)
-        assert p.returncode == 2 and msg in p.stderr, (args, p.returncode, p.stderr)   # a usage error
-    p = memdiag(out, "buddyfrag", "-z", "Nowhere", check=False)
-    assert p.returncode == 0 and "no populated zone matches -z Nowhere" in p.stdout + p.stderr, p
+        assert p.returncode == 2 and msg in p.stderr and p.stdout == "", (args, p)   # a usage error
+    assert "0:DMA32" in p.stderr, p.stderr   # the zones there are
+    # zone names as users type them
+    assert memdiag(out, "buddyfrag", "-z", "dma32").stdout == memdiag(out, "buddyfrag", "-z", "DMA32").stdout

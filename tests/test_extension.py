@@ -24,6 +24,7 @@ purpose through the probe, to check that the extension survives it.
 import atexit
 import difflib
 import functools
+import json
 import os
 import re
 import shutil
@@ -97,9 +98,13 @@ static void cmd_mdprobe(void)
 	run_begin();
 	if (!strcmp(op, "commands")) {
 		for (const struct md_command *c = md_commands; c->name; c++) {
-			fprintf(fp, "MDP CMD %%s\t%%s\t%%s\n", c->name, c->summary, c->synopsis);
-			for (const char *const *l = c->help; l && *l; l++)
+			char *synopsis = md_command_synopsis(c), **help = md_command_help(c);
+
+			fprintf(fp, "MDP CMD %%s\t%%s\t%%s\n", c->name, c->summary, synopsis);
+			for (char **l = help; l && *l; l++)
 				fprintf(fp, "MDP HELP %%s\t%%s\n", c->name, *l);
+			free(synopsis);
+			md_strings_free(help);
 		}
 	} else if (!strcmp(op, "size")) {
 		uint64_t v;
@@ -240,6 +245,11 @@ def session_61():
         ("bad -n", ["slableak -n"]),
         ("bad -n abc", ["slableak -n abc"]),
         ("bad many", ["slableak a b c"]),
+        # the one option parser (lib/options.c): --json and -h in crash too
+        ("json", ["slableak -n 3 --json"]),
+        ("json vmalloc", ["vmalloc -n2 --json"]),
+        ("self help", ["buddyfrag -h"]),
+        ("after json", ["slableak -n 2"]),
         ("sys", ["sys"]),
         ("unload", ["extend -u " + so]),
         ("gone", ["slableak -n 2"]),
@@ -332,6 +342,34 @@ def test_bad_arguments_print_one_error_and_crash_goes_on():
         assert len(lines) == 1 and lines[0].startswith("slableak: "), "%s: %r" % (key, lines)
         assert not lines[0].startswith("slableak: slableak:"), "%s: %r" % (key, lines)
     assert any(re.match(r"^\s+RELEASE: 6\.1\.", l) for l in out["sys"]), out["sys"]
+
+
+def memdiag(outdir, *args):
+    from test_slab import memdiag as run
+    return run(outdir, *args)
+
+
+def memdiag_help(name):
+    return subprocess.run([os.path.join(REPO, "build", "memdiag"), "--help", name], check=True,
+                          stdout=subprocess.PIPE, text=True).stdout
+
+
+def test_json_and_help_options_inside_crash():
+    """`--json` and `-h` are the core's options, so crash has them too: the
+    document is the standalone program's, the page is `memdiag --help`'s, and
+    the next command is text again."""
+    out, _, _ = session_61()
+    d = dump("6.1", "leak-tracked", "elf")
+    for key, args in (("json", ["slableak", "-n", "3"]), ("json vmalloc", ["vmalloc", "-n", "2"])):
+        no_crash_trouble(out[key], key)
+        ours = json.loads("\n".join(out[key]))
+        cli = json.loads(memdiag(d, "--json", *args).stdout)
+        assert ours == cli, (key, ours, cli)
+    page = memdiag_help("buddyfrag")
+    # (the session's reader drops blank lines)
+    assert [l.rstrip() for l in out["self help"]] == [l.rstrip() for l in page.splitlines() if l.strip()], \
+        out["self help"]
+    assert out["after json"] == out["two"], out["after json"]
 
 
 def test_unload_reload_and_a_second_copy():

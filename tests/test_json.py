@@ -1,4 +1,5 @@
-"""The JSON contract (doc/json.md) on every command of every lab kernel.
+"""The JSON contract (doc/json.md, doc/memdiag.schema.json) on every command
+of every lab kernel.
 
 Every document opens with command, schema_version, memdiag_version (the
 Makefile's VERSION) and kernel: the release the lab booted (info.json) and
@@ -13,8 +14,8 @@ import os
 import re
 import subprocess
 
-from lab import KERNELS, REPO, WHATIS_LINE, dump, info
-from test_slab import memdiag
+from lab import KERNELS, LAB_PLAN, REPO, WHATIS_LINE, dump, info
+from test_slab import memdiag, schema_errors
 
 COMMANDS = ("memdiag -s", "slableak", "slableak -l", "slableak kmalloc-128", "buddyfrag -v", "oomstate -a",
             "vmalloc -a", WHATIS_LINE, "snapshot")
@@ -50,7 +51,7 @@ def test_every_document_keeps_the_contract():
                 text = memdiag(out, "--json", *command.split()).stdout
                 doc = json.loads(text)
                 assert list(doc)[:4] == ["command", "schema_version", "memdiag_version", "kernel"], list(doc)[:6]
-                assert doc["command"] == command.split()[0] and doc["schema_version"] == 1, doc["command"]
+                assert doc["command"] == command.split()[0] and doc["schema_version"] == 2, doc["command"]
                 assert doc["memdiag_version"] == makefile_version(), doc["memdiag_version"]
                 assert doc["kernel"] == {"release": info(out)["kernel_release"],
                                          "build_id": build_id(os.path.join(out, "vmlinux"))}, doc["kernel"]
@@ -64,3 +65,33 @@ def test_every_document_keeps_the_contract():
                 if command.startswith(("oomstate", "vmalloc", "whatis", "slableak")):
                     assert ours, "%s: no address in the document" % command
             yield "%s/%s" % (k, command), case
+
+
+def test_every_document_validates_against_the_schema():
+    """Every command's document on every lab dump (ELF; the filtered dumps'
+    documents, with their nulls and errors, are validated by every test that
+    reads one: test_slab.memdiag()) holds to doc/memdiag.schema.json, whose
+    objects admit no key it does not describe."""
+    for k in KERNELS:
+        for scenario in LAB_PLAN[k]:
+            def case(k=k, scenario=scenario):
+                out = dump(k, scenario, "elf")
+                for command in COMMANDS:
+                    doc = json.loads(memdiag(out, "--json", *command.split(), validate=False).stdout)
+                    errors = schema_errors(doc)
+                    assert not errors, "%s: %s" % (command, errors[:5])
+            yield "%s/%s" % (k, scenario), case
+
+
+def test_the_schema_rejects_what_it_does_not_describe():
+    """The validator is not vacuous: a key the schema does not name, a size
+    that is not a number, an address that is not 0x and 16 digits fail."""
+    out = dump(KERNELS[0], "baseline", "elf")
+    doc = json.loads(memdiag(out, "--json", "slableak", "-n", "2").stdout)
+    assert not schema_errors(doc)
+    for mutate in (lambda d: d.update(bogus=1), lambda d: d["caches"][0].update(memory_bytes="1"),
+                   lambda d: d["caches"][0].update(address="0x1234"), lambda d: d.update(schema_version=1),
+                   lambda d: d["caches"][0].pop("name")):
+        bad = json.loads(json.dumps(doc))
+        mutate(bad)
+        assert schema_errors(bad), bad

@@ -150,7 +150,7 @@ def test_la57_lines_have_five_level_page_tables():
                     doc = json.loads(subprocess.run([os.path.join(REPO, "build", "memdiag"), "--json",
                                                      os.path.join(out, "vmlinux"), os.path.join(out, "vmcore"),
                                                      "memdiag"], stdout=subprocess.PIPE, check=True).stdout)
-                    assert doc["meminfo"]["VmallocTotal"] == (12800 << 30) - 1, doc["meminfo"]["VmallocTotal"]
+                    assert doc["meminfo_kb"]["VmallocTotal"] == (12800 << 30) - 1, doc["meminfo_kb"]["VmallocTotal"]
             yield "%s/%s" % (k, s), case
 
 

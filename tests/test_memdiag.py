@@ -171,7 +171,7 @@ def test_meminfo_equals_the_guests():
         def case(k=k, s=s, f=f):
             out = dump(k, s, f)
             doc = summary(out)
-            ours, guest = doc["meminfo"], meminfo(out)
+            ours, guest = doc["meminfo_kb"], meminfo(out)
             lost = lines_lost_to_the_filter(doc, f)
             guest = {field: v for field, v in guest.items() if field not in lost}
             assert set(ours) == set(guest), "only memdiag: %s; only the guest: %s" % (
@@ -231,10 +231,10 @@ def test_used_memory_buckets():
     for name, k, s, f in each_dump(("baseline", "userhog", "dentry-flood"), formats=("elf",)):
         def case(k=k, s=s):
             doc = summary(dump(k, s, "elf"))
-            mi = doc["meminfo"]
-            b = {x["bucket"]: x["kb"] for x in doc["buckets"]}
-            assert doc["used_kb"] == mi["MemTotal"] - mi["MemFree"]
-            assert sum(b.values()) == doc["used_kb"], b
+            mi = doc["meminfo_kb"]
+            b = {x["bucket"]: x["memory_bytes"] // 1024 for x in doc["buckets"]}
+            assert doc["used_bytes"] == (mi["MemTotal"] - mi["MemFree"]) * 1024
+            assert sum(b.values()) == doc["used_bytes"] // 1024, b
             assert b["user anonymous"] == mi["AnonPages"]
             assert b["kernel stacks"] == mi["KernelStack"]
             assert b["slab, unreclaimable"] == mi["SUnreclaim"]
@@ -259,9 +259,9 @@ def test_task_rss_equals_the_guests_status():
                 return
             top = doc["tasks"][0]
             assert (top["pid"], top["comm"]) == (int(truth(out)["pid"]), truth(out)["comm"]), top
-            assert top["rss_kb"] == int(status["VmRSS"]), (top, status["VmRSS"])
-            assert top["anon_kb"] == int(status["RssAnon"]) and top["file_kb"] == int(status["RssFile"])
-            assert top["shmem_kb"] == int(status["RssShmem"])
+            assert top["rss_bytes"] == int(status["VmRSS"]) * 1024, (top, status["VmRSS"])
+            assert top["anon_bytes"] == int(status["RssAnon"]) * 1024 and top["file_bytes"] == int(status["RssFile"]) * 1024
+            assert top["shmem_bytes"] == int(status["RssShmem"]) * 1024
             pct = round(100.0 * int(status["VmRSS"]) / meminfo(out)["MemTotal"])
             assert "holds %d%% of RAM" % pct in doc["verdicts"][0]["text"], doc["verdicts"][0]
         yield name, case
@@ -371,13 +371,13 @@ def test_vmalloc_callers_equal_vmallocinfo():
         def case(k=k, s=s, f=f):
             out = dump(k, s, f)
             doc = vmalloc_json(out)
-            ours = {c["caller"]: [c["areas"], c["size"], c["pages"]] for c in doc["callers"]}
+            ours = {c["caller"]: [c["areas"], c["size_bytes"], c["memory_pages"]] for c in doc["callers"]}
             guest = vmallocinfo_callers(out)
             incomplete = doc["errors"] != []
             if incomplete:
                 assert f == "filtered", doc["errors"]
                 assert any("excluded by makedumpfile" in e for e in doc["errors"]), doc["errors"]
-                assert doc["pages"] < doc["nr_vmalloc_pages"]
+                assert doc["memory_pages"] < doc["nr_vmalloc_pages"]
                 for caller, row in ours.items():
                     if caller == "(vm_struct unreadable)":
                         continue
@@ -392,7 +392,7 @@ def test_vmalloc_callers_equal_vmallocinfo():
                     assert [a - b for a, b in zip(row, ours[caller])] == [n, n * 5 * 4096, n * 4], (row, ours[caller])
                 else:
                     assert ours[caller] == row, (caller, ours[caller], row)
-            assert doc["pages"] == doc["nr_vmalloc_pages"]
+            assert doc["memory_pages"] == doc["nr_vmalloc_pages"]
         yield name, case
 
 
@@ -412,8 +412,8 @@ def test_vmalloc_leak_names_the_module_first():
             if lost:    # some areas are not in the dump (6.10+ kernels' filtered dumps)
                 assert first["areas"] < n, first
             else:
-                assert first["areas"] == n and first["pages"] == n * int(t["size"]) // 4096, first
-                assert first["size"] == n * (int(t["size"]) + 4096), first
+                assert first["areas"] == n and first["memory_pages"] == n * int(t["size"]) // 4096, first
+                assert first["size_bytes"] == n * (int(t["size"]) + 4096), first
             v = summary(out)["verdicts"]
             assert [x["kind"] for x in v] == ["vmalloc"] and v[0]["next"] == "vmalloc", v
             assert "largest caller %s [%s]" % (first["caller"].split(" ")[0], t["module"]) in v[0]["text"], v
@@ -642,7 +642,7 @@ def test_corrupt_counter_is_reported_and_the_rest_printed():
     addr = int(sym.split()[0], 16) + 8 * int(item.split("=")[1])
     bad = patched_copy(out, "vm-node-stat", [(kernel_address_to_direct_map(out, addr),
                                                struct.pack("<Q", 0x4141414141414141))])
-    clean = summary(out)["meminfo"]
+    clean = summary(out)["meminfo_kb"]
     for label, binary in binaries():
         kw = {"binary": binary} if binary else {}
         p = memdiag(bad, "memdiag", **kw)
@@ -653,7 +653,7 @@ def test_corrupt_counter_is_reported_and_the_rest_printed():
         assert "\nVERDICT\n" in p.stdout and p.stderr == "", (label, p.stderr)
         doc = json.loads(memdiag(bad, "--json", "memdiag", **kw).stdout)
         for field in set(clean) - {"SUnreclaim", "Slab"}:
-            assert doc["meminfo"][field] == clean[field], field
+            assert doc["meminfo_kb"][field] == clean[field], field
         assert any(e.startswith("SUnreclaim: vm_node_stat[NR_SLAB_UNRECLAIMABLE_B]") for e in doc["meminfo_errors"])
 
 
@@ -707,8 +707,8 @@ def test_vmap_tree_cycle_is_cut():
 
 def test_bad_arguments():
     out = dump("6.1", "baseline", "elf")
-    for args, msg in ((["memdiag", "-n", "x"], "-n wants a count"), (["memdiag", "-q"], "unexpected '-q'"),
-                      (["vmalloc", "-z"], "unexpected '-z'")):
+    for args, msg in ((["memdiag", "-n", "x"], "-n wants a count"), (["memdiag", "-q"], "unknown option '-q'"),
+                      (["vmalloc", "-z"], "unknown option '-z'"), (["memdiag", "-n"], "-n needs a value")):
         p = memdiag(out, *args, check=False)
         assert p.returncode == 2 and msg in p.stderr, (args, p.returncode, p.stderr)   # a usage error
 
@@ -722,7 +722,7 @@ def test_unaccounted_holds_what_a_module_took_with_alloc_pages():
     for k in KERNELS:
         def case(k=k):
             def unaccounted(s):
-                return {b["bucket"]: b["kb"] for b in summary(dump(k, s, "elf"))["buckets"]}["unaccounted"]
+                return {b["bucket"]: b["memory_bytes"] // 1024 for b in summary(dump(k, s, "elf"))["buckets"]}["unaccounted"]
             log = open(os.path.join(dump(k, "frag", "elf"), "out", "fragger.log")).read()
             held_kb = int(re.search(r"hold (\d+),", log).group(1)) * 4
             grown = unaccounted("frag") - unaccounted("baseline")
@@ -803,10 +803,10 @@ def test_vm_struct_nr_pages_beyond_its_area():
                 doc = json.loads(memdiag(bad, "--json", "vmalloc", **kw).stdout)
                 assert any("vm_struct 0x%x: nr_pages 4294967295 cannot be" % vm[0] in e for e in doc["errors"]), \
                     doc["errors"]
-                theirs = {c["caller"]: c["pages"] for c in clean["callers"]}
-                ours = {c["caller"]: c["pages"] for c in doc["callers"]}
+                theirs = {c["caller"]: c["memory_pages"] for c in clean["callers"]}
+                ours = {c["caller"]: c["memory_pages"] for c in doc["callers"]}
                 leaky = next(c for c in theirs if c.startswith("vleaky_alloc_one"))
                 assert ours[leaky] == theirs[leaky] - pages, (ours[leaky], theirs[leaky])
                 assert {c: n for c, n in ours.items() if c != leaky} == {c: n for c, n in theirs.items() if c != leaky}
-                assert doc["pages"] == clean["pages"] - pages
+                assert doc["memory_pages"] == clean["memory_pages"] - pages
         yield k, case

@@ -6,6 +6,7 @@ and the standalone program agreeing with each other, and the leak scenarios' kno
 truth (N objects more in kmalloc-128 than in baseline).
 """
 
+import functools
 import json
 import os
 import re
@@ -26,12 +27,32 @@ def build(target):
         _built.add(target)
 
 
-def memdiag(outdir, *args, binary=MEMDIAG, check=True):
+@functools.lru_cache(None)
+def schema_validator():
+    import jsonschema
+    schema = json.load(open(os.path.join(REPO, "doc", "memdiag.schema.json")))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def schema_errors(doc):
+    """Where doc breaks doc/memdiag.schema.json: ["path: message", ...]."""
+    return ["/".join(map(str, e.absolute_path)) + ": " + e.message[:300]
+            for e in schema_validator().iter_errors(doc)]
+
+
+def memdiag(outdir, *args, binary=MEMDIAG, check=True, validate=True):
+    """Runs memdiag on outdir's dump.  A --json document it prints is held to
+    the schema (doc/memdiag.schema.json) on the way, so that every test
+    reading one checks the contract on its own dump."""
     build(os.path.relpath(binary, REPO))
     p = subprocess.run([binary, os.path.join(outdir, "vmlinux"), os.path.join(outdir, "vmcore")] + list(args),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
     if check and p.returncode != 0:
         raise AssertionError("memdiag %s failed (%d):\n%s" % (" ".join(args), p.returncode, p.stderr))
+    if validate and "--json" in args and p.returncode == 0:
+        errors = schema_errors(json.loads(p.stdout))
+        assert not errors, "memdiag %s: not as doc/memdiag.schema.json says: %s" % (" ".join(args), errors[:5])
     return p
 
 
@@ -185,8 +206,8 @@ def test_extension_agrees_with_standalone():
             assert set(theirs) == set(ours), "caches only in one: %s" % (set(ours) ^ set(theirs))
             for n, row in theirs.items():
                 c = ours[n]
-                want = {"address": c["address"], "object_size": c["object_size"], "allocated": c["allocated"],
-                        "total": c["total"], "slabs": c["slabs"], "bytes_kib": c["bytes"] >> 10,
+                want = {"address": c["address"], "object_size": c["object_size_bytes"], "allocated": c["allocated"],
+                        "total": c["total"], "slabs": c["slabs"], "bytes_kib": c["memory_bytes"] >> 10,
                         "reclaimable": c["reclaimable"]}
                 assert row == want, "%s: crash extension %s, standalone %s" % (n, row, want)
         yield name, case
@@ -239,7 +260,7 @@ def test_guest_slabinfo_bounds():
                 assert len(differ) <= 16, text
                 for n, (g, o) in differ.items():
                     per_slab = ours[n]["total"] // ours[n]["slabs"] if ours[n]["slabs"] else \
-                        ours[n]["slab_size"] // ours[n]["slot_size"]
+                        ours[n]["slab_size_bytes"] // ours[n]["slot_size_bytes"]
                     # 7.x: a process's first allocations refill a CPU's sheaf, up to
                     # its capacity in objects, from new slabs if need be
                     sheaf = (ours[n].get("free_in_sheaves") or {}).get("capacity", 0)

@@ -73,7 +73,7 @@ def test_callers_name_the_leaking_function():
                     assert [strip_size(s) for s in stack] == top["stack"], (stack, top["stack"])
                 assert any(n.startswith("do_init_module+") for n in top["stack"]), top["stack"]
                 assert top["pids"] and top["oldest_s"] is not None and 0 <= top["oldest_s"] < 3600, top
-                assert doc["verdict"]["level"] == "probable leak", doc["verdict"]
+                assert doc["verdict"]["kind"] == "probable leak", doc["verdict"]
                 assert "leaky_alloc_one" in doc["verdict"]["text"], doc["verdict"]
             yield "%s/%s" % (k, f), case
 
@@ -108,7 +108,7 @@ def test_signature_finds_untracked_leak():
                 top = doc["signatures"][0]
                 assert top["signature"].startswith("&leaky_ops [leaky] "), top
                 assert top["objects"] >= LEAK_N * 95 // 100, top
-                assert doc["verdict"]["level"] == "probable leak", doc["verdict"]
+                assert doc["verdict"]["kind"] == "probable leak", doc["verdict"]
             yield "%s/%s" % (k, f), case
 
 
@@ -123,7 +123,7 @@ def test_no_false_positives_without_a_leak():
             def case(k=k, s=s):
                 v = verdicts(dump(k, s, "elf"))
                 assert len(v) > 50, len(v)   # every cache with allocated objects
-                flagged = [x["text"] for x in v.values() if x["level"] in ("probable leak", "possible leak")]
+                flagged = [x["text"] for x in v.values() if x["kind"] in ("probable leak", "possible leak")]
                 assert not flagged, "\n".join(flagged)
             yield "%s/%s" % (k, s), case
 
@@ -133,7 +133,7 @@ def test_only_the_leak_is_flagged():
         for s in ("leak-tracked", "leak-untracked"):
             def case(k=k, s=s):
                 v = verdicts(dump(k, s, "elf"))
-                flagged = sorted(n for n, x in v.items() if x["level"] in ("probable leak", "possible leak"))
+                flagged = sorted(n for n, x in v.items() if x["kind"] in ("probable leak", "possible leak"))
                 assert flagged == ["kmalloc-128"], flagged
             yield "%s/%s" % (k, s), case
 
@@ -149,7 +149,7 @@ def test_dentry_flood_is_reclaimable():
             active = slabinfo(out)["dentry"][0]
             assert doc["caches"][0]["allocated"] > 100000, doc["caches"][0]
             assert abs(doc["caches"][0]["allocated"] - active) <= active // 100, (doc["caches"][0], active)
-            assert doc["verdict"]["level"] == "reclaimable", doc["verdict"]
+            assert doc["verdict"]["kind"] == "reclaimable", doc["verdict"]
             assert "not a leak" in doc["verdict"]["text"], doc["verdict"]
         yield k, case
 
@@ -229,7 +229,7 @@ def test_orphan_scan_finds_the_dropped_objects():
                 objects, orphans = leaky_orphans(doc)
                 assert objects >= LEAK_N * 99 // 100, objects
                 assert orphans >= LEAK_N * 99 // 100, "only %d of %d leaked objects unreferenced" % (orphans, LEAK_N)
-                assert doc["verdict"]["level"] == "probable leak", doc["verdict"]
+                assert doc["verdict"]["kind"] == "probable leak", doc["verdict"]
                 assert "unreferenced" in doc["verdict"]["text"], doc["verdict"]
                 scan = doc["orphan_scan"]
                 assert scan["root_bytes"] > 10 << 20 and scan["objects_scanned"] > 10000, scan
@@ -263,7 +263,7 @@ def test_orphan_scan_false_positives():
                 assert scan["allocated_objects"] > 20000, scan
                 assert scan["orphans"] <= MAX_FALSE_ORPHANS, \
                     "%d orphans: %s" % (scan["orphans"], [c for c in scan["caches"] if c["orphans"]])
-                flagged = [v["cache"] for v in doc["verdicts"] if v["level"] in ("probable leak", "possible leak")]
+                flagged = [v["cache"] for v in doc["verdicts"] if v["kind"] in ("probable leak", "possible leak")]
                 # leak-tracked's kmalloc-128 is flagged by its caller, not by orphans
                 assert flagged == (["kmalloc-128"] if s == "leak-tracked" else []), flagged
             yield "%s/%s" % (k, s), case
