@@ -563,6 +563,24 @@ static void orders_text(const struct md_buddy *b, const struct md_buddy_zone *z,
 	}
 }
 
+/* Where the zone's free memory is, order by order: a bar of each order's
+ * share of the free pages.  Free memory all in low orders is
+ * fragmentation at a glance. */
+static void histogram_text(struct md_session *s, const struct md_buddy *b, const struct md_buddy_zone *z,
+			   struct md_output *out)
+{
+	char bar[64], size[32];
+
+	md_printf(out, "  free memory by order (share of the zone's free pages):\n");
+	for (unsigned int o = 0; o < b->nr_orders; o++) {
+		uint64_t pages = order_blocks(b, z, o) << o;
+
+		md_printf(out, "  %5u  %-40s %10s %5.1f%%\n", o, md_bar(pages, z->free_pages, 40, bar),
+			  md_human_bytes(pages * s->kernel.page_size, size),
+			  z->free_pages ? 100.0 * pages / z->free_pages : 0.0);
+	}
+}
+
 static void zone_text(struct md_session *s, const struct md_buddy *b, const struct md_buddy_zone *z,
 		      const struct options *opt, struct md_output *out)
 {
@@ -575,6 +593,7 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 	md_printf(out, "\nNODE %u  ZONE %s  (struct zone 0x%016" PRIx64 ", pfn 0x%" PRIx64 "-0x%" PRIx64
 		  ", %" PRIu64 " present, %" PRIu64 " managed pages)\n", z->nid, z->name, z->address,
 		  z->start_pfn, z->start_pfn + z->spanned, z->present, z->managed);
+	histogram_text(s, b, z, out);
 	md_printf(out, "  %-12s", "ORDER");
 	for (unsigned int o = 0; o < b->nr_orders; o++)
 		md_printf(out, " %7u", o);
@@ -792,12 +811,22 @@ struct md_error *md_cmd_buddyfrag(struct md_session *s, const struct md_args *a,
 		md_json_object_add(doc, "zones", zones);
 		md_json_object_add(doc, "errors", md_json_strings(b->errors, b->nr_errors));
 	} else {
+		/* the conclusion first: each zone's verdict */
 		for (size_t i = 0; i < b->nr_zones; i++) {
+			const char *kind;
+			char *verdict;
+
 			if (!zone_selected(&opt, &b->zones[i]))
 				continue;
-			zone_text(s, b, &b->zones[i], &opt, out);
-			shown++;
+			if (!shown++)
+				md_printf(out, "VERDICT\n");
+			verdict = zone_verdict(s, b, &b->zones[i], &kind);
+			md_print_wrapped(out, 2, 4, verdict ? verdict : "(out of memory)");
+			free(verdict);
 		}
+		for (size_t i = 0; i < b->nr_zones; i++)
+			if (zone_selected(&opt, &b->zones[i]))
+				zone_text(s, b, &b->zones[i], &opt, out);
 		for (size_t i = 0; i < b->nr_errors; i++)
 			md_printf(out, "  ! %s\n", b->errors[i]);
 	}

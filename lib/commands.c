@@ -19,7 +19,34 @@
 const char md_version[] = MD_VERSION;
 
 static const char *const memdiag_description[] = {
-	"Where the memory went, at the time of the dump, and what to run next.",
+	"Where the memory went, at the time of the dump, and what to run next,",
+	"in 80 columns (--wide: every column), conclusion first:",
+	"",
+	"VERDICT: one finding a line, with its evidence and the command to run",
+	"next: a kernel slab leak (a kmalloc cache one source dominates, as",
+	"slableak -l judges it), kernel slab growth (SUnreclaim >= 10% of RAM),",
+	"a reclaimable cache (SReclaimable >= 10%: not a leak), user space (a",
+	"process holding >= 25% of RAM, or user memory >= 50%), vmalloc (>= 5%,",
+	"stacks apart), fragmentation (a zone with memory to spare that cannot",
+	"serve an order up to 4 at its low watermark), an OOM in progress, page",
+	"tables, stacks or per-CPU memory >= 10%, unaccounted >= 15%, MemAvailable",
+	"< 5%; or \"nothing alarming\".",
+	"",
+	"USED MEMORY: MemTotal - MemFree split into buckets that do not overlap,",
+	"each with its share of RAM and of used memory, and a bar of the latter:",
+	"user anonymous (AnonPages), shmem/tmpfs (Shmem), page cache (the rest of",
+	"the file pages), reclaimable and unreclaimable slab, kernel stacks, page",
+	"tables, vmalloc (without the task stacks it holds with VMAP_STACK), the",
+	"per-CPU allocator (without its boot-time first chunk, which is not part",
+	"of MemTotal), the hugetlb pool, other kernel counters, free pages on the",
+	"per-CPU lists (not counted in MemFree), and \"unaccounted\": what is left,",
+	"pages allocated outside any counter (alloc_pages() by drivers, page",
+	"fragments of the network stack, ...).  --wide adds the counters each",
+	"bucket comes from.",
+	"",
+	"TOP CONSUMERS: processes by RSS; unreclaimable and reclaimable slab caches",
+	"by memory (counted from the slabs, as slableak does; slab memory in no",
+	"cache is large kmalloc()); vmalloc callers (as the vmalloc command).",
 	"",
 	"MEMINFO: /proc/meminfo as the machine would have printed it, computed",
 	"line by line as fs/proc/meminfo.c does, from the same counters: the",
@@ -33,31 +60,6 @@ static const char *const memdiag_description[] = {
 	"them out, and so does this table: they are listed after it.  Socket",
 	"memory charged to TCP and UDP is shown too.  A counter that cannot be",
 	"right (beyond the memory map) marks its lines with \"!\" and says why.",
-	"",
-	"USED MEMORY: MemTotal - MemFree split into buckets that do not overlap:",
-	"user anonymous (AnonPages), shmem/tmpfs (Shmem), page cache (the rest of",
-	"the file pages), reclaimable and unreclaimable slab, kernel stacks, page",
-	"tables, vmalloc (without the task stacks it holds with VMAP_STACK), the",
-	"per-CPU allocator (without its boot-time first chunk, which is not part",
-	"of MemTotal), the hugetlb pool, other kernel counters, free pages on the",
-	"per-CPU lists (not counted in MemFree), and \"unaccounted\": what is left,",
-	"pages allocated outside any counter (alloc_pages() by drivers, page",
-	"fragments of the network stack, ...).  Each with its share of RAM and",
-	"of used memory.",
-	"",
-	"TOP CONSUMERS: processes by RSS; unreclaimable and reclaimable slab caches",
-	"by memory (counted from the slabs, as slableak does; slab memory in no",
-	"cache is large kmalloc()); vmalloc callers (as the vmalloc command).",
-	"",
-	"VERDICT: one line per finding, with its evidence and the command to run",
-	"next: a kernel slab leak (a kmalloc cache one source dominates, as",
-	"slableak -l judges it), kernel slab growth (SUnreclaim >= 10% of RAM),",
-	"a reclaimable cache (SReclaimable >= 10%: not a leak), user space (a",
-	"process holding >= 25% of RAM, or user memory >= 50%), vmalloc (>= 5%,",
-	"stacks apart), fragmentation (a zone with memory to spare that cannot",
-	"serve an order up to 4 at its low watermark), an OOM in progress, page",
-	"tables, stacks or per-CPU memory >= 10%, unaccounted >= 15%, MemAvailable",
-	"< 5%; or \"nothing alarming\".",
 	NULL,
 };
 
@@ -373,6 +375,7 @@ struct md_error *md_command_run(struct md_session *s, int argc, char **argv, str
 	}
 	/* --json inside crash, whose output is text otherwise */
 	was_json = md_output_set_json(out, md_output_is_json(out) || a.json);
+	out->wide = a.wide;
 	md_output_begin(out, c->name);
 	if (md_output_is_json(out))
 		md_json_envelope(md_output_doc(out), c->name, s->kernel.release, s->kernel.build_id);
@@ -382,6 +385,7 @@ struct md_error *md_command_run(struct md_session *s, int argc, char **argv, str
 	add_json_error(out, err);
 	md_output_end(out);
 	md_output_set_json(out, was_json);
+	out->wide = false;
 	md_args_release(&a);
 	return err;
 }

@@ -125,6 +125,8 @@ struct md_error *md_args_parse(const struct md_command *c, int argc, char **argv
 			options_end = true;
 		} else if (!strcmp(arg, "--json")) {
 			a.json = true;
+		} else if (!strcmp(arg, "--wide")) {
+			a.wide = true;
 		} else if (arg[1] == '-') {
 			err = usage_error(c, "unknown option '%s'", arg);
 		} else {
@@ -248,7 +250,7 @@ char *md_command_synopsis(const struct md_command *c)
 		else
 			fprintf(f, " [-%c]", o->letter);
 	}
-	fputs(" [--json]", f);
+	fputs(" [--wide] [--json]", f);
 	if (c->operand && c->min_operands > 0)
 		fprintf(f, " %s%s", c->operand, c->max_operands > 1 ? "..." : "");
 	else if (c->operand)
@@ -315,6 +317,9 @@ static const char *const json_help[] = {
 	"the result as one JSON document (doc/json.md)", NULL,
 };
 static const char *const help_help[] = { "this page", NULL };
+static const char *const wide_help[] = {
+	"tables with every column, past 80 columns where they need to", NULL,
+};
 
 char **md_command_help(const struct md_command *c)
 {
@@ -343,6 +348,7 @@ char **md_command_help(const struct md_command *c)
 	}
 	if (c->operand && c->operand_help)
 		add_item(&l, width, c->operand, c->operand_help);
+	add_item(&l, width, "--wide", wide_help);
 	add_item(&l, width, "--json", json_help);
 	add_item(&l, width, "-h, --help", help_help);
 	if (c->examples && c->examples[0]) {

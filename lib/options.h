@@ -5,7 +5,8 @@
  * help page.
  *
  * Every command also takes --json (its result as one JSON document, inside
- * crash too) and -h/--help (its own help page).  Short options follow
+ * crash too), --wide (text tables with every column, past 80 columns) and
+ * -h/--help (its own help page).  Short options follow
  * getopt's conventions: "-n 10" or "-n10", flags grouped ("-lu"), options
  * and operands in any order, "--" ends the options. */
 #ifndef MEMDIAG_OPTIONS_H
@@ -23,6 +24,7 @@ struct md_args {
 	const struct md_command *command;
 	bool json;			/* --json */
 	bool help;			/* -h or --help: print the page, run nothing */
+	bool wide;			/* --wide: every column, past 80 if need be */
 	unsigned int given;		/* bit i: the command's options[i] was given */
 	int64_t number[MD_MAX_OPTIONS];	/* an integer option's value */
 	const char *string[MD_MAX_OPTIONS];	/* a string option's value */

@@ -60,6 +60,28 @@ static void vwrite_text(struct md_output *out, const char *fmt, va_list ap)
 	free(text);
 }
 
+/* md_printf() that returns the columns written. */
+static int md_printf_len(struct md_output *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int md_printf_len(struct md_output *out, const char *fmt, ...)
+{
+	char *text;
+	va_list ap;
+	int len;
+
+	if (out->json)
+		return 0;
+	va_start(ap, fmt);
+	len = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return 0;
+	out->write(out->priv, text, len);
+	free(text);
+	return len;
+}
+
 void md_printf(struct md_output *out, const char *fmt, ...)
 {
 	va_list ap;
@@ -245,4 +267,47 @@ struct md_json *md_json_verdict(const char *kind, const char *text, const char *
 	md_json_object_add(o, "text", md_json_string(text ? text : "(out of memory)"));
 	md_json_object_add(o, "next", md_json_string(next));
 	return o;
+}
+
+void md_print_wrapped(struct md_output *out, int indent, int hang, const char *text)
+{
+	int col = 0, margin = indent;
+	const char *p = text;
+
+	while (*p) {
+		const char *end = p;
+		int len;
+
+		while (*end && *end != ' ')
+			end++;
+		len = (int)(end - p);
+		if (col && col + 1 + len > MD_COLUMNS) {
+			md_printf(out, "\n");
+			col = 0;
+			margin = hang;
+		}
+		if (!col)
+			col = md_printf_len(out, "%*s%.*s", margin, "", len, p);
+		else
+			col += md_printf_len(out, " %.*s", len, p);
+		p = end;
+		while (*p == ' ')
+			p++;
+	}
+	md_printf(out, "\n");
+}
+
+const char *md_bar(uint64_t value, uint64_t max, int width, char buf[64])
+{
+	int n = max ? (int)((double)value * width / max + 0.5) : 0;
+
+	if (width > 63)
+		width = 63;
+	if (n > width)
+		n = width;
+	if (!n && value)
+		n = 1;	/* something is there */
+	memset(buf, '#', n);
+	buf[n] = '\0';
+	return buf;
 }

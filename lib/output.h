@@ -12,6 +12,7 @@
 
 struct md_output {
 	bool json;
+	bool wide;		/* --wide: every column, past 80 if need be */
 	md_write_fn *write;
 	void *priv;
 	struct md_json *doc;	/* the current command's document */
@@ -23,6 +24,18 @@ bool md_output_is_json(const struct md_output *out);
 /* Switches the mode for the next command (a command's own --json); returns
  * the mode it had. */
 bool md_output_set_json(struct md_output *out, bool json);
+
+/* The width text output keeps to unless --wide. */
+#define MD_COLUMNS 80
+
+/* Text mode: text as lines of at most 80 columns (words are not split; one
+ * longer than a line gets a line of its own): the first indented by
+ * indent spaces, the others by hang. */
+void md_print_wrapped(struct md_output *out, int indent, int hang, const char *text);
+
+/* A bar of up to width '#'s for value out of max (at least one for a
+ * value above 0): "#####". */
+const char *md_bar(uint64_t value, uint64_t max, int width, char buf[64]);
 
 /* Text to the writer whatever the mode: a help page. */
 void md_output_text(struct md_output *out, const char *text);

@@ -1126,6 +1126,16 @@ struct md_error *md_cmd_slableak(struct md_session *s, const struct md_args *a, 
 	} else {
 		char a[32], b[32];
 
+		/* the conclusion first: the totals, or the cache's verdict */
+		if (!only)
+			md_printf(out, "slab memory: %s reclaimable, %s unreclaimable, in %zu caches\n\n",
+				  md_human_bytes(reclaimable, a), md_human_bytes(unreclaimable, b),
+				  st->nr_caches);
+		if (report && report->verdict) {
+			md_printf(out, "VERDICT\n");
+			md_print_wrapped(out, 2, 4, report->verdict);
+			md_printf(out, "\n");
+		}
 		md_table_heading(out, cache_fields);
 		for (size_t i = 0; i < nr_rows; i++)
 			cache_text(s, rows[i], out);
@@ -1135,10 +1145,6 @@ struct md_error *md_cmd_slableak(struct md_session *s, const struct md_args *a, 
 			leak_report_text(s, report, out);
 		for (size_t i = 0; i < st->nr_errors; i++)
 			md_printf(out, "  ! %s\n", st->errors[i]);
-		if (!only)
-			md_printf(out, "\nslab memory: %s reclaimable, %s unreclaimable, in %zu caches\n",
-				  md_human_bytes(reclaimable, a), md_human_bytes(unreclaimable, b),
-				  st->nr_caches);
 		if (orphans)
 			orphans_text(orphans, only ? NULL : rows, nr_all, out);
 	}

@@ -626,10 +626,24 @@ static void summary_free(struct summary *sm)
 
 /* ---------------------------------------------------------------- text */
 
+/* "  ! problem", wrapped into 80 columns. */
+static void bang(struct md_output *out, const char *problem)
+{
+	char *line;
+
+	if (asprintf(&line, "! %s", problem) < 0)
+		return;
+	md_print_wrapped(out, 2, 4, line);
+	free(line);
+}
+
 static void meminfo_text(const struct summary *sm, struct md_output *out)
 {
 	const struct md_meminfo *mi = sm->mi;
-	size_t deltas = 0;
+	const int64_t page_kb = sm->s->kernel.page_size >> 10;
+	size_t deltas = 0, len = 0;
+	char *text = NULL, *save;
+	FILE *f;
 
 	md_printf(out, "MEMINFO at the dump: the kernel's counters as /proc/meminfo computes them\n");
 	for (size_t i = 0; i < mi->nr_lines; i++) {
@@ -644,36 +658,55 @@ static void meminfo_text(const struct summary *sm, struct md_output *out)
 		deltas += l->has_delta && l->delta;
 	}
 	for (size_t i = 0; i < mi->nr_errors; i++)
-		md_printf(out, "  ! %s\n", mi->errors[i]);
+		bang(out, mi->errors[i]);
 	for (size_t i = 0; i < sm->vm->nr_errors; i++)
-		md_printf(out, "  ! %s\n", sm->vm->errors[i]);
-	if (mi->tcp_pages >= 0 || mi->udp_pages >= 0) {
-		md_printf(out, "sockets (pages charged to the protocols; the memory is in slab and "
-			  "page allocations above):");
-		if (mi->tcp_pages >= 0)
-			md_printf(out, " TCP %" PRId64 " kB", mi->tcp_pages * (int64_t)(sm->s->kernel.page_size >> 10));
-		if (mi->tcp_pcpu_pages > 0)
-			md_printf(out, " + %" PRId64 " kB per-CPU reserve",
-				  mi->tcp_pcpu_pages * (int64_t)(sm->s->kernel.page_size >> 10));
-		if (mi->udp_pages >= 0)
-			md_printf(out, "%s UDP %" PRId64 " kB", mi->tcp_pages >= 0 ? "," : "",
-				  mi->udp_pages * (int64_t)(sm->s->kernel.page_size >> 10));
-		if (mi->udp_pcpu_pages > 0)
-			md_printf(out, " + %" PRId64 " kB per-CPU reserve",
-				  mi->udp_pcpu_pages * (int64_t)(sm->s->kernel.page_size >> 10));
-		md_printf(out, "\n");
-	}
-	if (!deltas)
+		bang(out, sm->vm->errors[i]);
+	if (!(f = open_memstream(&text, &len)))
 		return;
-	md_printf(out, "per-CPU deltas not yet folded into those counters (/proc/meminfo leaves them "
-		  "out too):");
-	for (size_t i = 0, n = 0; i < mi->nr_lines; i++) {
-		const struct md_meminfo_line *l = &mi->lines[i];
-
-		if (l->has_delta && l->delta)
-			md_printf(out, "%s %s %+" PRId64 " kB", n++ ? "," : "", l->name, l->delta);
+	if (mi->tcp_pages >= 0 || mi->udp_pages >= 0) {
+		fprintf(f, "sockets (pages charged to the protocols; the memory is in slab and "
+			"page allocations above):");
+		if (mi->tcp_pages >= 0)
+			fprintf(f, " TCP %" PRId64 " kB", mi->tcp_pages * page_kb);
+		if (mi->tcp_pcpu_pages > 0)
+			fprintf(f, " + %" PRId64 " kB per-CPU reserve", mi->tcp_pcpu_pages * page_kb);
+		if (mi->udp_pages >= 0)
+			fprintf(f, "%s UDP %" PRId64 " kB", mi->tcp_pages >= 0 ? "," : "", mi->udp_pages * page_kb);
+		if (mi->udp_pcpu_pages > 0)
+			fprintf(f, " + %" PRId64 " kB per-CPU reserve", mi->udp_pcpu_pages * page_kb);
+		fputc('\n', f);
 	}
-	md_printf(out, "\n");
+	if (deltas) {
+		fprintf(f, "per-CPU deltas not yet folded into those counters (/proc/meminfo leaves them "
+			"out too):");
+		for (size_t i = 0, n = 0; i < mi->nr_lines; i++) {
+			const struct md_meminfo_line *l = &mi->lines[i];
+
+			if (l->has_delta && l->delta)
+				fprintf(f, "%s %s %+" PRId64 " kB", n++ ? "," : "", l->name, l->delta);
+		}
+		fputc('\n', f);
+	}
+	if (!fclose(f)) {
+		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			md_print_wrapped(out, 0, 2, line);
+	}
+	free(text);
+}
+
+/* The blanks ending s. */
+static size_t strspn_end(const char *s)
+{
+	size_t n = strlen(s), k = 0;
+
+	while (k < n && s[n - 1 - k] == ' ')
+		k++;
+	return k;
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
 }
 
 static void buckets_text(const struct summary *sm, struct md_output *out)
@@ -686,18 +719,28 @@ static void buckets_text(const struct summary *sm, struct md_output *out)
 	}
 	md_printf(out, "\nUSED MEMORY: %s of %s RAM (MemTotal - MemFree, %.1f%%)\n",
 		  kb_text(sm->used_kb, a), kb_text(sm->total_kb, b), share(sm->used_kb, sm->total_kb));
-	md_printf(out, "  %-22s %10s %6s %6s  %s\n", "BUCKET", "SIZE", "%RAM", "%USED", "FROM");
+	/* the bars are shares of used memory; --wide adds where each bucket's
+	 * figure comes from (the help page says it too) */
+	if (out->wide)
+		md_printf(out, "%-80s%s\n", "  BUCKET                       SIZE   %RAM  %USED", "FROM");
+	else
+		md_printf(out, "  %-22s %10s %6s %6s\n", "BUCKET", "SIZE", "%RAM", "%USED");
 	for (int i = 0; i < NR_BUCKETS; i++) {
 		const struct bucket *x = &sm->b[i];
-		char size[40];
+		char size[40], bar[64], line[160];
 
 		/* unaccounted is negative when counters overlap */
 		snprintf(size, sizeof(size), "%s%s", x->kb < 0 ? "-" : "", kb_text(x->kb < 0 ? -x->kb : x->kb, a));
 		if (!x->known)
-			md_printf(out, "  %-22s %10s %6s %6s  %s\n", x->name, "?", "", "", x->from);
+			snprintf(line, sizeof(line), "  %-22s %10s", x->name, "?");
 		else
-			md_printf(out, "  %-22s %10s %5.1f%% %5.1f%%  %s\n", x->name, size,
-				  share(x->kb, sm->total_kb), share(x->kb, sm->used_kb), x->from);
+			snprintf(line, sizeof(line), "  %-22s %10s %5.1f%% %5.1f%%  %-30s", x->name, size,
+				 share(x->kb, sm->total_kb), share(x->kb, sm->used_kb),
+				 md_bar(x->kb > 0 ? x->kb : 0, sm->used_kb > 0 ? sm->used_kb : 0, 30, bar));
+		if (out->wide)
+			md_printf(out, "%-80s%s\n", line, x->from);
+		else
+			md_printf(out, "%.*s\n", (int)(strlen(line) - strspn_end(line)), line);
 	}
 }
 
@@ -728,18 +771,17 @@ static void consumers_text(const struct summary *sm, struct md_output *out)
 		int64_t counter = k ? sm->b[B_SRECL].kb : sm->b[B_SUNRECL].kb;
 		uint64_t in_caches = k ? sm->recl_bytes : sm->unrecl_bytes;
 
-		md_printf(out, "  %s slab caches by memory (counted from the slabs, as slableak does):\n",
+		md_printf(out, "  %s slab caches (counted from the slabs, as slableak does):\n",
 			  k ? "reclaimable" : "unreclaimable");
 		for (n = 0; n < nr && n < (size_t)sm->top && rows[n]->bytes; n++)
-			md_printf(out, "    %-24s %10s %5.1f%%  %s objects\n", rows[n]->name,
+			md_printf(out, "    %-24s %10s %5.1f%%  %s %s\n", rows[n]->name,
 				  md_human_bytes(rows[n]->bytes, a), share(rows[n]->bytes >> 10, sm->total_kb),
-				  md_count(rows[n]->allocated, b));
+				  md_count(rows[n]->allocated, b), plural(rows[n]->allocated, "object", "objects"));
 		if (sm->b[k ? B_SRECL : B_SUNRECL].known && counter > (int64_t)(in_caches >> 10))
-			md_printf(out, "    %-24s %10s %5.1f%%  %s counted, %s in caches%s\n", "(outside caches)",
+			md_printf(out, "    %-24s %10s %5.1f%%  %s\n", "(outside caches)",
 				  kb_text(counter - (int64_t)(in_caches >> 10), a),
 				  share(counter - (int64_t)(in_caches >> 10), sm->total_kb),
-				  k ? "SReclaimable" : "SUnreclaim", md_human_bytes(in_caches, b),
-				  k ? "" : ": large kmalloc() pages");
+				  k ? "not in caches" : "not in caches: large kmalloc()");
 	}
 	if (sm->callers) {
 		md_printf(out, "  vmalloc callers by memory:\n");
@@ -748,9 +790,10 @@ static void consumers_text(const struct summary *sm, struct md_output *out)
 
 			if (!x->pages)
 				break;
-			md_printf(out, "    %-40s %10s %5.1f%%  %s areas%s\n", x->name,
+			md_printf(out, "    %-30s %10s %5.1f%%  %s %s%s\n", x->name,
 				  md_human_bytes(x->pages * page, a), share(x->pages * page_kb, sm->total_kb),
-				  md_count(x->areas, b), x->stack_areas ? " (task stacks among them)" : "");
+				  md_count(x->areas, b), plural(x->areas, "area", "areas"),
+				  x->stack_areas ? ", task stacks" : "");
 		}
 	}
 }
@@ -808,22 +851,31 @@ static void counters_text(const struct summary *sm, struct md_output *out)
 	}
 }
 
+/* The conclusion first, in 80 columns: each verdict with its evidence,
+ * then the command to run next; the figures behind it follow. */
 static void summary_text(const struct summary *sm, struct md_output *out)
 {
-	if (sm->mi)
-		meminfo_text(sm, out);
-	else
-		md_printf(out, "MEMINFO: not computed (the kernel's counters are unreadable, see below)\n");
-	buckets_text(sm, out);
-	consumers_text(sm, out);
-	md_printf(out, "\nVERDICT\n");
+	char line[256];
+
+	md_printf(out, "VERDICT\n");
 	for (size_t i = 0; i < sm->nr_verdicts; i++) {
 		const struct verdict *v = &sm->verdicts[i];
 
-		md_printf(out, "  %s%s%s\n", v->text, v->next ? " -> run: " : "", v->next ? v->next : "");
+		md_print_wrapped(out, 2, 4, v->text);
+		if (v->next) {
+			snprintf(line, sizeof(line), "-> run: %s", v->next);
+			md_print_wrapped(out, 4, 6, line);
+		}
 	}
 	for (size_t i = 0; i < sm->nr_errors; i++)
-		md_printf(out, "  ! %s\n", sm->errors[i]);
+		bang(out, sm->errors[i]);
+	buckets_text(sm, out);
+	consumers_text(sm, out);
+	md_printf(out, "\n");
+	if (sm->mi)
+		meminfo_text(sm, out);
+	else
+		md_printf(out, "MEMINFO: not computed (the kernel's counters are unreadable, see above)\n");
 	if (sm->counters && sm->vm)
 		counters_text(sm, out);
 }

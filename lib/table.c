@@ -39,12 +39,18 @@ static bool last(const struct md_column *f)
 	return !f->key && !f->heading;
 }
 
+/* Whether f is a column of the text table. */
+static bool in_text(const struct md_output *out, const struct md_column *f)
+{
+	return f->heading && (!f->wide || out->wide);
+}
+
 /* No column after f shows in text: f's text is not padded (no blanks at
  * the end of the line). */
-static bool last_in_text(const struct md_column *f)
+static bool last_in_text(const struct md_output *out, const struct md_column *f)
 {
 	while (!last(++f))
-		if (f->heading)
+		if (in_text(out, f))
 			return false;
 	return true;
 }
@@ -54,10 +60,10 @@ void md_table_heading(struct md_output *out, const struct md_column *fields)
 	const char *sep = "";
 
 	for (const struct md_column *f = fields; !last(f); f++) {
-		if (!f->heading)
+		if (!in_text(out, f))
 			continue;
 		/* the last column left-aligned is not padded: no trailing blanks */
-		if (f->width < 0 && last_in_text(f))
+		if (f->width < 0 && last_in_text(out, f))
 			md_printf(out, "%s%s", sep, f->heading);
 		else
 			md_printf(out, "%s%*s", sep, f->width, f->heading);
@@ -100,11 +106,11 @@ void md_table_row(struct md_output *out, const struct md_column *fields, const v
 		struct md_value v;
 		const char *text;
 
-		if (!f->heading)
+		if (!in_text(out, f))
 			continue;
 		field_value(f, ctx, row, &v);
 		text = value_text(f, &v, buf);
-		if (f->width < 0 && last_in_text(f))
+		if (f->width < 0 && last_in_text(out, f))
 			md_printf(out, "%s%s", sep, text);
 		else
 			md_printf(out, "%s%*s", sep, f->width, text);

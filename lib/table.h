@@ -45,6 +45,7 @@ struct md_column {
 	int width;		/* text width; negative: left-aligned */
 	unsigned int shift;	/* text shows a size >> shift (10: KiB) */
 	bool human;		/* text shows a size as "12.5 MiB" */
+	bool wide;		/* in text only with --wide (80 columns otherwise) */
 	const char *suffix;	/* after the number in text ("k") */
 	const char *unknown_text;	/* text of an unknown value; NULL: "?" */
 	/* the row's member, or a getter (ctx is the caller's) */

@@ -379,17 +379,8 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, const struct md_args *a, s
 	} else {
 		char mem[32], size[32];
 
-		if (all) {
-			for (size_t i = 0; i < v->nr_areas; i++)
-				area_text(s, &v->areas[i], out);
-			md_printf(out, "\n");
-		}
-		md_table_heading(out, caller_columns);
-		for (size_t i = 0; i < shown; i++)
-			md_table_row(out, caller_columns, s, &c->callers[i]);
-		if (shown < c->nr_callers)
-			md_printf(out, "... %zu more callers (-n)\n", c->nr_callers - shown);
-		md_printf(out, "\n%" PRIu64 " areas of %zu callers: %" PRIu64 " pages (%s), %s of address "
+		/* the conclusion first: the totals and VmallocUsed */
+		md_printf(out, "%" PRIu64 " areas of %zu callers: %" PRIu64 " pages (%s), %s of address "
 			  "space with guard pages", c->areas, c->nr_callers, c->pages,
 			  md_human_bytes(c->pages * s->kernel.page_size, mem), md_human_bytes(c->size, size));
 		if (c->stacks_known)
@@ -402,6 +393,17 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, const struct md_args *a, s
 		if (used >= 0 && v->nr_errors && c->pages < (uint64_t)used)
 			md_printf(out, "  ! the areas read hold %" PRIu64 " of those %" PRId64 " pages: the "
 				  "others are in areas that could not be read\n", c->pages, used);
+		md_printf(out, "\n");
+		if (all) {
+			for (size_t i = 0; i < v->nr_areas; i++)
+				area_text(s, &v->areas[i], out);
+			md_printf(out, "\n");
+		}
+		md_table_heading(out, caller_columns);
+		for (size_t i = 0; i < shown; i++)
+			md_table_row(out, caller_columns, s, &c->callers[i]);
+		if (shown < c->nr_callers)
+			md_printf(out, "... %zu more callers (-n)\n", c->nr_callers - shown);
 		for (size_t i = 0; i < v->nr_errors; i++)
 			md_printf(out, "  ! %s\n", v->errors[i]);
 	}

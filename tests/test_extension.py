@@ -313,9 +313,11 @@ def test_output_goes_through_fp():
     out, files, _ = session_61()
     direct = out["direct"]
     assert len(direct) >= 3 and not any(l.startswith("slableak:") for l in direct), direct
-    pipes = files["pipes"]
-    assert all(p in (direct[:3], PIPE_FAILED) for p in pipes), "pipes got %r, terminal %r" % (pipes, direct[:3])
-    assert direct[:3] in pipes, "crash could set up none of the pipes: %r" % pipes
+    # the terminal's lines as the session reads them: without blank lines
+    pipes = [[l for l in p if l.strip()] if p is not None else p for p in files["pipes"]]
+    first = [p for p in pipes if p != PIPE_FAILED]
+    assert all(p and p == direct[:len(p)] for p in first), "pipes got %r, terminal %r" % (pipes, direct[:3])
+    assert first, "crash could set up none of the pipes: %r" % pipes
     # crash may also print its own "pipe operation failed" on the terminal.
     leaked = [l for k in ("pipe 0", "pipe 1", "pipe 2", "redirect", "append") for l in out[k]
               if l != "crash: pipe operation failed"]
@@ -646,7 +648,8 @@ def test_gdb_types_on_6_12():
            for t in ("gdb", "btf")}
     assert out["gdb"]["load"] == LOADED, out["gdb"]["load"]
     no_crash_trouble(out["gdb"]["slableak"], "slableak with gdb's types on 6.12")
-    assert len(out["btf"]["slableak"]) >= 4 and "CACHE" in out["btf"]["slableak"][0], out["btf"]["slableak"]
+    assert len(out["btf"]["slableak"]) >= 4 and any("CACHE" in l for l in out["btf"]["slableak"][:3]), \
+        out["btf"]["slableak"]
     assert out["gdb"]["slableak"] == out["btf"]["slableak"], (out["gdb"]["slableak"], out["btf"]["slableak"])
     assert any(l.endswith(" kmalloc-128") for l in out["gdb"]["kmem"]), out["gdb"]["kmem"]
 

@@ -17,7 +17,7 @@ import re
 import struct
 import subprocess
 
-from lab import (DIRECT_MAP, FORMATS, KERNELS, REPO, KnownGap, crash_extension, crash_outputs, dump, elf_loads,
+from lab import (DIRECT_MAP, FORMATS, KERNELS, LAB_PLAN, REPO, KnownGap, crash_extension, crash_outputs, dump, elf_loads,
                  excluded_copy, meminfo, patched_copy, proc, task_lost_to_the_filter)
 from test_oom import member_offset, module_loader, oomstate
 from test_slab import build, memdiag
@@ -428,7 +428,7 @@ def test_vmalloc_all_areas_as_vmallocinfo():
     for k in KERNELS:
         def case(k=k):
             out = dump(k, "baseline", "elf")
-            text = memdiag(out, "vmalloc", "-a").stdout.split("\n\n")[0]
+            text = memdiag(out, "vmalloc", "-a").stdout.split("\n\n")[1]   # after the totals
             ours = set(text.splitlines())
             guest = set(re.sub(r" N\d+=\d+", "", re.sub(r"(\+0x[0-9a-f]+)/0x[0-9a-f]+", r"\1", l))
                         for l in proc(out, "vmallocinfo").splitlines() if "unpurged" not in l)
@@ -578,15 +578,42 @@ def test_oom_verdict_without_the_oom_tasks_struct():
 
 
 def text_verdicts(text):
-    return text.split("\nVERDICT\n")[1].splitlines()
+    """The VERDICT block's lines, up to the blank line that ends it."""
+    return re.split(r"^VERDICT\n", text, maxsplit=1, flags=re.M)[1].split("\n\n")[0].splitlines()
 
 
 def test_text_verdict_lines():
-    """The text verdict says what to run next: "-> run: COMMAND"."""
+    """The text verdict says what to run next, on a line of its own:
+    "-> run: COMMAND"."""
     out = dump("6.1", "leak-tracked", "elf")
     lines = text_verdicts(memdiag(out).stdout)
-    assert lines[0].startswith("  kernel slab leak: kmalloc-128: 20,000 of ") and \
-        lines[0].endswith(" -> run: slableak kmalloc-128"), lines
+    assert lines[0].startswith("  kernel slab leak: kmalloc-128: 20,000 of "), lines
+    assert "    -> run: slableak kmalloc-128" in lines, lines
+
+
+def test_verdict_first_in_80_columns():
+    """On every lab dump the summary opens with its verdict: every verdict
+    line and what to run next within the first 24 lines (a terminal's first
+    screen, crash's pager's first page), each verdict of the JSON there,
+    and no line of the default output wider than 80 columns (--wide may
+    be)."""
+    for k in KERNELS:
+        for s in LAB_PLAN[k]:
+            for f in ("elf", "filtered"):
+                def case(k=k, s=s, f=f):
+                    out = dump(k, s, f)
+                    text = memdiag(out).stdout
+                    lines = text.splitlines()
+                    wide = [l for l in lines if len(l) > 80]
+                    assert not wide, wide[:5]
+                    verdict = text_verdicts(text)
+                    start = lines.index("VERDICT")
+                    assert start + len(verdict) < 24, (start, verdict)
+                    words = " ".join(" ".join(verdict).split())
+                    for v in summary(out)["verdicts"]:
+                        assert " ".join(v["text"].split()) in words, (v, verdict)
+                        assert not v["next"] or "-> run: " + v["next"] in words, (v, verdict)
+                yield "%s/%s/%s" % (k, s, f), case
 
 
 def test_no_command_runs_the_summary():
@@ -595,7 +622,7 @@ def test_no_command_runs_the_summary():
     p = subprocess.run([os.path.join(REPO, "build", "memdiag"), os.path.join(out, "vmlinux"),
                         os.path.join(out, "vmcore")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert p.returncode == 0 and p.stdout == memdiag(out, "memdiag").stdout, p.stderr
-    assert "\nVERDICT\n  nothing alarming" in p.stdout
+    assert text_verdicts(p.stdout)[0].startswith("  nothing alarming: "), p.stdout
 
 
 def test_extension_prints_the_same():
@@ -650,7 +677,7 @@ def test_corrupt_counter_is_reported_and_the_rest_printed():
         assert re.search(r"^  ! SUnreclaim: vm_node_stat\[NR_SLAB_UNRECLAIMABLE_B\] is 4702111234474983745, "
                          r"beyond the \d+ pages of the memory map: corrupt$", p.stdout, re.M), p.stdout
         assert re.search(r"^  slab, unreclaimable\s+\?", p.stdout, re.M), p.stdout
-        assert "\nVERDICT\n" in p.stdout and p.stderr == "", (label, p.stderr)
+        assert re.search(r"^VERDICT$", p.stdout, re.M) and p.stderr == "", (label, p.stderr)
         doc = json.loads(memdiag(bad, "--json", "memdiag", **kw).stdout)
         for field in set(clean) - {"SUnreclaim", "Slab"}:
             assert doc["meminfo_kb"][field] == clean[field], field
