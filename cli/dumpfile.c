@@ -597,6 +597,44 @@ static struct md_error *read_vmcoreinfo(struct md_dumpfile *df)
 
 #define CACHE_PAGES 64
 
+/* A file libkdumpfile would not open, said in a user's words from what
+ * the file is (its type and first bytes), with libkdumpfile's own words
+ * last. */
+static struct md_error *not_a_dump(struct md_dumpfile *df)
+{
+	const char *lib = kdump_get_err(df->kd);
+	unsigned char head[EI_NIDENT + 2] = { 0 };
+	struct stat st;
+	ssize_t n;
+	int e_type;
+
+	if (!lib)
+		lib = "unknown error";
+	if (fstat(df->fd, &st) == 0 && S_ISDIR(st.st_mode))
+		return md_error_create(MD_ERR_FORMAT, "%s is a directory, not a dump", df->path);
+	if (fstat(df->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+		return md_error_create(MD_ERR_FORMAT, "%s is empty, not a dump", df->path);
+	n = pread(df->fd, head, sizeof(head), 0);
+	if (n == (ssize_t)sizeof(head) && !memcmp(head, ELFMAG, SELFMAG)) {
+		/* e_type follows e_ident, in the file's byte order */
+		e_type = head[EI_DATA] == ELFDATA2MSB ? head[EI_NIDENT + 1] : head[EI_NIDENT];
+		if (e_type != ET_CORE)
+			return md_error_create(MD_ERR_FORMAT, "%s is an ELF %s, not a core dump (a vmlinux "
+					       "goes before the dump: memdiag VMLINUX VMCORE)", df->path,
+					       e_type == ET_EXEC ? "executable" : e_type == ET_DYN ?
+					       "shared object" : e_type == ET_REL ? "object file" : "file");
+		return md_error_create(MD_ERR_FORMAT, "%s: an ELF core file that could not be read as a "
+				       "dump (libkdumpfile: %s)", df->path, lib);
+	}
+	if (n >= 8 && (!memcmp(head, "KDUMP   ", 8) || !memcmp(head, "DISKDUMP", 8) ||
+		       !memcmp(head, "makedumpfile", 8)))
+		return md_error_create(MD_ERR_FORMAT, "%s: a kdump-compressed file that could not be read "
+				       "(libkdumpfile: %s)", df->path, lib);
+	return md_error_create(MD_ERR_FORMAT, "%s is not a crash dump: neither an ELF core file "
+			       "(/proc/vmcore, virsh dump) nor a kdump-compressed file (makedumpfile)",
+			       df->path);
+}
+
 static struct md_error *open_dump(struct md_dumpfile *df)
 {
 	struct md_error *err;
@@ -616,7 +654,7 @@ static struct md_error *open_dump(struct md_dumpfile *df)
 	 * only: if refused, the default stays. */
 	(void)kdump_set_number_attr(df->kd, "cache.size", CACHE_PAGES);
 	if (kdump_open_fd(df->kd, df->fd) != KDUMP_OK)
-		return dump_error(df, "not a dump libkdumpfile can read");
+		return not_a_dump(df);
 	if ((err = check_dump_length(df)) || (err = setup_translation(df)) ||
 	    (err = read_vmcoreinfo(df)))
 		return err;

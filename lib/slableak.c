@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "array.h"
 #include "options.h"
@@ -1081,9 +1082,14 @@ struct md_error *md_cmd_slableak(struct md_session *s, const struct md_args *a, 
 		if (!only || !strcmp(c->name, only) || (only_addr && c->address == only_addr))
 			rows[nr_rows++] = c;
 	}
+	/* as a user may type it: "KMALLOC-128", "Dentry" */
+	for (size_t i = 0; only && !nr_rows && i < st->nr_caches; i++)
+		if (!strcasecmp(st->caches[i].name, only))
+			rows[nr_rows++] = &st->caches[i];
 	if (only && !nr_rows) {
 		free(rows);
-		return md_error_create(MD_ERR_INVALID, "slableak: no slab cache named '%s'", only);
+		return md_error_create(MD_ERR_INVALID, "slableak: no slab cache named '%s' (slableak lists "
+				       "them all)", only);
 	}
 	qsort(rows, nr_rows, sizeof(*rows), md_slab_cache_compare_bytes);
 	nr_all = nr_rows;

@@ -204,6 +204,29 @@ def test_help_pages_and_option_syntax():
     assert p.returncode == 2 and "the dump comes before the command" in p.stderr, p
 
 
+def test_what_is_not_a_dump_is_said_in_plain_words():
+    """A file memdiag cannot open as a dump is said to be what it is (a
+    vmlinux given twice, a directory, an empty file, a text file), not in
+    libkdumpfile's words ("Cannot set file.set.0.fd: ..."): exit 1, one line."""
+    out = dump("6.1", "baseline", "elf")
+    vmlinux = os.path.realpath(os.path.join(out, "vmlinux"))
+    tmp = tempfile.mkdtemp(prefix="memdiag-words-")
+    try:
+        empty = os.path.join(tmp, "empty")
+        open(empty, "w").close()
+        for args, said in (([vmlinux, vmlinux], " is an ELF executable, not a core dump (a vmlinux goes before "
+                                                "the dump: memdiag VMLINUX VMCORE)"),
+                           ([tmp], " is a directory, not a dump"), ([empty], " is empty, not a dump"),
+                           ([os.path.join(REPO, "README.md")], " is not a crash dump: neither an ELF core file")):
+            p = subprocess.run([MEMDIAG] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            assert p.returncode == 1 and said in p.stderr and len(p.stderr.splitlines()) == 1, (args, p)
+            assert "file.set" not in p.stderr and "libkdumpfile" not in p.stderr, p.stderr
+    finally:
+        shutil.rmtree(tmp)
+    # names as users type them
+    assert memdiag(out, "slableak", "KMALLOC-128").stdout == memdiag(out, "slableak", "kmalloc-128").stdout
+
+
 def test_not_a_dump_and_truncated():
     def case(binary, kind):
         src = dump("6.1", "baseline", "kdump")
