@@ -11,7 +11,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # builds its kernels with; dwarves' pahole makes 6.12 module BTF), the peers.
 DEB_PACKAGES := qemu-system-x86 busybox-static cpio gzip xz-utils zstd python3 python3-jsonschema debootstrap \
 	gcc-12 gcc make libc6-dev dwarves crash makedumpfile \
-	time libkdumpfile-dev libdw-dev libelf-dev elfutils pkg-config clang libclang-rt-dev jq
+	time libkdumpfile-dev libdw-dev libelf-dev elfutils pkg-config clang libclang-rt-dev jq \
+	bash-completion man-db
 
 # memdiag's version, which --version prints and JSON documents will carry.
 VERSION := 0.16.0
@@ -40,9 +41,16 @@ EXT_OBJ := $(EXT_SRC:%.c=$(BUILD)/%.o)
 CLI_LIBS := -lkdumpfile -laddrxlat -lelf -pthread
 EXT_LIBS :=
 
+# `make install` puts every file under $(DESTDIR)$(PREFIX).  crash finds a
+# bare `extend memdiag.so` in /usr/lib/crash/extensions (so with PREFIX=/usr,
+# as the Debian package installs it) or in $CRASH_EXTENSIONS.
 PREFIX ?= /usr/local
-# crash looks for a bare `extend NAME.so` in its extensions directory.
-CRASH_EXTDIR ?= /usr/lib/crash/extensions
+CRASH_EXTDIR ?= $(PREFIX)/lib/crash/extensions
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/memdiag
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALLED := $(PREFIX)/bin/memdiag $(CRASH_EXTDIR)/memdiag.so $(MANDIR)/man1/memdiag.1 \
+	$(COMPLETIONDIR)/memdiag $(DOCDIR)/json.md $(DOCDIR)/memdiag.schema.json
 
 LAB_KERNELS := 5.10 6.1 6.12 7.2 7.3
 LAB_SCENARIOS := baseline leak-tracked leak-untracked dentry-flood frag oom oom-panic oom-null-chosen userhog vmalloc-leak
@@ -65,9 +73,13 @@ comma := ,
 space := $(subst ,, )
 LAB_PLAN := $(foreach k,$(LAB_LINES),$(k):$(subst $(space),$(comma),$(strip $(call lab_scenarios,$(k)))))
 
-.PHONY: all asan fuzz deps lab lab-plan check clean install
+.PHONY: all asan fuzz deps lab lab-plan check clean install uninstall pkgcheck
 
-all: $(BUILD)/memdiag $(BUILD)/memdiag.so $(BUILD)/memdiag-replay
+all: $(BUILD)/memdiag $(BUILD)/memdiag.so $(BUILD)/memdiag-replay $(BUILD)/memdiag.1
+
+# The man page, from the program's own help pages (scripts/mkman).
+$(BUILD)/memdiag.1: $(BUILD)/memdiag scripts/mkman
+	scripts/mkman $(BUILD)/memdiag > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -85,9 +97,22 @@ $(BUILD)/memdiag: $(CLI_OBJ) $(BUILD)/libmemdiag.a
 $(BUILD)/memdiag.so: $(EXT_OBJ) $(BUILD)/libmemdiag.a
 	$(CC) $(LDFLAGS) -shared -Wl,--exclude-libs,ALL -o $@ $^ $(EXT_LIBS)
 
-install: all
+install: $(BUILD)/memdiag $(BUILD)/memdiag.so $(BUILD)/memdiag.1
 	install -D -m 755 $(BUILD)/memdiag $(DESTDIR)$(PREFIX)/bin/memdiag
 	install -D -m 644 $(BUILD)/memdiag.so $(DESTDIR)$(CRASH_EXTDIR)/memdiag.so
+	install -D -m 644 $(BUILD)/memdiag.1 $(DESTDIR)$(MANDIR)/man1/memdiag.1
+	install -D -m 644 doc/memdiag.bash-completion $(DESTDIR)$(COMPLETIONDIR)/memdiag
+	install -D -m 644 doc/json.md $(DESTDIR)$(DOCDIR)/json.md
+	install -D -m 644 doc/memdiag.schema.json $(DESTDIR)$(DOCDIR)/memdiag.schema.json
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# The Debian packages built, linted, installed and run in a clean bookworm
+# chroot (scripts/pkgcheck; minutes, so not part of `make check`).
+pkgcheck: deps
+	scripts/pkgcheck $(if $(wildcard build/lab/6.1/baseline/elf/vmcore),build/lab/6.1/baseline/elf)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(EXT_OBJ:.o=.d)
 

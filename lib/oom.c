@@ -1035,20 +1035,22 @@ static void get_comm(const void *ctx, const void *row, struct md_value *v)
 	v->s = v->buf;
 }
 
+/* In 80 columns: what oom_badness() adds up and the ranking; --wide adds
+ * the rest of dump_tasks()'s columns. */
 static const struct md_column process_columns[] = {
 	{ "rank", "RANK", MD_COL_COUNT, 5, .unknown_text = "-", .get = get_rank },
 	{ "pid", "PID", MD_COL_INT, 8, .get = get_pid },
-	{ "tgid", "TGID", MD_COL_INT, 8, .get = get_tgid },
-	{ "uid", "UID", MD_COL_COUNT, 5, .get = get_uid },
+	{ "tgid", "TGID", MD_COL_INT, 8, .wide = true, .get = get_tgid },
+	{ "uid", "UID", MD_COL_COUNT, 5, .wide = true, .get = get_uid },
 	{ "has_mm", NULL, MD_COL_BOOL, 0, .get = get_has_mm },
-	{ "total_vm_pages", "TOTAL_VM", MD_COL_PAGES, 9, .get = get_total_vm },
+	{ "total_vm_pages", "TOTAL_VM", MD_COL_PAGES, 9, .wide = true, .get = get_total_vm },
 	{ "rss_pages", "RSS", MD_COL_PAGES, 9, .get = get_rss },
 	{ "rss_anon_pages", "ANON", MD_COL_PAGES, 9, .get = get_anon },
-	{ "rss_file_pages", "FILE", MD_COL_PAGES, 9, .get = get_file },
-	{ "rss_shmem_pages", "SHMEM", MD_COL_PAGES, 7, .get = get_shmem },
+	{ "rss_file_pages", "FILE", MD_COL_PAGES, 9, .wide = true, .get = get_file },
+	{ "rss_shmem_pages", "SHMEM", MD_COL_PAGES, 7, .wide = true, .get = get_shmem },
 	{ "swap_entries_pages", "SWAPENTS", MD_COL_PAGES, 9, .get = get_swap },
 	{ "rss_with_percpu_pages", NULL, MD_COL_PAGES, 0, .get = get_rss_with_percpu },
-	{ "pgtables_bytes", "PGTABLES", MD_COL_BYTES, 8, .get = get_pgtables },
+	{ "pgtables_bytes", "PGTABLES", MD_COL_BYTES, 8, .wide = true, .get = get_pgtables },
 	{ "oom_score_adj", "ADJ", MD_COL_INT, 6, .get = get_adj },
 	{ NULL, "POINTS", MD_COL_STRING, 10, .get = get_points },
 	{ NULL, "COMM", MD_COL_STRING, -1, .get = get_comm },
@@ -1058,7 +1060,7 @@ static const struct md_column process_columns[] = {
 static void print_text(const struct md_oom *o, const struct options *opt, struct md_output *out)
 {
 	const struct md_task *owner = o->oom_lock_owner ? md_tasks_find(o->tasks, o->oom_lock_owner) : NULL;
-	char buf[64];
+	char buf[160];
 	bool any_victim = false;
 
 	md_printf(out, "totalpages %" PRIu64 " (%s)  panic_on_oom %" PRId64 "  oom_victims %" PRId64 "\n",
@@ -1075,8 +1077,9 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 		md_printf(out, " %d (%s)", o->reaper_list[i]->pid, o->reaper_list[i]->comm);
 	md_printf(out, "\n\n");
 
-	md_printf(out, "PROCESSES, as select_bad_process() ranks them (pages; POINTS = oom_badness(); counters "
-		  "as %s())\n", o->rss_sums ? "get_mm_counter_sum" : "get_mm_counter");
+	snprintf(buf, sizeof(buf), "PROCESSES, as select_bad_process() ranks them (pages; POINTS = "
+		 "oom_badness(); counters as %s())", o->rss_sums ? "get_mm_counter_sum" : "get_mm_counter");
+	md_print_wrapped(out, 0, 2, buf);
 	md_table_heading(out, process_columns);
 	for (size_t i = 0; i < o->nr_scores; i++) {
 		const struct md_oom_score *sc = &o->scores[i];

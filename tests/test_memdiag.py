@@ -577,6 +577,12 @@ def test_oom_verdict_without_the_oom_tasks_struct():
         yield k, case
 
 
+def unwrap(text):
+    """The summary's wrapped lines (verdicts, "  ! " problems: continued with
+    4 spaces) joined again."""
+    return re.sub(r"\n    (?=\S)(?!-> run: )", " ", text)
+
+
 def text_verdicts(text):
     """The VERDICT block's lines, up to the blank line that ends it."""
     return re.split(r"^VERDICT\n", text, maxsplit=1, flags=re.M)[1].split("\n\n")[0].splitlines()
@@ -675,7 +681,7 @@ def test_corrupt_counter_is_reported_and_the_rest_printed():
         p = memdiag(bad, "memdiag", **kw)
         assert re.search(r"^SUnreclaim:\s+\d+ kB  !$", p.stdout, re.M), p.stdout
         assert re.search(r"^  ! SUnreclaim: vm_node_stat\[NR_SLAB_UNRECLAIMABLE_B\] is 4702111234474983745, "
-                         r"beyond the \d+ pages of the memory map: corrupt$", p.stdout, re.M), p.stdout
+                         r"beyond the \d+ pages of the memory map: corrupt$", unwrap(p.stdout), re.M), p.stdout
         assert re.search(r"^  slab, unreclaimable\s+\?", p.stdout, re.M), p.stdout
         assert re.search(r"^VERDICT$", p.stdout, re.M) and p.stderr == "", (label, p.stderr)
         doc = json.loads(memdiag(bad, "--json", "memdiag", **kw).stdout)
@@ -708,7 +714,7 @@ def test_broken_vmap_list_is_reported_and_recovered():
         assert re.search(r"^  ! vmap_area_list: [1-9][0-9]* areas read from the list's other end, "
                          r"[0-9]+ from the busy tree", text, re.M), text
         assert doc["callers"] == clean["callers"], label
-        s = memdiag(bad, **kw).stdout
+        s = unwrap(memdiag(bad, **kw).stdout)
         assert "! vmalloc: " in s and "largest caller vleaky_alloc_one" in s, s
 
 
