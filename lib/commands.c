@@ -232,9 +232,10 @@ static const char *const oomstate_description[] = {
 
 static const struct md_option oomstate_options[] = {
 	{ 'm', "MEMCG", .help = (const char *const[]){
-		"rank as a memcg OOM would: only the tasks of this struct",
-		"mem_cgroup (hex address) and its descendants, totalpages its",
-		"memory.max plus swap", NULL } },
+		"rank as a memcg OOM would: only the tasks of this memory cgroup",
+		"and its descendants, totalpages its memory.max plus swap.  MEMCG",
+		"is a path as under /sys/fs/cgroup (/ is the root, /system.slice a",
+		"child), or a struct mem_cgroup's address (hex)", NULL } },
 	{ 'a', .help = (const char *const[]){
 		"also list processes without an mm (kernel threads, exited)", NULL } },
 	{ 0 },
@@ -245,7 +246,7 @@ static const char *const oomstate_examples[] = {
 	"    crash> oomstate",
 	"",
 	"  The same inside one memory cgroup:",
-	"    crash> oomstate -m ffff888003a1c000",
+	"    crash> oomstate -m /system.slice/foo.service",
 	NULL,
 };
 

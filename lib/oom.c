@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "cgroup.h"
 #include "flagnames.h"
 #include "oom.h"
 #include "options.h"
@@ -1306,13 +1307,16 @@ struct md_error *md_cmd_oomstate(struct md_session *s, const struct md_args *a, 
 	struct md_oom *o;
 	struct md_error *err;
 
-	if (memcg) {
+	if (memcg && memcg[0] == '/') {		/* a path, as under /sys/fs/cgroup */
+		if ((err = md_memcg_by_path(s, memcg, &opt.memcg)))
+			return md_error_wrap(err, "oomstate: -m %s", memcg);
+	} else if (memcg) {
 		char *end;
 
 		opt.memcg = strtoull(memcg, &end, 16);
 		if (!*memcg || *end || opt.memcg < s->kernel.page_offset)
-			return md_error_create(MD_ERR_INVALID, "oomstate: -m wants the address of a "
-					       "struct mem_cgroup, not '%s'", memcg);
+			return md_error_create(MD_ERR_INVALID, "oomstate: -m wants a cgroup path (/a/b) or the "
+					       "address of a struct mem_cgroup, not '%s'", memcg);
 	}
 	if ((err = md_oom_read(s, opt.memcg, &o)))
 		return err;

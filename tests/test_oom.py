@@ -325,11 +325,11 @@ def test_bad_arguments():
     p = memdiag(out, "oomstate", "-x", check=False)
     assert p.returncode != 0 and "oomstate: unknown option '-x'" in p.stderr, p.stderr
     p = memdiag(out, "oomstate", "-m", "zz", check=False)
-    assert p.returncode != 0 and "-m wants the address of a struct mem_cgroup" in p.stderr, p.stderr
+    assert p.returncode != 0 and "-m wants a cgroup path (/a/b) or the address of a struct mem_cgroup" in p.stderr, p.stderr
 
 
 def test_memcg_ranking():
-    """-m with the root memory cgroup: every process is its member (the walk
+    """-m with the root memory cgroup, by address and by path: every process is its member (the walk
     up css.parent), totalpages is the root's memory.max, PAGE_COUNTER_MAX
     (mm/page_counter.h: LONG_MAX / PAGE_SIZE), plus no swap; memhog still
     first.  An address that is not a mem_cgroup is refused by name."""
@@ -344,6 +344,11 @@ def test_memcg_ranking():
             assert {p["pid"] for p in doc["processes"]} == {p["pid"] for p in oomstate(out)["processes"]}
             p = memdiag(out, "oomstate", "-m", "%x" % (root + 0x1000), check=False)
             assert p.returncode != 0 and "is not a struct mem_cgroup" in p.stderr, p.stderr
+            # by path, as under /sys/fs/cgroup: "/" is the root (the lab's
+            # guests make no other cgroup); a path no cgroup has is named
+            assert oomstate(out, "-m", "/") == doc
+            p = memdiag(out, "oomstate", "-m", "/system.slice/x", check=False)
+            assert p.returncode == 2 and "no memory cgroup 'system.slice' in '/' (there: none)" in p.stderr, p
         yield k, case
 
 
