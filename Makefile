@@ -147,14 +147,16 @@ clean:
 	rm -rf build
 
 # A test tool for the standalone target (tests/test_target.py), not installed.
+# ($^ without the headers the .d file adds; gcc would take one for a
+# precompiled header to write at -o.)
 $(BUILD)/target_probe: tests/target_probe.c $(TARGET_OBJ) $(BUILD)/libmemdiag.a
-	$(CC) $(CFLAGS) -Ilib -Icli $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
+	$(CC) $(CFLAGS) -Ilib -Icli $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(CLI_LIBS)
 -include $(BUILD)/target_probe.d
 
 # The dump-free tier (tests/test_replay.py): commands on a recording, with
 # faults injected into their reads (tests/replay.c), not installed.
 $(BUILD)/memdiag-replay: tests/replay.c $(BUILD)/cli/recording.o $(BUILD)/libmemdiag.a
-	$(CC) $(CFLAGS) -Ilib -Icli $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -Ilib -Icli $(LDFLAGS) -o $@ $(filter-out %.h,$^)
 -include $(BUILD)/memdiag-replay.d
 
 # The fuzzer: libFuzzer (clang) with ASan and UBSan over the replay's reads

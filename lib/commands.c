@@ -93,9 +93,10 @@ static const char *const slableak_description[] = {
 	"line starting with \"!\" that says so; the other caches are still listed.",
 	"Caches are sorted by memory, largest first.",
 	"",
-	"Columns: CACHE (struct kmem_cache address), OBJSIZE (object_size),",
-	"ALLOCATED, TOTAL (objects), SLABS, SSIZE (slab size), MEM(KiB) (memory",
-	"in slabs), RECLAIM (SLAB_RECLAIM_ACCOUNT: counted as SReclaimable), NAME.",
+	"Columns: OBJSIZE (object_size), ALLOCATED, TOTAL (objects), SLABS,",
+	"MEM(KiB) (memory in slabs), RECLAIM (SLAB_RECLAIM_ACCOUNT: counted as",
+	"SReclaimable), NAME; with --wide also CACHE (the struct kmem_cache",
+	"address, first) and SSIZE (slab size).",
 	NULL,
 };
 

@@ -633,16 +633,18 @@ static void get_slab_size(const void *ctx, const void *row, struct md_value *v)
 	v->u = slab_size(ctx, row);
 }
 
-/* The cache list: each cache's row in text and JSON. */
+/* The cache list: each cache's row in text and JSON; in 80 columns the
+ * kmem_cache address and slab size are left to --wide. */
 static const struct md_column cache_fields[] = {
-	{ "address", "CACHE", MD_COL_ADDRESS, -16, MD_MEMBER(struct md_slab_cache, address) },
+	{ "address", "CACHE", MD_COL_ADDRESS, -16, .wide = true, MD_MEMBER(struct md_slab_cache, address) },
 	{ "object_size_bytes", "OBJSIZE", MD_COL_BYTES, 8,
 	  MD_MEMBER(struct md_slab_cache, object_size) },
 	{ "slot_size_bytes", NULL, MD_COL_BYTES, 0, MD_MEMBER(struct md_slab_cache, size) },
-	{ "allocated", "ALLOCATED", MD_COL_COUNT, 10, MD_MEMBER(struct md_slab_cache, allocated) },
-	{ "total", "TOTAL", MD_COL_COUNT, 10, MD_MEMBER(struct md_slab_cache, total) },
+	{ "allocated", "ALLOCATED", MD_COL_COUNT, 9, MD_MEMBER(struct md_slab_cache, allocated) },
+	{ "total", "TOTAL", MD_COL_COUNT, 9, MD_MEMBER(struct md_slab_cache, total) },
 	{ "slabs", "SLABS", MD_COL_COUNT, 7, MD_MEMBER(struct md_slab_cache, nr_slabs) },
-	{ "slab_size_bytes", "SSIZE", MD_COL_BYTES, 6, .shift = 10, .suffix = "k", .get = get_slab_size },
+	{ "slab_size_bytes", "SSIZE", MD_COL_BYTES, 6, .shift = 10, .suffix = "k", .wide = true,
+	  .get = get_slab_size },
 	{ "memory_bytes", "MEM(KiB)", MD_COL_BYTES, 9, .shift = 10, MD_MEMBER(struct md_slab_cache, bytes) },
 	{ "reclaimable", "RECLAIM", MD_COL_BOOL, -7, MD_MEMBER(struct md_slab_cache, reclaimable) },
 	{ "name", "NAME", MD_COL_STRING, -1, MD_CHARS_MEMBER(struct md_slab_cache, name) },

@@ -308,14 +308,23 @@ static void get_caller_flags(const void *ctx, const void *row, struct md_value *
 	v->s = v->buf;
 }
 
+static void get_caller_stacks(const void *ctx, const void *row, struct md_value *v)
+{
+	v->u = ((const struct md_vmalloc_caller *)row)->stack_areas;
+}
+
+/* Callers in 80 columns: the name last, where a long one costs no
+ * alignment; --wide adds the size with guard pages and the kinds. */
 static const struct md_column caller_columns[] = {
-	{ "caller", "CALLER", MD_COL_STRING, -44, MD_CHARS_MEMBER(struct md_vmalloc_caller, name) },
 	{ "address", NULL, MD_COL_ADDRESS, 0, MD_MEMBER(struct md_vmalloc_caller, caller) },
 	{ "areas", "AREAS", MD_COL_COUNT, 7, MD_MEMBER(struct md_vmalloc_caller, areas) },
 	{ "memory_pages", "PAGES", MD_COL_PAGES, 8, MD_MEMBER(struct md_vmalloc_caller, pages) },
 	{ "memory_bytes", "MEMORY", MD_COL_BYTES, 10, .human = true, .get = get_caller_memory },
-	{ "size_bytes", "SIZE", MD_COL_BYTES, 10, .human = true, MD_MEMBER(struct md_vmalloc_caller, size) },
-	{ NULL, "FLAGS", MD_COL_STRING, -1, .get = get_caller_flags },
+	{ NULL, "STACKS", MD_COL_COUNT, 6, .get = get_caller_stacks },
+	{ "size_bytes", "SIZE", MD_COL_BYTES, 10, .human = true, .wide = true,
+	  MD_MEMBER(struct md_vmalloc_caller, size) },
+	{ NULL, "FLAGS", MD_COL_STRING, -24, .wide = true, .get = get_caller_flags },
+	{ "caller", "CALLER", MD_COL_STRING, -1, MD_CHARS_MEMBER(struct md_vmalloc_caller, name) },
 	{ NULL },
 };
 
@@ -377,16 +386,16 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, const struct md_args *a, s
 		}
 		md_json_object_add(doc, "errors", md_json_strings(v->errors, v->nr_errors));
 	} else {
-		char mem[32], size[32];
+		char mem[32], size[32], line[256];
 
 		/* the conclusion first: the totals and VmallocUsed */
-		md_printf(out, "%" PRIu64 " areas of %zu callers: %" PRIu64 " pages (%s), %s of address "
-			  "space with guard pages", c->areas, c->nr_callers, c->pages,
-			  md_human_bytes(c->pages * s->kernel.page_size, mem), md_human_bytes(c->size, size));
+		snprintf(line, sizeof(line), "%" PRIu64 " areas of %zu callers: %" PRIu64 " pages (%s), %s of "
+			 "address space with guard pages", c->areas, c->nr_callers, c->pages,
+			 md_human_bytes(c->pages * s->kernel.page_size, mem), md_human_bytes(c->size, size));
 		if (c->stacks_known)
-			md_printf(out, "; %" PRIu64 " areas are task stacks (%" PRIu64 " pages)", c->stack_areas,
-				  c->stack_pages);
-		md_printf(out, "\n");
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), "; %" PRIu64 " areas are task "
+				 "stacks (%" PRIu64 " pages)", c->stack_areas, c->stack_pages);
+		md_print_wrapped(out, 0, 2, line);
 		if (used >= 0)
 			md_printf(out, "VmallocUsed (nr_vmalloc_pages, pages vmalloc() allocated): %" PRId64
 				  " pages (%s)\n", used, md_human_bytes(used * s->kernel.page_size, mem));

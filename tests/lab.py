@@ -359,7 +359,7 @@ WHATIS_LINE = "whatis init_task jiffies *slab_caches *node_data *__per_cpu_offse
 # The extension's commands the tests compare with the standalone program.
 # They run in one crash session per dump and crash version (a crash start-up
 # costs 5-30 s; the commands, well under a second each).
-EXTENSION_COMMANDS = ("memdiag", "slableak", "slableak kmalloc-128", "slableak -u kmalloc-128",
+EXTENSION_COMMANDS = ("memdiag", "slableak --wide", "slableak kmalloc-128", "slableak -u kmalloc-128",
                       "buddyfrag", "oomstate", "vmalloc",
                       WHATIS_LINE)
 # memdiag.so registers a command whose name crash already has as "md" + name.

@@ -648,7 +648,7 @@ def test_gdb_types_on_6_12():
            for t in ("gdb", "btf")}
     assert out["gdb"]["load"] == LOADED, out["gdb"]["load"]
     no_crash_trouble(out["gdb"]["slableak"], "slableak with gdb's types on 6.12")
-    assert len(out["btf"]["slableak"]) >= 4 and any("CACHE" in l for l in out["btf"]["slableak"][:3]), \
+    assert len(out["btf"]["slableak"]) >= 4 and any("OBJSIZE" in l for l in out["btf"]["slableak"][:3]), \
         out["btf"]["slableak"]
     assert out["gdb"]["slableak"] == out["btf"]["slableak"], (out["gdb"]["slableak"], out["btf"]["slableak"])
     assert any(l.endswith(" kmalloc-128") for l in out["gdb"]["kmem"]), out["gdb"]["kmem"]

@@ -198,7 +198,7 @@ def test_extension_agrees_with_standalone():
         def case(out=out):
             build("build/memdiag.so")
             ours, _ = slableak_json(out)
-            text, session = crash_extension(out, "slableak")
+            text, session = crash_extension(out, "slableak --wide")   # every column
             if crash_stopped_on_excluded_page(out, session):
                 return
             theirs = parse_slableak_text(text)
