@@ -830,8 +830,12 @@ struct md_error *md_cmd_buddyfrag(struct md_session *s, const struct md_args *a,
 		for (size_t i = 0; i < b->nr_errors; i++)
 			md_printf(out, "  ! %s\n", b->errors[i]);
 	}
-	if (!shown)
+	/* -z or -n that chose nothing is the user's mistake; no zone at all
+	 * read from the dump is the dump's, said on a line of its own */
+	if (!shown && (opt.zone || opt.nid >= 0))
 		err = no_zone(b, &opt);
+	else if (!shown)
+		md_warn(out, "buddyfrag: no populated zone could be read");
 	md_buddy_destroy(b);
 	return err;
 }

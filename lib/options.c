@@ -318,7 +318,7 @@ static const char *const json_help[] = {
 };
 static const char *const help_help[] = { "this page", NULL };
 static const char *const wide_help[] = {
-	"tables with every column, past 80 columns where they need to", NULL,
+	"tables with every column and lines unwrapped, past 80 columns", NULL,
 };
 
 char **md_command_help(const struct md_command *c)

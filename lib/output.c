@@ -274,6 +274,11 @@ void md_print_wrapped(struct md_output *out, int indent, int hang, const char *t
 	int col = 0, margin = indent;
 	const char *p = text;
 
+	if (out->wide) {	/* one line, as long as it is */
+		md_printf(out, "%*s%s\n", indent, "", text);
+		return;
+	}
+
 	while (*p) {
 		const char *end = p;
 		int len;

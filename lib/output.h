@@ -30,7 +30,7 @@ bool md_output_set_json(struct md_output *out, bool json);
 
 /* Text mode: text as lines of at most 80 columns (words are not split; one
  * longer than a line gets a line of its own): the first indented by
- * indent spaces, the others by hang. */
+ * indent spaces, the others by hang.  With --wide, one line. */
 void md_print_wrapped(struct md_output *out, int indent, int hang, const char *text);
 
 /* A bar of up to width '#'s for value out of max (at least one for a

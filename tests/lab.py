@@ -96,8 +96,16 @@ def dump(kernel, scenario, fmt="elf"):
 
 def _published(out):
     """Whether out holds a dump whose links still point into the cache
-    (another MEMDIAG_CACHE, or an emptied one, leaves them dangling)."""
-    return all(os.path.exists(os.path.join(out, f)) for f in ("info.json", "vmcore", "vmlinux"))
+    (another MEMDIAG_CACHE, or an emptied one, leaves them dangling), and
+    whose copies (the guest's /proc captures, its console) are of the boot
+    the vmcore link reaches: another cache put where the links lead (a new
+    ~/.cache/memdiag) keeps them resolving, to another boot's dump."""
+    if not all(os.path.exists(os.path.join(out, f)) for f in ("info.json", "vmcore", "vmlinux")):
+        return False
+    cached = os.path.join(os.path.dirname(os.path.realpath(os.path.join(out, "vmcore"))), "console.log")
+    copy = os.path.join(out, "console.log")
+    return not os.path.exists(cached) or not os.path.exists(copy) or \
+        open(cached, "rb").read() == open(copy, "rb").read()
 
 
 def kaslr_dump(kernel, fmt="elf"):

@@ -717,7 +717,7 @@ def test_impossible_socket_memory_is_named():
             f = baseline_facts(kernel)
             out = f["out"]
             bad = patched_copy(out, "tcp-pages", [(f["tcp_memory_allocated"], struct.pack("<Q", 0x77 << 56))])
-            clean = run(out, MEMDIAG, "memdiag").stdout.splitlines()
+            clean = run(out, MEMDIAG, "memdiag", "--wide").stdout.splitlines()   # lines unwrapped
             sockets = [i for i, line in enumerate(clean) if line.startswith("sockets (")]
             assert len(sockets) == 1 and " TCP " in clean[sockets[0]], clean
             want = clean[:sockets[0]] + [
@@ -725,7 +725,7 @@ def test_impossible_socket_memory_is_named():
                 "corrupt" % (0x77 << 56, f["max_pfn_value"]),
                 re.sub(r" TCP \d+ kB(, )?", " ", clean[sockets[0]]).replace(":  ", ": ")] + clean[sockets[0] + 1:]
             for name, binary in BINARIES:
-                p = run(bad, binary, "memdiag")
+                p = run(bad, binary, "memdiag", "--wide")
                 assert p.returncode == 0, p.stderr
                 assert p.stdout.splitlines() == want, (name, p.stdout[:5000])
         yield kernel, case
@@ -744,10 +744,10 @@ def test_impossible_huge_page_counts_are_named():
             f = baseline_facts(kernel)
             out = f["out"]
             bad = patched_copy(out, "huge-pages", [(f["free_huge_pages"], struct.pack("<Q", 1 << 54))])
-            clean = run(out, MEMDIAG, "memdiag").stdout.splitlines()
+            clean = run(out, MEMDIAG, "memdiag", "--wide").stdout.splitlines()   # lines unwrapped
             assert any(line.startswith("HugePages_Free:") for line in clean), clean
             for name, binary in BINARIES:
-                p = run(bad, binary, "memdiag")
+                p = run(bad, binary, "memdiag", "--wide")
                 assert p.returncode == 0, p.stderr
                 got = p.stdout.splitlines()
                 why = [line for line in got if line.startswith("  ! ")]

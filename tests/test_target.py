@@ -521,7 +521,7 @@ def test_not_a_dump():
     vmlinux, vmcore = os.path.join(out, "vmlinux"), os.path.join(out, "vmcore")
     readme = os.path.join(REPO, "README.md")
     msg, code = open_error(vmlinux, readme)
-    assert code == "MD_ERR_FORMAT" and readme in msg and "Unknown file format" in msg, msg
+    assert code == "MD_ERR_FORMAT" and readme in msg and "is not a crash dump" in msg, msg
     msg, code = open_error(readme, vmcore)
     assert code == "MD_ERR_FORMAT" and readme in msg and "not an ELF file" in msg, msg
     msg, code = open_error(vmcore, vmcore)
