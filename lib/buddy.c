@@ -563,6 +563,8 @@ static void orders_text(const struct md_buddy *b, const struct md_buddy_zone *z,
 	}
 }
 
+/* (The zones' verdicts open the output: md_cmd_buddyfrag().) */
+
 /* Where the zone's free memory is, order by order: a bar of each order's
  * share of the free pages.  Free memory all in low orders is
  * fragmentation at a glance. */
@@ -584,28 +586,35 @@ static void histogram_text(struct md_session *s, const struct md_buddy *b, const
 static void zone_text(struct md_session *s, const struct md_buddy *b, const struct md_buddy_zone *z,
 		      const struct options *opt, struct md_output *out)
 {
-	char h1[32], h2[32];
+	char h1[32], h2[32], line[256];
 	bool nr_free_ok = true;
 	int64_t exact_free = z->nr_free_pages + (z->nr_free_pages_pcpu_known ? z->nr_free_pages_pcpu : 0);
-	char *verdict;
-	const char *kind;
+	unsigned int per_table = out->wide ? b->nr_orders : 8;
+	size_t len;
 
-	md_printf(out, "\nNODE %u  ZONE %s  (struct zone 0x%016" PRIx64 ", pfn 0x%" PRIx64 "-0x%" PRIx64
-		  ", %" PRIu64 " present, %" PRIu64 " managed pages)\n", z->nid, z->name, z->address,
-		  z->start_pfn, z->start_pfn + z->spanned, z->present, z->managed);
-	histogram_text(s, b, z, out);
-	md_printf(out, "  %-12s", "ORDER");
-	for (unsigned int o = 0; o < b->nr_orders; o++)
-		md_printf(out, " %7u", o);
-	md_printf(out, "\n  %-12s", "free blocks");
-	for (unsigned int o = 0; o < b->nr_orders; o++)
-		md_printf(out, " %7" PRIu64, order_blocks(b, z, o));
+	snprintf(line, sizeof(line), "NODE %u  ZONE %s  (struct zone 0x%016" PRIx64 ", pfn 0x%" PRIx64
+		 "-0x%" PRIx64 ", %" PRIu64 " present, %" PRIu64 " managed pages)", z->nid, z->name, z->address,
+		 z->start_pfn, z->start_pfn + z->spanned, z->present, z->managed);
 	md_printf(out, "\n");
-	for (unsigned int mt = 0; mt < b->nr_types; mt++) {
-		md_printf(out, "  %-12s", b->type_names[mt]);
-		for (unsigned int o = 0; o < b->nr_orders; o++)
-			md_printf(out, " %6" PRIu64 "%s", z->blocks[o][mt], z->list_broken[o][mt] ? "!" : " ");
+	md_print_wrapped(out, 0, 2, line);
+	histogram_text(s, b, z, out);
+	/* blocks per order and migratetype: 8 orders a table in 80 columns */
+	for (unsigned int first = 0; first < b->nr_orders; first += per_table) {
+		unsigned int end = first + per_table < b->nr_orders ? first + per_table : b->nr_orders;
+
+		md_printf(out, "  %-12s", "ORDER");
+		for (unsigned int o = first; o < end; o++)
+			md_printf(out, " %7u", o);
+		md_printf(out, "\n  %-12s", "free blocks");
+		for (unsigned int o = first; o < end; o++)
+			md_printf(out, " %7" PRIu64, order_blocks(b, z, o));
 		md_printf(out, "\n");
+		for (unsigned int mt = 0; mt < b->nr_types; mt++) {
+			md_printf(out, "  %-12s", b->type_names[mt]);
+			for (unsigned int o = first; o < end; o++)
+				md_printf(out, " %6" PRIu64 "%s", z->blocks[o][mt], z->list_broken[o][mt] ? "!" : " ");
+			md_printf(out, "\n");
+		}
 	}
 	for (unsigned int o = 0; o < b->nr_orders; o++) {
 		if (order_blocks(b, z, o) == z->nr_free[o])
@@ -614,13 +623,16 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 		md_printf(out, "  ! order %u: %" PRIu64 " blocks on the lists, free_area.nr_free says %"
 			  PRIu64 "\n", o, order_blocks(b, z, o), z->nr_free[o]);
 	}
-	md_printf(out, "  free pages: %" PRIu64 " (%s) on the lists; nr_free per order: %s; "
-		  "NR_FREE_PAGES %" PRId64, z->free_pages,
-		  md_human_bytes(z->free_pages * s->kernel.page_size, h1),
-		  nr_free_ok ? "verified" : "differs (above)", z->nr_free_pages);
-	if (z->nr_free_pages_pcpu_known)
-		md_printf(out, " %+" PRId64 " per-CPU", z->nr_free_pages_pcpu);
-	md_printf(out, ": %s\n", (int64_t)z->free_pages == exact_free ? "verified" : "differs");
+	len = snprintf(line, sizeof(line), "free pages: %" PRIu64 " (%s) on the lists; nr_free per order: "
+		       "%s; NR_FREE_PAGES %" PRId64, z->free_pages,
+		       md_human_bytes(z->free_pages * s->kernel.page_size, h1),
+		       nr_free_ok ? "verified" : "differs (above)", z->nr_free_pages);
+	if (z->nr_free_pages_pcpu_known && len < sizeof(line))
+		len += snprintf(line + len, sizeof(line) - len, " %+" PRId64 " per-CPU", z->nr_free_pages_pcpu);
+	if (len < sizeof(line))
+		snprintf(line + len, sizeof(line) - len, ": %s",
+			 (int64_t)z->free_pages == exact_free ? "verified" : "differs");
+	md_print_wrapped(out, 2, 4, line);
 	if ((int64_t)z->free_pages != exact_free)
 		md_printf(out, "  ! the lists hold %" PRId64 " pages %s than NR_FREE_PAGES%s\n",
 			  (int64_t)z->free_pages - exact_free,
@@ -629,12 +641,12 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 	if (z->pcp_known)
 		md_printf(out, "  per-CPU lists: %" PRIu64 " pages (%s), not counted as free above\n",
 			  z->pcp_pages, md_human_bytes(z->pcp_pages * s->kernel.page_size, h2));
-	md_printf(out, "  watermarks (pages): min %" PRIu64 " low %" PRIu64 " high %" PRIu64
-		  " boost %" PRIu64 "; highatomic %" PRIu64 "; lowmem_reserve", z->wmark[0], z->wmark[1],
-		  z->wmark[2], z->boost, z->highatomic_reserve);
-	for (unsigned int i = 0; i < z->nr_lowmem_reserve; i++)
-		md_printf(out, " %" PRId64, z->lowmem_reserve[i]);
-	md_printf(out, "\n");
+	len = snprintf(line, sizeof(line), "watermarks (pages): min %" PRIu64 " low %" PRIu64 " high %" PRIu64
+		       " boost %" PRIu64 "; highatomic %" PRIu64 "; lowmem_reserve", z->wmark[0], z->wmark[1],
+		       z->wmark[2], z->boost, z->highatomic_reserve);
+	for (unsigned int i = 0; i < z->nr_lowmem_reserve && len < sizeof(line); i++)
+		len += snprintf(line + len, sizeof(line) - len, " %" PRId64, z->lowmem_reserve[i]);
+	md_print_wrapped(out, 2, 4, line);
 	orders_text(b, z, opt, out);
 	md_printf(out, "  largest free order: %d\n", largest_free_order(b, z));
 	for (size_t i = 0; i < z->nr_errors; i++)
@@ -650,9 +662,6 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 					  b->type_names[blk->migratetype]);
 		}
 	}
-	verdict = zone_verdict(s, b, z, &kind);
-	md_printf(out, "  verdict: %s\n", verdict ? verdict : "(out of memory)");
-	free(verdict);
 }
 
 static struct md_json *u64_array(const uint64_t *v, size_t n)
