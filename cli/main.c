@@ -151,14 +151,25 @@ int main(int argc, char **argv)
 			argv[1 + nargs++] = argv[i];
 		}
 	}
-	/* `memdiag slableak --help`, with or without the dump */
+	/* `memdiag slableak --help`, with or without the dump: the command's
+	 * own parser says whether its line asks for help */
 	if (command) {
-		for (int i = 1; i <= nargs; i++) {
-			if (!strcmp(argv[i], "--"))
-				break;
-			if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+		int at = 1;
+		struct md_args a;
+
+		while (argv[at] != command)
+			at++;
+		err = md_args_parse(md_command_find(command), nargs - at + 1, argv + at, &a);
+		if (!err) {
+			bool wants_help = a.help;
+
+			md_args_release(&a);
+			if (wants_help)
 				return help(command);
+		} else if (!md_error_catch(&err, MD_ERR_INVALID)) {
+			return fail("", err);
 		}
+		/* a usage error is said once the dump is open, as for any command */
 	}
 	if (nargs >= 1 && command == argv[1]) {
 		fprintf(stderr, "memdiag: the dump comes before the command: memdiag [VMLINUX] VMCORE "

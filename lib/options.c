@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "output.h"
 
 static size_t nr_options(const struct md_command *c)
 {
@@ -266,51 +267,69 @@ char *md_command_synopsis(const struct md_command *c)
 /* The page's width: what a terminal shows without wrapping. */
 #define PAGE_COLUMNS 80
 
+/* One item of the OPTIONS list as md_wrap() gives its lines: the label on
+ * the first, a bullet's later lines hanging under its text. */
+struct item {
+	struct lines *l;
+	int width;
+	const char *label;
+	int hang;		/* this paragraph's later lines */
+	bool labelled, paragraph_started;
+};
+
+static void item_line(void *priv, const char *text, int len)
+{
+	struct item *it = priv;
+
+	add_line(it->l, "  %-*s  %*s%.*s", it->width, it->labelled ? "" : it->label,
+		 it->paragraph_started ? it->hang : 0, "", len, text);
+	it->labelled = it->paragraph_started = true;
+}
+
 /* "  -n N        help..." with the help re-flowed into the columns left of
  * 80 (crash's help adds the two-space indent of DESCRIPTION's lines, which
  * the CLI's page adds too): each help line starting with "- " begins a
- * bullet, whose next lines hang under its text. */
+ * bullet, whose next lines hang under its text; other lines continue the
+ * paragraph they are in. */
 static void add_item(struct lines *l, int width, const char *label, const char *const *help)
 {
 	const int room = PAGE_COLUMNS - 2 - (2 + width + 2);
-	char *text, *word, *save;
-	int col = 0, hang = 0;
-	char line[PAGE_COLUMNS + 1] = "";
-	bool first = true;
+	struct item it = { .l = l, .width = width, .label = label };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
 
-	for (size_t i = 0; help && help[i]; i++) {
-		const char *h = help[i] + strspn(help[i], " ");
-		bool bullet = !strncmp(h, "- ", 2);
+	for (size_t i = 0; !l->failed; i++) {
+		const char *h = help && help[i] ? help[i] + strspn(help[i], " ") : NULL;
 
-		if (!(text = strdup(h))) {
-			l->failed = true;
-			return;
+		/* a paragraph ends at a bullet or at the end */
+		if (f && (!h || !strncmp(h, "- ", 2))) {
+			if (fclose(f) || md_wrap(text, room, room - it.hang, item_line, &it) < 0)
+				l->failed = true;
+			free(text);
+			f = NULL;
+			it.paragraph_started = false;
 		}
-		/* a bullet starts a new line; other lines continue the paragraph */
-		if (bullet && col) {
-			add_line(l, "  %-*s  %s", width, first ? label : "", line);
-			first = false;
-			col = 0;
-		}
-		if (bullet)
-			hang = 2;
-		for (word = strtok_r(text, " ", &save); word; word = strtok_r(NULL, " ", &save)) {
-			int w = (int)strlen(word);
-
-			if (col && col + 1 + w > room) {
-				add_line(l, "  %-*s  %s", width, first ? label : "", line);
-				first = false;
-				col = snprintf(line, sizeof(line), "%*s", hang, "");
+		if (!h)
+			break;
+		if (!f) {
+			if (!(f = open_memstream(&text, &len))) {
+				l->failed = true;
+				break;
 			}
-			col += snprintf(line + col, sizeof(line) - col, "%s%s",
-					col && line[col - 1] != ' ' ? " " : "", word);
-			if (col >= (int)sizeof(line))
-				col = sizeof(line) - 1;
+			if (!strncmp(h, "- ", 2))
+				it.hang = 2;
+		} else {
+			fputc(' ', f);
 		}
+		fputs(h, f);
+	}
+	if (f) {		/* out of memory before the paragraph was wrapped */
+		fclose(f);
 		free(text);
 	}
-	if (col || first)
-		add_line(l, "  %-*s  %s", width, first ? label : "", line);
+	if (!it.labelled)
+		add_line(l, "  %-*s  %s", width, label, "");
 }
 
 static const char *const json_help[] = {

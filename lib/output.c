@@ -60,28 +60,6 @@ static void vwrite_text(struct md_output *out, const char *fmt, va_list ap)
 	free(text);
 }
 
-/* md_printf() that returns the columns written. */
-static int md_printf_len(struct md_output *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int md_printf_len(struct md_output *out, const char *fmt, ...)
-{
-	char *text;
-	va_list ap;
-	int len;
-
-	if (out->json)
-		return 0;
-	va_start(ap, fmt);
-	len = vasprintf(&text, fmt, ap);
-	va_end(ap);
-	if (len < 0)
-		return 0;
-	out->write(out->priv, text, len);
-	free(text);
-	return len;
-}
-
 void md_printf(struct md_output *out, const char *fmt, ...)
 {
 	va_list ap;
@@ -269,37 +247,67 @@ struct md_json *md_json_verdict(const char *kind, const char *text, const char *
 	return o;
 }
 
+int md_wrap(const char *text, int first, int next, md_wrap_fn *line, void *priv)
+{
+	char *buf = malloc(strlen(text) + 1);
+	const char *p = text;
+	int len = 0, width = first, lines = 0;
+
+	if (!buf)
+		return -1;
+	while (*p) {
+		const char *end;
+
+		while (*p == ' ')
+			p++;
+		for (end = p; *end && *end != ' '; end++)
+			;
+		if (end == p)
+			break;
+		if (len && len + 1 + (end - p) > width) {
+			line(priv, buf, len);
+			lines++;
+			len = 0;
+			width = next;
+		}
+		if (len)
+			buf[len++] = ' ';
+		memcpy(buf + len, p, end - p);
+		len += end - p;
+		p = end;
+	}
+	if (len || !lines) {
+		line(priv, buf, len);
+		lines++;
+	}
+	free(buf);
+	return lines;
+}
+
+struct wrapped {
+	struct md_output *out;
+	int indent, hang;
+	bool more;
+};
+
+static void wrapped_line(void *priv, const char *text, int len)
+{
+	struct wrapped *w = priv;
+
+	md_printf(w->out, "%*s%.*s\n", len ? (w->more ? w->hang : w->indent) : 0, "", len, text);
+	w->more = true;
+}
+
 void md_print_wrapped(struct md_output *out, int indent, int hang, const char *text)
 {
-	int col = 0, margin = indent;
-	const char *p = text;
+	struct wrapped w = { out, indent, hang, false };
 
 	if (out->wide) {	/* one line, as long as it is */
 		md_printf(out, "%*s%s\n", indent, "", text);
 		return;
 	}
-
-	while (*p) {
-		const char *end = p;
-		int len;
-
-		while (*end && *end != ' ')
-			end++;
-		len = (int)(end - p);
-		if (col && col + 1 + len > MD_COLUMNS) {
-			md_printf(out, "\n");
-			col = 0;
-			margin = hang;
-		}
-		if (!col)
-			col = md_printf_len(out, "%*s%.*s", margin, "", len, p);
-		else
-			col += md_printf_len(out, " %.*s", len, p);
-		p = end;
-		while (*p == ' ')
-			p++;
-	}
-	md_printf(out, "\n");
+	if (md_wrap(text, MD_COLUMNS - indent, MD_COLUMNS - hang, wrapped_line, &w) < 0)
+		md_printf(out, "%*s%s\n", indent, "", text);	/* out of memory: unwrapped */
 }
 
 const char *md_bar(uint64_t value, uint64_t max, int width, char buf[64])

@@ -25,6 +25,13 @@ bool md_output_is_json(const struct md_output *out);
  * the mode it had. */
 bool md_output_set_json(struct md_output *out, bool json);
 
+/* text's words (runs of blanks collapse to one) in lines of at most first
+ * columns, then next ones; a word longer than a line gets a line of its
+ * own.  line() gets each line, without a newline; an empty text is one
+ * empty line.  Returns the number of lines, -1 when out of memory. */
+typedef void md_wrap_fn(void *priv, const char *text, int len);
+int md_wrap(const char *text, int first, int next, md_wrap_fn *line, void *priv);
+
 /* The width text output keeps to unless --wide. */
 #define MD_COLUMNS 80
 

@@ -694,16 +694,6 @@ static void meminfo_text(const struct summary *sm, struct md_output *out)
 	free(text);
 }
 
-/* The blanks ending s. */
-static size_t strspn_end(const char *s)
-{
-	size_t n = strlen(s), k = 0;
-
-	while (k < n && s[n - 1 - k] == ' ')
-		k++;
-	return k;
-}
-
 static const char *plural(uint64_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
@@ -731,16 +721,20 @@ static void buckets_text(const struct summary *sm, struct md_output *out)
 
 		/* unaccounted is negative when counters overlap */
 		snprintf(size, sizeof(size), "%s%s", x->kb < 0 ? "-" : "", kb_text(x->kb < 0 ? -x->kb : x->kb, a));
-		if (!x->known)
+		if (!x->known) {
 			snprintf(line, sizeof(line), "  %-22s %10s", x->name, "?");
-		else
-			snprintf(line, sizeof(line), "  %-22s %10s %5.1f%% %5.1f%%  %-30s", x->name, size,
-				 share(x->kb, sm->total_kb), share(x->kb, sm->used_kb),
-				 md_bar(x->kb > 0 ? x->kb : 0, sm->used_kb > 0 ? sm->used_kb : 0, 30, bar));
-		if (out->wide)
+			bar[0] = '\0';
+		} else {
+			snprintf(line, sizeof(line), "  %-22s %10s %5.1f%% %5.1f%%", x->name, size,
+				 share(x->kb, sm->total_kb), share(x->kb, sm->used_kb));
+			md_bar(x->kb > 0 ? x->kb : 0, sm->used_kb > 0 ? sm->used_kb : 0, 30, bar);
+		}
+		if (out->wide && x->known)
+			md_printf(out, "%s  %-30s%s\n", line, bar, x->from);
+		else if (out->wide)
 			md_printf(out, "%-80s%s\n", line, x->from);
 		else
-			md_printf(out, "%.*s\n", (int)(strlen(line) - strspn_end(line)), line);
+			md_printf(out, "%s%s%s\n", line, bar[0] ? "  " : "", bar);
 	}
 }
 
