@@ -620,8 +620,8 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 		if (order_blocks(b, z, o) == z->nr_free[o])
 			continue;
 		nr_free_ok = false;
-		md_printf(out, "  ! order %u: %" PRIu64 " blocks on the lists, free_area.nr_free says %"
-			  PRIu64 "\n", o, order_blocks(b, z, o), z->nr_free[o]);
+		md_print_problem(out, 2, "order %u: %" PRIu64 " blocks on the lists, free_area.nr_free says %"
+				 PRIu64, o, order_blocks(b, z, o), z->nr_free[o]);
 	}
 	len = snprintf(line, sizeof(line), "free pages: %" PRIu64 " (%s) on the lists; nr_free per order: "
 		       "%s; NR_FREE_PAGES %" PRId64, z->free_pages,
@@ -634,10 +634,10 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 			 (int64_t)z->free_pages == exact_free ? "verified" : "differs");
 	md_print_wrapped(out, 2, 4, line);
 	if ((int64_t)z->free_pages != exact_free)
-		md_printf(out, "  ! the lists hold %" PRId64 " pages %s than NR_FREE_PAGES%s\n",
-			  (int64_t)z->free_pages - exact_free,
-			  (int64_t)z->free_pages > exact_free ? "more" : "fewer",
-			  z->nr_free_pages_pcpu_known ? " with its per-CPU deltas" : "");
+		md_print_problem(out, 2, "the lists hold %" PRId64 " pages %s than NR_FREE_PAGES%s",
+				 (int64_t)z->free_pages - exact_free,
+				 (int64_t)z->free_pages > exact_free ? "more" : "fewer",
+				 z->nr_free_pages_pcpu_known ? " with its per-CPU deltas" : "");
 	if (z->pcp_known)
 		md_printf(out, "  per-CPU lists: %" PRIu64 " pages (%s), not counted as free above\n",
 			  z->pcp_pages, md_human_bytes(z->pcp_pages * s->kernel.page_size, h2));
@@ -650,7 +650,7 @@ static void zone_text(struct md_session *s, const struct md_buddy *b, const stru
 	orders_text(b, z, opt, out);
 	md_printf(out, "  largest free order: %d\n", largest_free_order(b, z));
 	for (size_t i = 0; i < z->nr_errors; i++)
-		md_printf(out, "  ! %s\n", z->errors[i]);
+		md_print_problem(out, 2, "%s", z->errors[i]);
 	if (opt->verbose) {
 		md_printf(out, "  free blocks%s:\n  %16s  ORDER  TYPE\n", opt->order >= 0 ? " of that order" : "",
 			  "PFN");
@@ -837,7 +837,7 @@ struct md_error *md_cmd_buddyfrag(struct md_session *s, const struct md_args *a,
 			if (zone_selected(&opt, &b->zones[i]))
 				zone_text(s, b, &b->zones[i], &opt, out);
 		for (size_t i = 0; i < b->nr_errors; i++)
-			md_printf(out, "  ! %s\n", b->errors[i]);
+			md_print_problem(out, 2, "%s", b->errors[i]);
 	}
 	/* -z or -n that chose nothing is the user's mistake; no zone at all
 	 * read from the dump is the dump's, said on a line of its own */

@@ -207,7 +207,10 @@ static const char *const buddyfrag_examples[] = {
 
 static const char *const oomstate_description[] = {
 	"The OOM killer's view of the machine when the dump was taken, recomputed",
-	"from the dump the way mm/oom_kill.c computes it:",
+	"from the dump the way mm/oom_kill.c computes it.  It opens with its",
+	"VERDICT: an OOM in progress (on whose stack, global or memcg, order, gfp,",
+	"whom it chose), else the kernel log's last OOM report, else whom",
+	"select_bad_process() would choose now.  Then:",
 	"  - every process with its memory (pages: total_vm, RSS split into anon,",
 	"    file and shmem, swap entries; page-table bytes), oom_score_adj, and the",
 	"    points oom_badness() gives it, ranked as select_bad_process() would:",
@@ -226,8 +229,9 @@ static const char *const oomstate_description[] = {
 	"    not a thread-group leader, already exiting, or chosen_points not equal",
 	"    to its badness recomputed now.  Lines starting \"! ANOMALY\" are those;",
 	"  - the last OOM report in the kernel log (\"invoked oom-killer\" and its",
-	"    dump_tasks table) beside the same figures from the dump, so a change",
-	"    between the report and the crash shows.",
+	"    dump_tasks table) and whether the dump holds the same figures (IN",
+	"    DUMP: same, gone, differs; --wide shows the dump's beside the log's),",
+	"    so a change between the report and the crash shows.",
 	NULL,
 };
 

@@ -909,6 +909,81 @@ static const char *reaped(uint64_t flags)
 	return "not reaped";
 }
 
+/* --- the verdict --- */
+
+struct oom_verdict {
+	const char *kind;	/* doc/json.md: in_progress, victim, earlier, none */
+	char text[1024];
+	const char *next;
+};
+
+/* The control select_bad_process() is working on: the first live one. */
+static const struct md_oom_control *live_control(const struct md_oom *o)
+{
+	for (size_t i = 0; i < o->nr_controls; i++)
+		if (!o->controls[i].dead_frame)
+			return &o->controls[i];
+	return NULL;
+}
+
+/* "pid 96 (memhog), 48631 points = 87% of totalpages" */
+static void candidate_text(const struct md_oom *o, const struct md_task *t, int64_t points, char *buf,
+			   size_t len)
+{
+	char p[32];
+
+	points_text(points, p, sizeof(p));
+	if (points > 0 && points != MD_OOM_POINTS_MAX && o->totalpages)
+		snprintf(buf, len, "pid %d (%s), %s points = %.0f%% of totalpages", t->pid, t->comm, p,
+			 100.0 * points / o->totalpages);
+	else
+		snprintf(buf, len, "pid %d (%s), %s points", t->pid, t->comm, p);
+}
+
+/* What the dump says of the OOM killer, in a few lines: whether it was at
+ * work, on whose behalf, whom it chose; else the log's last report; else
+ * whom it would choose now.  Next: where the memory went. */
+static void oom_verdict(const struct md_oom *o, struct oom_verdict *v)
+{
+	const struct md_oom_control *oc = live_control(o);
+	const struct md_oom_score *first = o->nr_scores && o->scores[0].rank == 1 ? &o->scores[0] : NULL;
+	char why[512], who[160] = "";
+	size_t n;
+
+	v->next = o->memcg ? "oomstate -a" : "memdiag";
+	if (md_oom_in_progress(o, why, sizeof(why))) {
+		v->kind = "in_progress";
+		n = snprintf(v->text, sizeof(v->text), "OOM in progress: %s", why);
+		if (oc && n < sizeof(v->text)) {
+			n += snprintf(v->text + n, sizeof(v->text) - n, "; %s OOM, order %d, gfp %s",
+				      oc->memcg ? "memcg" : "global", oc->order, oc->gfp_flags);
+			if (oc->chosen_task)
+				candidate_text(o, oc->chosen_task, oc->chosen_points, who, sizeof(who));
+			if (n < sizeof(v->text) && who[0])
+				snprintf(v->text + n, sizeof(v->text) - n, "; chose %s", who);
+			else if (n < sizeof(v->text) && !oc->chosen && oc->nr_notes)
+				snprintf(v->text + n, sizeof(v->text) - n, "; %s", oc->notes[0]);
+		}
+		return;
+	}
+	if (o->report) {
+		const char *h = o->report->header, *end = strstr(h, " invoked oom-killer");
+
+		v->kind = "earlier";
+		n = snprintf(v->text, sizeof(v->text), "no OOM in progress; the kernel log's last OOM report, at "
+			     "%" PRIu64 ".%06" PRIu64 " s: %.*s invoked the OOM killer", o->report->ts_nsec / 1000000000,
+			     o->report->ts_nsec / 1000 % 1000000, end ? (int)(end - h) : (int)strlen(h), h);
+		if (o->report->outcome && n < sizeof(v->text))
+			snprintf(v->text + n, sizeof(v->text) - n, "; %s", o->report->outcome);
+		return;
+	}
+	v->kind = "none";
+	if (first)
+		candidate_text(o, first->task, first->points, who, sizeof(who));
+	snprintf(v->text, sizeof(v->text), "no OOM in progress and none in the kernel log%s%s",
+		 who[0] ? "; select_bad_process() would choose " : "", who);
+}
+
 struct options {
 	uint64_t memcg;
 	bool all;
@@ -1045,25 +1120,164 @@ static const struct md_column process_columns[] = {
 	{ "uid", "UID", MD_COL_COUNT, 5, .wide = true, .get = get_uid },
 	{ "has_mm", NULL, MD_COL_BOOL, 0, .get = get_has_mm },
 	{ "total_vm_pages", "TOTAL_VM", MD_COL_PAGES, 9, .wide = true, .get = get_total_vm },
-	{ "rss_pages", "RSS", MD_COL_PAGES, 9, .get = get_rss },
-	{ "rss_anon_pages", "ANON", MD_COL_PAGES, 9, .get = get_anon },
+	{ "rss_pages", "RSS", MD_COL_PAGES, 8, .get = get_rss },
+	{ "rss_anon_pages", "ANON", MD_COL_PAGES, 8, .get = get_anon },
 	{ "rss_file_pages", "FILE", MD_COL_PAGES, 9, .wide = true, .get = get_file },
 	{ "rss_shmem_pages", "SHMEM", MD_COL_PAGES, 7, .wide = true, .get = get_shmem },
-	{ "swap_entries_pages", "SWAPENTS", MD_COL_PAGES, 9, .get = get_swap },
+	{ "swap_entries_pages", "SWAPENTS", MD_COL_PAGES, 8, .get = get_swap },
 	{ "rss_with_percpu_pages", NULL, MD_COL_PAGES, 0, .get = get_rss_with_percpu },
 	{ "pgtables_bytes", "PGTABLES", MD_COL_BYTES, 8, .wide = true, .get = get_pgtables },
 	{ "oom_score_adj", "ADJ", MD_COL_INT, 6, .get = get_adj },
-	{ NULL, "POINTS", MD_COL_STRING, 10, .get = get_points },
+	{ NULL, "POINTS", MD_COL_STRING, 9, .get = get_points },
 	{ NULL, "COMM", MD_COL_STRING, -1, .get = get_comm },
 	{ NULL },
 };
+
+/* The log's dump_tasks() table next to what the dump holds for the same
+ * pids: a row is a struct report_line.  80 columns show the log's figures
+ * and whether the dump agrees; --wide puts the dump's beside them. */
+struct report_line {
+	const struct md_oom *o;
+	const struct md_oom_report_row *row;
+	const struct md_task *t;	/* the pid's task with an mm, or NULL: gone */
+};
+
+static void get_log_field(const struct report_line *l, int64_t field, struct md_value *v)
+{
+	v->i = field;
+	v->unknown = field < 0;
+}
+
+static void get_log_pid(const void *ctx, const void *row, struct md_value *v)
+{
+	v->i = ((const struct report_line *)row)->row->pid;
+}
+
+static void get_log_name(const void *ctx, const void *row, struct md_value *v)
+{
+	v->s = ((const struct report_line *)row)->row->name;
+}
+
+static void get_log_rss(const void *ctx, const void *row, struct md_value *v)
+{
+	get_log_field(row, ((const struct report_line *)row)->row->rss, v);
+}
+
+static void get_log_pgtables(const void *ctx, const void *row, struct md_value *v)
+{
+	get_log_field(row, ((const struct report_line *)row)->row->pgtables_bytes, v);
+}
+
+static void get_log_swap(const void *ctx, const void *row, struct md_value *v)
+{
+	get_log_field(row, ((const struct report_line *)row)->row->swapents, v);
+}
+
+static void get_log_adj(const void *ctx, const void *row, struct md_value *v)
+{
+	v->i = ((const struct report_line *)row)->row->oom_score_adj;
+}
+
+static void get_dump_rss(const void *ctx, const void *row, struct md_value *v)
+{
+	const struct report_line *l = row;
+
+	v->unknown = !l->t;
+	v->u = l->t ? oom_rss(l->o, l->t) : 0;
+}
+
+static void get_dump_pgtables(const void *ctx, const void *row, struct md_value *v)
+{
+	const struct report_line *l = row;
+
+	v->unknown = !l->t;
+	v->u = l->t ? l->t->pgtables_bytes : 0;
+}
+
+static void get_dump_swap(const void *ctx, const void *row, struct md_value *v)
+{
+	const struct report_line *l = row;
+
+	v->unknown = !l->t;
+	v->u = l->t ? oom_counter(l->o, l->t, MD_RSS_SWAP) : 0;
+}
+
+static bool report_line_same(const struct report_line *l)
+{
+	return l->t && (uint64_t)l->row->rss == oom_rss(l->o, l->t) &&
+	       (uint64_t)l->row->pgtables_bytes == l->t->pgtables_bytes &&
+	       (uint64_t)l->row->swapents == oom_counter(l->o, l->t, MD_RSS_SWAP);
+}
+
+static void get_in_dump(const void *ctx, const void *row, struct md_value *v)
+{
+	const struct report_line *l = row;
+
+	v->s = !l->t ? "gone" : report_line_same(l) ? "same" : "differs";
+}
+
+static const struct md_column report_text_columns[] = {
+	{ NULL, "PID", MD_COL_INT, 8, .get = get_log_pid },
+	{ NULL, "NAME", MD_COL_STRING, -16, .get = get_log_name },
+	{ NULL, "RSS", MD_COL_INT, 9, .get = get_log_rss },
+	{ NULL, "RSS(DUMP)", MD_COL_COUNT, 10, .wide = true, .unknown_text = "-", .get = get_dump_rss },
+	{ NULL, "PGTABLES", MD_COL_INT, 10, .get = get_log_pgtables },
+	{ NULL, "PGTABLES(DUMP)", MD_COL_COUNT, 14, .wide = true, .unknown_text = "-", .get = get_dump_pgtables },
+	{ NULL, "SWAPENTS", MD_COL_INT, 9, .get = get_log_swap },
+	{ NULL, "SWAP(DUMP)", MD_COL_COUNT, 10, .wide = true, .unknown_text = "-", .get = get_dump_swap },
+	{ NULL, "ADJ", MD_COL_INT, 6, .get = get_log_adj },
+	{ NULL, "IN DUMP", MD_COL_STRING, -1, .get = get_in_dump },
+	{ NULL },
+};
+
+static struct report_line report_line(const struct md_oom *o, size_t i)
+{
+	struct report_line l = { o, &o->report->rows[i], NULL };
+
+	for (size_t k = 0; k < o->tasks->nr_tasks && !l.t; k++)
+		if (o->tasks->tasks[k].pid == l.row->pid && o->tasks->tasks[k].mm)
+			l.t = &o->tasks->tasks[k];
+	return l;
+}
+
+static void report_text(const struct md_oom *o, struct md_output *out)
+{
+	const struct md_oom_report *r = o->report;
+	char line[256];
+
+	md_printf(out, "  its tasks (pages; PGTABLES in bytes; IN DUMP: does the dump hold the same?)\n");
+	md_table_heading(out, report_text_columns);
+	for (size_t i = 0; i < r->nr_rows; i++) {
+		struct report_line l = report_line(o, i);
+
+		md_table_row(out, report_text_columns, o, &l);
+	}
+	/* what differs, where the dump's columns are not shown */
+	for (size_t i = 0; i < r->nr_rows && !md_output_is_wide(out); i++) {
+		struct report_line l = report_line(o, i);
+
+		if (!l.t || report_line_same(&l))
+			continue;
+		snprintf(line, sizeof(line), "pid %" PRId64 " in the dump: RSS %" PRIu64 ", PGTABLES %" PRIu64
+			 ", SWAPENTS %" PRIu64, l.row->pid, oom_rss(o, l.t), l.t->pgtables_bytes,
+			 oom_counter(o, l.t, MD_RSS_SWAP));
+		md_print_wrapped(out, 2, 4, line);
+	}
+}
 
 static void print_text(const struct md_oom *o, const struct options *opt, struct md_output *out)
 {
 	const struct md_task *owner = o->oom_lock_owner ? md_tasks_find(o->tasks, o->oom_lock_owner) : NULL;
 	char buf[160];
 	bool any_victim = false;
+	struct oom_verdict v;
 
+	oom_verdict(o, &v);
+	md_printf(out, "VERDICT\n");
+	md_print_wrapped(out, 2, 4, v.text);
+	snprintf(buf, sizeof(buf), "-> run: %s", v.next);
+	md_print_wrapped(out, 4, 6, buf);
+	md_printf(out, "\n");
 	md_printf(out, "totalpages %" PRIu64 " (%s)  panic_on_oom %" PRId64 "  oom_victims %" PRId64 "\n",
 		  o->totalpages, o->memcg ? "the memcg's limit + swap" : "RAM + swap",
 		  o->panic_on_oom, o->oom_victims);
@@ -1106,18 +1320,17 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 			  (t->flags & PF_EXITING) ? ", exiting" : "");
 	}
 	if (!any_victim && o->tasks->incomplete)
-		md_printf(out, "  none among the processes that could be read (some are lost: see the "
-			  "problems below)\n");
+		md_print_wrapped(out, 2, 4, "none among the processes that could be read (some are lost: see "
+				 "the problems below)");
 	else if (!any_victim)
 		md_printf(out, "  none (no process has signal->oom_mm)\n");
 
 	md_printf(out, "\nSTRUCT OOM_CONTROL ON KERNEL STACKS\n");
 	if (!o->nr_controls && o->nr_stacks_unread)
-		md_printf(out, "  none found on the stacks that could be read (%zu unreadable%s: see the "
-			  "problems below)\n", o->nr_stacks_unread, o->tasks->incomplete ? ", tasks lost" : "");
+		md_printf(out, "  none found on the stacks that could be read (%zu could not%s)\n",
+			  o->nr_stacks_unread, o->tasks->incomplete ? "; tasks lost" : "");
 	else if (!o->nr_controls && o->tasks->incomplete)
-		md_printf(out, "  none found on the stacks that could be read (tasks lost: see the problems "
-			  "below)\n");
+		md_printf(out, "  none found on the stacks that could be read (some tasks are lost)\n");
 	else if (!o->nr_controls)
 		md_printf(out, "  none found (no task is inside out_of_memory())\n");
 	for (size_t i = 0; i < o->nr_controls; i++) {
@@ -1144,10 +1357,16 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 			md_printf(out, "    recomputed     %s\n", buf);
 		}
 		md_printf(out, "    constraint     %s\n", constraint_name(oc->constraint));
-		for (size_t k = 0; k < oc->nr_notes; k++)
-			md_printf(out, "    note: %s\n", oc->notes[k]);
+		for (size_t k = 0; k < oc->nr_notes; k++) {
+			char *note;
+
+			if (asprintf(&note, "note: %s", oc->notes[k]) < 0)
+				continue;
+			md_print_wrapped(out, 4, 6, note);
+			free(note);
+		}
 		for (size_t k = 0; k < oc->nr_anomalies; k++)
-			md_printf(out, "    ! ANOMALY: %s\n", oc->anomalies[k]);
+			md_print_problem(out, 4, "ANOMALY: %s", oc->anomalies[k]);
 	}
 
 	md_printf(out, "\nTHE LAST OOM REPORT IN THE KERNEL LOG\n");
@@ -1156,39 +1375,19 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 	} else {
 		const struct md_oom_report *r = o->report;
 
-		md_printf(out, "  [%5" PRIu64 ".%06" PRIu64 "] %s\n", r->ts_nsec / 1000000000,
-			  r->ts_nsec / 1000 % 1000000, r->header);
-		if (r->constraint_line)
-			md_printf(out, "  %s\n", r->constraint_line);
-		if (r->outcome)
-			md_printf(out, "  %s\n", r->outcome);
-		md_printf(out, "  %8s %-16s %10s %10s %14s %14s %9s %9s %5s %5s\n", "PID", "NAME", "RSS(log)",
-			  "RSS(dump)", "PGTABLES(log)", "PGTABLES(dump)", "SWAP(log)", "SWAP(dump)", "ADJ",
-			  "SAME");
-		for (size_t i = 0; i < r->nr_rows; i++) {
-			const struct md_oom_report_row *row = &r->rows[i];
-			const struct md_task *t = NULL;
+		char line[1024];
 
-			for (size_t k = 0; k < o->tasks->nr_tasks && !t; k++)
-				if (o->tasks->tasks[k].pid == row->pid && o->tasks->tasks[k].mm)
-					t = &o->tasks->tasks[k];
-			if (!t) {
-				md_printf(out, "  %8" PRId64 " %-16s %10" PRId64 " %10s %14" PRId64 " %14s %9" PRId64
-					  " %9s %5" PRId64 " %5s\n", row->pid, row->name, row->rss, "gone",
-					  row->pgtables_bytes, "-", row->swapents, "-", row->oom_score_adj, "no");
-				continue;
-			}
-			md_printf(out, "  %8" PRId64 " %-16s %10" PRId64 " %10" PRIu64 " %14" PRId64 " %14" PRIu64
-				  " %9" PRId64 " %9" PRIu64 " %5" PRId64 " %5s\n", row->pid, row->name, row->rss,
-				  oom_rss(o, t), row->pgtables_bytes, t->pgtables_bytes, row->swapents,
-				  oom_counter(o, t, MD_RSS_SWAP), row->oom_score_adj,
-				  (uint64_t)row->rss == oom_rss(o, t) &&
-				  (uint64_t)row->pgtables_bytes == t->pgtables_bytes &&
-				  (uint64_t)row->swapents == oom_counter(o, t, MD_RSS_SWAP) ? "yes" : "no");
-		}
+		snprintf(line, sizeof(line), "[%" PRIu64 ".%06" PRIu64 "] %s", r->ts_nsec / 1000000000,
+			 r->ts_nsec / 1000 % 1000000, r->header);
+		md_print_wrapped(out, 2, 4, line);
+		if (r->constraint_line)
+			md_print_wrapped(out, 2, 4, r->constraint_line);
+		if (r->outcome)
+			md_print_wrapped(out, 2, 4, r->outcome);
+		report_text(o, out);
 	}
 	for (size_t i = 0; i < o->nr_errors; i++)
-		md_printf(out, "! %s\n", o->errors[i]);
+		md_print_problem(out, 0, "%s", o->errors[i]);
 }
 
 static struct md_json *task_json(const struct md_task *t)
@@ -1212,7 +1411,10 @@ static void print_json(const struct md_oom *o, struct md_output *out)
 {
 	struct md_json *doc = md_output_doc(out), *a;
 	const struct md_task *owner = o->oom_lock_owner ? md_tasks_find(o->tasks, o->oom_lock_owner) : NULL;
+	struct oom_verdict v;
 
+	oom_verdict(o, &v);
+	md_json_object_add(doc, "verdict", md_json_verdict(v.kind, v.text, v.next));
 	md_json_object_add(doc, "total_pages", md_json_uint64(o->totalpages));
 	md_json_object_add(doc, "rss_counters", md_json_string(o->rss_sums ? "get_mm_counter_sum" : "get_mm_counter"));
 	md_json_object_add(doc, "memcg", md_json_address(o->memcg));

@@ -35,6 +35,11 @@ bool md_output_is_json(const struct md_output *out)
 	return out->json;
 }
 
+bool md_output_is_wide(const struct md_output *out)
+{
+	return out->wide;
+}
+
 bool md_output_set_json(struct md_output *out, bool json)
 {
 	bool was = out->json;
@@ -73,7 +78,7 @@ void md_printf(struct md_output *out, const char *fmt, ...)
 
 static void warn_string(struct md_output *out, const char *msg)
 {
-	if (!out->json) {
+	if (!out->json) {	/* one line: what scripts grep for */
 		md_printf(out, "memdiag: %s\n", msg);
 		return;
 	}
@@ -264,6 +269,27 @@ int md_wrap(const char *text, int first, int next, md_wrap_fn *line, void *priv)
 			;
 		if (end == p)
 			break;
+		if (end - p > (len ? next : width)) {
+			/* too long for any line (the kernel's "oom-kill:a=b,c=d,..."):
+			 * broken after the last comma that fits */
+			int room = len ? width - len - 1 : width;
+			const char *comma = NULL;
+
+			for (const char *c = p; c < end && c - p < room; c++)
+				if (*c == ',')
+					comma = c;
+			if (comma) {
+				if (len)
+					buf[len++] = ' ';
+				memcpy(buf + len, p, comma + 1 - p);
+				line(priv, buf, len + (comma + 1 - p));
+				lines++;
+				len = 0;
+				width = next;
+				p = comma + 1;
+				continue;
+			}
+		}
 		if (len && len + 1 + (end - p) > width) {
 			line(priv, buf, len);
 			lines++;
@@ -286,7 +312,8 @@ int md_wrap(const char *text, int first, int next, md_wrap_fn *line, void *priv)
 
 struct wrapped {
 	struct md_output *out;
-	int indent, hang;
+	const char *prefix;	/* the first line's, in place of indent */
+	int hang;
 	bool more;
 };
 
@@ -294,20 +321,47 @@ static void wrapped_line(void *priv, const char *text, int len)
 {
 	struct wrapped *w = priv;
 
-	md_printf(w->out, "%*s%.*s\n", len ? (w->more ? w->hang : w->indent) : 0, "", len, text);
+	if (w->more)
+		md_printf(w->out, "%*s%.*s\n", len ? w->hang : 0, "", len, text);
+	else
+		md_printf(w->out, "%s%.*s\n", len ? w->prefix : "", len, text);
 	w->more = true;
+}
+
+void md_print_wrapped_after(struct md_output *out, const char *prefix, int hang, const char *text)
+{
+	struct wrapped w = { out, prefix, hang, false };
+	int first = MD_COLUMNS - (int)strlen(prefix);
+
+	if (out->wide ||	/* one line, as long as it is */
+	    md_wrap(text, first > 16 ? first : 16, MD_COLUMNS - hang, wrapped_line, &w) < 0)
+		md_printf(out, "%s%s\n", prefix, text);
 }
 
 void md_print_wrapped(struct md_output *out, int indent, int hang, const char *text)
 {
-	struct wrapped w = { out, indent, hang, false };
+	char prefix[MD_COLUMNS + 1];
 
-	if (out->wide) {	/* one line, as long as it is */
-		md_printf(out, "%*s%s\n", indent, "", text);
+	snprintf(prefix, sizeof(prefix), "%*s", indent < MD_COLUMNS ? indent : MD_COLUMNS, "");
+	md_print_wrapped_after(out, prefix, hang, text);
+}
+
+void md_print_problem(struct md_output *out, int indent, const char *fmt, ...)
+{
+	char *text, *line;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
 		return;
+	if (asprintf(&line, "! %s", text) >= 0) {
+		md_print_wrapped(out, indent, indent + 2, line);
+		free(line);
 	}
-	if (md_wrap(text, MD_COLUMNS - indent, MD_COLUMNS - hang, wrapped_line, &w) < 0)
-		md_printf(out, "%*s%s\n", indent, "", text);	/* out of memory: unwrapped */
+	free(text);
 }
 
 const char *md_bar(uint64_t value, uint64_t max, int width, char buf[64])

@@ -21,13 +21,16 @@ struct md_output {
 };
 
 bool md_output_is_json(const struct md_output *out);
+/* --wide: every column, long lines unwrapped */
+bool md_output_is_wide(const struct md_output *out);
 /* Switches the mode for the next command (a command's own --json); returns
  * the mode it had. */
 bool md_output_set_json(struct md_output *out, bool json);
 
 /* text's words (runs of blanks collapse to one) in lines of at most first
- * columns, then next ones; a word longer than a line gets a line of its
- * own.  line() gets each line, without a newline; an empty text is one
+ * columns, then next ones; a word longer than a line is broken after a
+ * comma where it has one (the kernel's "a=b,c=d,..."), else gets a line
+ * of its own.  line() gets each line, without a newline; an empty text is one
  * empty line.  Returns the number of lines, -1 when out of memory. */
 typedef void md_wrap_fn(void *priv, const char *text, int len);
 int md_wrap(const char *text, int first, int next, md_wrap_fn *line, void *priv);
@@ -39,6 +42,13 @@ int md_wrap(const char *text, int first, int next, md_wrap_fn *line, void *priv)
  * longer than a line gets a line of its own): the first indented by
  * indent spaces, the others by hang.  With --wide, one line. */
 void md_print_wrapped(struct md_output *out, int indent, int hang, const char *text);
+/* The same after a first line's prefix (a table row's columns): text
+ * wrapped in what the prefix leaves, continued at column hang. */
+void md_print_wrapped_after(struct md_output *out, const char *prefix, int hang, const char *text);
+/* An analysis problem in text output: "! ..." at indent, wrapped into 80
+ * columns with the continuation under the text (unwrapped with --wide). */
+void md_print_problem(struct md_output *out, int indent, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* A bar of up to width '#'s for value out of max (at least one for a
  * value above 0): "#####". */

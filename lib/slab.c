@@ -1246,6 +1246,25 @@ uint64_t md_slab_bytes(const struct md_session *s, const struct md_slab_cache *c
 	return s->kernel.page_size << slab_order(s, c, slab);
 }
 
+struct md_error *md_slab_cache_is(struct md_session *s, const struct md_slab_cache *c,
+				  const char *symbol, bool *ret)
+{
+	uint64_t sym, cache;
+	struct md_error *err;
+
+	*ret = false;
+	if ((err = md_symbol(s, symbol, &sym)))
+		return err;
+	if (sym == c->address) {	/* a static struct kmem_cache */
+		*ret = true;
+		return NULL;
+	}
+	if ((err = md_read_u64(s, sym, &cache)))
+		return md_error_wrap(err, "%s", symbol);
+	*ret = cache == c->address;
+	return NULL;
+}
+
 struct md_slab_cache *md_slab_find_cache(struct md_slab_state *st, const char *name)
 {
 	for (size_t i = 0; i < st->nr_caches; i++)

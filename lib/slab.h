@@ -84,6 +84,12 @@ struct md_error *md_slab_walk(struct md_session *s, struct md_slab_state **ret);
 void md_slab_state_destroy(struct md_slab_state *st);
 
 struct md_slab_cache *md_slab_find_cache(struct md_slab_state *st, const char *name);
+/* Whether c is the cache the kernel's variable symbol points to
+ * (dentry_cache, shmem_inode_cachep) or is (a static struct kmem_cache):
+ * by address, for a module may name its own cache alike.  A kernel without
+ * the symbol: MD_ERR_LOOKUP. */
+struct md_error *md_slab_cache_is(struct md_session *s, const struct md_slab_cache *c,
+				  const char *symbol, bool *ret);
 /* Bytes of one slab of the cache (its order from the slab's object count). */
 uint64_t md_slab_bytes(const struct md_session *s, const struct md_slab_cache *c,
 		       const struct md_slab *slab);

@@ -21,10 +21,12 @@
 #include <strings.h>
 
 #include "array.h"
+#include "dcache.h"
 #include "options.h"
 #include "output.h"
 #include "table.h"
 #include "hash.h"
+#include "dcache.h"
 #include "slableak.h"
 #include "orphans.h"
 #include "stackdepot.h"
@@ -421,6 +423,7 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 {
 	struct analysis a = { .s = s, .orphans = orphans, .signature_map = { .strings = true } };
 	struct md_error *err;
+	bool dentries;
 
 	if ((err = md_slab_walk(s, &a.st)))
 		return err;
@@ -458,6 +461,14 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 	if ((err = md_slab_for_each_object(s, c, attribute_object, &a, &a.r->errors,
 					   &a.r->nr_errors)))
 		goto fail;
+	/* "reclaimable" is half the truth for dentries: say which are pinned */
+	if ((err = md_dcache_is_dentry_cache(s, c, &dentries)) ||
+	    (dentries && (err = md_dcache_census(s, c, &a.r->dcache)))) {
+		if (md_error_root_code(err) == MD_ERR_INTERRUPTED || md_error_root_code(err) == MD_ERR_NOMEM)
+			goto fail;
+		report_error(a.r, err);
+		err = NULL;
+	}
 	if (a.callers.n)
 		qsort(a.callers.v, a.callers.n, sizeof(*a.callers.v), compare_suspects);
 	if (a.signatures.n)
@@ -489,6 +500,7 @@ void md_leak_report_destroy(struct md_leak_report *r)
 		free(r->signatures[i].what);
 	free(r->signatures);
 	md_messages_free(r->errors, r->nr_errors);
+	md_dcache_census_destroy(r->dcache);
 	free(r->verdict);
 	free(r);
 }
@@ -565,6 +577,18 @@ void md_leak_judge(struct md_session *s, struct md_leak_report *r)
 		top = orphaned;
 	free(r->verdict);
 	r->verdict = NULL;
+	if (c->reclaimable && !orphaned && r->dcache) {
+		char *held = md_dcache_census_text(r->dcache);
+
+		r->level = MD_LEAK_RECLAIMABLE;
+		if (!held || asprintf(&r->verdict, "%s: %s objects (%s) in a reclaimable cache "
+				      "(SLAB_RECLAIM_ACCOUNT), not a leak, but not all of it reclaimable: %s",
+				      c->name, md_count(c->allocated, n1), md_human_bytes(c->bytes, b1),
+				      held) < 0)
+			r->verdict = NULL;
+		free(held);
+		return;
+	}
 	if (c->reclaimable && !orphaned) {
 		r->level = MD_LEAK_RECLAIMABLE;
 		if (asprintf(&r->verdict, "%s: %s objects (%s) in a reclaimable cache "
@@ -634,10 +658,11 @@ static void get_slab_size(const void *ctx, const void *row, struct md_value *v)
 }
 
 /* The cache list: each cache's row in text and JSON; in 80 columns the
- * kmem_cache address and slab size are left to --wide. */
+ * kmem_cache address and slab size are left to --wide, and the kernel's
+ * longest names (fsnotify_inode_mark_connector, 29) still fit. */
 static const struct md_column cache_fields[] = {
 	{ "address", "CACHE", MD_COL_ADDRESS, -16, .wide = true, MD_MEMBER(struct md_slab_cache, address) },
-	{ "object_size_bytes", "OBJSIZE", MD_COL_BYTES, 8,
+	{ "object_size_bytes", "OBJSIZE", MD_COL_BYTES, 7,
 	  MD_MEMBER(struct md_slab_cache, object_size) },
 	{ "slot_size_bytes", NULL, MD_COL_BYTES, 0, MD_MEMBER(struct md_slab_cache, size) },
 	{ "allocated", "ALLOCATED", MD_COL_COUNT, 9, MD_MEMBER(struct md_slab_cache, allocated) },
@@ -645,8 +670,8 @@ static const struct md_column cache_fields[] = {
 	{ "slabs", "SLABS", MD_COL_COUNT, 7, MD_MEMBER(struct md_slab_cache, nr_slabs) },
 	{ "slab_size_bytes", "SSIZE", MD_COL_BYTES, 6, .shift = 10, .suffix = "k", .wide = true,
 	  .get = get_slab_size },
-	{ "memory_bytes", "MEM(KiB)", MD_COL_BYTES, 9, .shift = 10, MD_MEMBER(struct md_slab_cache, bytes) },
-	{ "reclaimable", "RECLAIM", MD_COL_BOOL, -7, MD_MEMBER(struct md_slab_cache, reclaimable) },
+	{ "memory_bytes", "MEM(KiB)", MD_COL_BYTES, 8, .shift = 10, MD_MEMBER(struct md_slab_cache, bytes) },
+	{ "reclaimable", "RECL", MD_COL_BOOL, -4, MD_MEMBER(struct md_slab_cache, reclaimable) },
 	{ "name", "NAME", MD_COL_STRING, -1, MD_CHARS_MEMBER(struct md_slab_cache, name) },
 	{ NULL },
 };
@@ -682,28 +707,35 @@ static void cache_text(const struct md_session *s, const struct md_slab_cache *c
 {
 	md_table_row(out, cache_fields, s, c);
 	for (size_t i = 0; i < c->nr_errors && i < MAX_ERRORS_PER_CACHE; i++)
-		md_printf(out, "  ! %s: %s\n", c->name, c->errors[i]);
+		md_print_problem(out, 2, "%s: %s", c->name, c->errors[i]);
 	if (c->nr_errors > MAX_ERRORS_PER_CACHE)
-		md_printf(out, "  ! %s: ... and %zu more problems (--json lists all)\n", c->name,
-			  c->nr_errors - MAX_ERRORS_PER_CACHE);
+		md_print_problem(out, 2, "%s: ... and %zu more problems (--json lists all)", c->name,
+				 c->nr_errors - MAX_ERRORS_PER_CACHE);
 }
 
 static void cache_accounting_text(struct md_session *s, const struct md_slab_cache *c,
 				  struct md_output *out)
 {
-	md_printf(out, "\n%s: %" PRIu64 " allocated, %" PRIu64 " free, %" PRIu64 " objects in %zu slabs"
-		  " (slot %u bytes, %u per slab of order %u)\n", c->name, c->allocated,
-		  c->total - c->allocated, c->total, c->nr_slabs, c->size, c->oo_objects, c->oo_order);
-	md_printf(out, "  slabs: %" PRIu64 " active on CPUs, %" PRIu64 " CPU-partial, %" PRIu64
-		  " node-partial, %" PRIu64 " on full lists, %" PRIu64 " full and on no list\n",
-		  c->cpu_slabs, c->cpu_partial_slabs, c->node_partial_slabs, c->node_full_slabs,
-		  c->nr_slabs - c->cpu_slabs - c->cpu_partial_slabs - c->node_partial_slabs -
-		  c->node_full_slabs);
-	if (c->cpu_sheaves && c->sheaf_capacity)
-		md_printf(out, "  free objects in sheaves (capacity %u): %" PRIu64 " in CPUs' main and spare, %"
-			  PRIu64 " in CPUs' rcu_free (freed by kfree_rcu(), waiting for a grace period), %"
-			  PRIu64 " in the barns' full sheaves\n", c->sheaf_capacity, c->sheaf_cpu_objects,
-			  c->sheaf_rcu_objects, c->sheaf_barn_objects);
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s: %" PRIu64 " allocated, %" PRIu64 " free, %" PRIu64 " objects in %zu "
+		 "slabs (slot %u bytes, %u per slab of order %u)", c->name, c->allocated,
+		 c->total - c->allocated, c->total, c->nr_slabs, c->size, c->oo_objects, c->oo_order);
+	md_printf(out, "\n");
+	md_print_wrapped(out, 0, 2, line);
+	snprintf(line, sizeof(line), "slabs: %" PRIu64 " active on CPUs, %" PRIu64 " CPU-partial, %" PRIu64
+		 " node-partial, %" PRIu64 " on full lists, %" PRIu64 " full and on no list",
+		 c->cpu_slabs, c->cpu_partial_slabs, c->node_partial_slabs, c->node_full_slabs,
+		 c->nr_slabs - c->cpu_slabs - c->cpu_partial_slabs - c->node_partial_slabs -
+		 c->node_full_slabs);
+	md_print_wrapped(out, 2, 4, line);
+	if (c->cpu_sheaves && c->sheaf_capacity) {
+		snprintf(line, sizeof(line), "free objects in sheaves (capacity %u): %" PRIu64 " in CPUs' main "
+			 "and spare, %" PRIu64 " in CPUs' rcu_free (freed by kfree_rcu(), waiting for a grace "
+			 "period), %" PRIu64 " in the barns' full sheaves", c->sheaf_capacity,
+			 c->sheaf_cpu_objects, c->sheaf_rcu_objects, c->sheaf_barn_objects);
+		md_print_wrapped(out, 2, 4, line);
+	}
 	for (unsigned int nid = 0; nid < s->kernel.nr_nodes; nid++) {
 		uint64_t slabs = 0, partial = 0, full = 0;
 
@@ -776,13 +808,15 @@ static void leak_report_text(struct md_session *s, const struct md_leak_report *
 			     struct md_output *out)
 {
 	const struct md_slab_cache *c = r->cache;
-	char n1[32], b1[32], names[MAX_FRAMES][160];
+	char n1[32], b1[32], names[MAX_FRAMES][160], line[512];
 
 	if (c->store_user) {
-		md_printf(out, "\nallocation callers (struct track of %s objects, as "
-			  "/sys/kernel/slab/%s/alloc_calls):\n", md_count(r->tracked, n1), c->name);
-		md_printf(out, "    OBJECTS       BYTES  AGE(s)        PIDS%s  CALLER\n",
-			  r->orphans_scanned ? "     ORPHANS" : "");
+		snprintf(line, sizeof(line), "allocation callers (struct track of %s objects, as "
+			 "/sys/kernel/slab/%s/alloc_calls):", md_count(r->tracked, n1), c->name);
+		md_printf(out, "\n");
+		md_print_wrapped(out, 0, 2, line);
+		md_printf(out, "   OBJECTS      BYTES  AGE(s)    PIDS%s  CALLER\n",
+			  r->orphans_scanned ? "   ORPHANS" : "");
 	}
 	for (size_t i = 0; c->store_user && i < r->nr_callers && i < MAX_ROWS; i++) {
 		const struct md_leak_suspect *x = &r->callers[i];
@@ -798,10 +832,10 @@ static void leak_report_text(struct md_session *s, const struct md_leak_report *
 			snprintf(pids, sizeof(pids), "%d", x->pids[0]);
 		else
 			snprintf(pids, sizeof(pids), "%zu pids", x->nr_pids + x->more_pids);
-		md_printf(out, "%11s %11s %7s %11s", md_count(x->objects, n1),
+		md_printf(out, "%10s %10s %7s %7s", md_count(x->objects, n1),
 			  md_human_bytes(x->objects * c->size, b1), ages, pids);
 		if (r->orphans_scanned)
-			md_printf(out, " %11s", md_count(x->orphans, n1));
+			md_printf(out, " %9s", md_count(x->orphans, n1));
 		md_printf(out, "  %s\n", x->what);
 		nr = caller_stack(s, x, names, MAX_FRAMES, &err);
 		if (err) {
@@ -820,25 +854,36 @@ static void leak_report_text(struct md_session *s, const struct md_leak_report *
 	}
 	md_printf(out, "\ncontent signatures (first %d words of each of %s objects):\n",
 		  SIGNATURE_WORDS, md_count(r->objects, n1));
-	md_printf(out, "    OBJECTS  SHARE%s  SIGNATURE\n", r->orphans_scanned ? "     ORPHANS" : "");
+	md_printf(out, "   OBJECTS  SHARE%s  SIGNATURE\n", r->orphans_scanned ? "   ORPHANS" : "");
 	for (size_t i = 0; i < r->nr_signatures && i < MAX_ROWS; i++) {
 		const struct md_leak_suspect *x = &r->signatures[i];
+		int n;
 
-		md_printf(out, "%11s %5.1f%%", md_count(x->objects, n1), 100.0 * x->objects / r->objects);
+		/* the row's figures, then the signature's words wrapped under it */
+		n = snprintf(line, sizeof(line), "%10s %5.1f%%", md_count(x->objects, n1),
+			     100.0 * x->objects / r->objects);
 		if (r->orphans_scanned)
-			md_printf(out, " %11s", md_count(x->orphans, n1));
-		md_printf(out, "  %s\n", x->what);
+			n += snprintf(line + n, sizeof(line) - n, " %9s", md_count(x->orphans, n1));
+		snprintf(line + n, sizeof(line) - n, "  ");
+		md_print_wrapped_after(out, line, (int)strlen(line) + 2, x->what);
 		md_printf(out, "        objects:");
 		for (size_t j = 0; j < x->nr_samples; j++)
 			md_printf(out, " 0x%016" PRIx64, x->samples[j]);
 		md_printf(out, "\n");
 	}
-	if (r->orphans_scanned)
-		md_printf(out, "\nunreferenced (-u): %s of %s allocated objects: nothing reachable "
-			  "points into them\n", md_count(r->orphans, n1), md_count(r->objects, b1));
+	if (r->orphans_scanned) {
+		snprintf(line, sizeof(line), "unreferenced (-u): %s of %s allocated objects: nothing "
+			 "reachable points into them", md_count(r->orphans, n1), md_count(r->objects, b1));
+		md_printf(out, "\n");
+		md_print_wrapped(out, 0, 2, line);
+	}
 	for (size_t i = 0; i < r->nr_errors; i++)
-		md_printf(out, "  ! %s\n", r->errors[i]);
-	md_printf(out, "\nverdict: %s\n", r->verdict ? r->verdict : "(out of memory)");
+		md_print_problem(out, 2, "%s", r->errors[i]);
+	for (size_t i = 0; r->dcache && i < r->dcache->nr_errors; i++)
+		md_print_problem(out, 2, "dentry census: %s", r->dcache->errors[i]);
+	snprintf(line, sizeof(line), "verdict: %s", r->verdict ? r->verdict : "(out of memory)");
+	md_printf(out, "\n");
+	md_print_wrapped(out, 0, 2, line);
 }
 
 static struct md_json *samples_json(const struct md_leak_suspect *x)
@@ -916,6 +961,26 @@ static void leak_report_json(struct md_session *s, const struct md_leak_report *
 	md_json_object_add(doc, "verdict", md_json_verdict(md_leak_level_name(r->level), r->verdict,
 							    NULL));
 	md_json_object_add(doc, "analysis_errors", md_json_strings(r->errors, r->nr_errors));
+	if (r->dcache) {
+		const struct md_dcache_census *d = r->dcache;
+		struct md_json *o = md_json_object(), *fs = md_json_array();
+
+		md_json_object_add(o, "dentries", md_json_uint64(d->dentries));
+		md_json_object_add(o, "in_use", md_json_uint64(d->in_use));
+		md_json_object_add(o, "unused", md_json_uint64(d->unused));
+		md_json_object_add(o, "negative", md_json_uint64(d->negative));
+		for (size_t i = 0; i < d->nr_fs; i++) {
+			struct md_json *f = md_json_object();
+
+			md_json_object_add(f, "type", md_json_string(d->fs[i].name));
+			md_json_object_add(f, "in_use", md_json_uint64(d->fs[i].in_use));
+			md_json_array_add(fs, f);
+		}
+		md_json_object_add(o, "in_use_by_fs", fs);
+		md_json_object_add(o, "in_use_elsewhere", md_json_uint64(d->other_fs_in_use));
+		md_json_object_add(o, "errors", md_json_strings(d->errors, d->nr_errors));
+		md_json_object_add(doc, "dentries", o);
+	}
 }
 
 static int compare_cache_orphans(const void *a, const void *b, void *arg)
@@ -935,23 +1000,26 @@ static void orphans_text(const struct md_orphans *o, struct md_slab_cache *const
 	char n1[32], n2[32], b1[32];
 	struct md_slab_cache **sorted;
 
-	md_printf(out, "\nunreferenced objects (-u): %s of %s allocated; scanned %s of roots, "
-		  "%" PRIu64 " objects, %" PRIu64 " vmap areas, %" PRIu64 " other pages",
-		  md_count(o->orphans, n1), md_count(o->allocated_objects, n2),
-		  md_human_bytes(o->root_bytes, b1), o->objects_scanned, o->areas_scanned,
-		  o->pages_scanned);
+	char line[512];
+
+	snprintf(line, sizeof(line), "unreferenced objects (-u): %s of %s allocated; scanned %s of roots, "
+		 "%" PRIu64 " objects, %" PRIu64 " vmap areas, %" PRIu64 " other pages",
+		 md_count(o->orphans, n1), md_count(o->allocated_objects, n2),
+		 md_human_bytes(o->root_bytes, b1), o->objects_scanned, o->areas_scanned,
+		 o->pages_scanned);
 	md_printf(out, "\n");
+	md_print_wrapped(out, 0, 2, line);
 	if (o->unreadable_bytes)	/* exact: each page lost can hide a reference */
-		md_printf(out, "  ! %" PRIu64 " bytes (%s) of roots could not be read (not in the dump): "
-			  "an object referenced only from there is counted unreferenced\n",
-			  o->unreadable_bytes, md_human_bytes(o->unreadable_bytes, b1));
+		md_print_problem(out, 2, "%" PRIu64 " bytes (%s) of roots could not be read (not in the dump): "
+				 "an object referenced only from there is counted unreferenced",
+				 o->unreadable_bytes, md_human_bytes(o->unreadable_bytes, b1));
 	if (o->pages_alone)
-		md_printf(out, "  ! %" PRIu64 " reached page%s scanned alone: %s struct page could not "
-			  "be read or made no sense, so the rest of a compound allocation was not "
-			  "scanned\n", o->pages_alone, o->pages_alone == 1 ? " was" : "s were",
-			  o->pages_alone == 1 ? "its" : "their");
+		md_print_problem(out, 2, "%" PRIu64 " reached page%s scanned alone: %s struct page could not "
+				 "be read or made no sense, so the rest of a compound allocation was not "
+				 "scanned", o->pages_alone, o->pages_alone == 1 ? " was" : "s were",
+				 o->pages_alone == 1 ? "its" : "their");
 	for (size_t i = 0; i < o->nr_errors; i++)
-		md_printf(out, "  ! %s\n", o->errors[i]);
+		md_print_problem(out, 2, "%s", o->errors[i]);
 	if (!rows || !n || !(sorted = malloc(n * sizeof(*sorted))))
 		return;
 	memcpy(sorted, rows, n * sizeof(*sorted));
@@ -1031,12 +1099,12 @@ static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache 
 			md_json_array_add(list, o);
 		} else if (r->level == MD_LEAK_PROBABLE || r->level == MD_LEAK_POSSIBLE ||
 			   (r->level == MD_LEAK_RECLAIMABLE && rows[i]->allocated >= LEAK_MIN_OBJECTS)) {
-			md_printf(out, "%s\n", r->verdict ? r->verdict : rows[i]->name);
+			md_print_wrapped(out, 0, 2, r->verdict ? r->verdict : rows[i]->name);
 			shown++;
 		}
 		/* the objects the verdict could not see */
 		for (size_t j = 0; !list && j < r->nr_errors; j++)
-			md_printf(out, "  ! %s\n", r->errors[j]);
+			md_print_problem(out, 2, "%s", r->errors[j]);
 		md_leak_report_destroy(r);
 	}
 	if (list)
@@ -1152,7 +1220,7 @@ struct md_error *md_cmd_slableak(struct md_session *s, const struct md_args *a, 
 		if (report)
 			leak_report_text(s, report, out);
 		for (size_t i = 0; i < st->nr_errors; i++)
-			md_printf(out, "  ! %s\n", st->errors[i]);
+			md_print_problem(out, 2, "%s", st->errors[i]);
 		if (orphans)
 			orphans_text(orphans, only ? NULL : rows, nr_all, out);
 	}

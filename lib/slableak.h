@@ -42,6 +42,7 @@ struct md_leak_report {
 	uint64_t objects;			/* allocated objects seen */
 	uint64_t orphans;			/* -u: of those, unreferenced */
 	bool orphans_scanned;
+	struct md_dcache_census *dcache;	/* the dentry cache's: what holds its dentries */
 	enum md_leak_level level;
 	char *verdict;
 	char **errors;
@@ -49,6 +50,7 @@ struct md_leak_report {
 };
 
 struct md_orphans;
+struct md_dcache_census;
 
 /* Attribute every allocated object of c to a caller and a signature, and
  * with orphans (the -u scan, else NULL) count the unreferenced ones. */

@@ -17,6 +17,7 @@
 
 #include "array.h"
 #include "buddy.h"
+#include "dcache.h"
 #include "oom.h"
 #include "options.h"
 #include "output.h"
@@ -382,19 +383,47 @@ static struct md_error *slab_verdicts(struct summary *sm)
 	    (!leak_cache || strcmp(leak_cache, sm->unrecl[0]->name))) {
 		char next[96];
 
+		bool shmem_inodes;
+		struct md_error *err;
+
+		/* mm/shmem.c: a tmpfs file's inode lives as long as the file */
+		if ((err = md_slab_cache_is(sm->s, sm->unrecl[0], "shmem_inode_cachep", &shmem_inodes))) {
+			if (md_error_root_code(err) == MD_ERR_LOOKUP)
+				md_error_destroy(err);	/* no tmpfs in this kernel */
+			else if ((err = part_failed(sm, err, "shmem_inode_cachep")))
+				return err;
+		}
 		snprintf(next, sizeof(next), "slableak %s", sm->unrecl[0]->name);
 		verdict(sm, "slab-growth", sunrecl, next, "SUnreclaim %s (%.0f%% of used, %.0f%% of RAM): kernel slab "
-			"growth, largest %s %s", kb_text(sunrecl, a), share(sunrecl, sm->used_kb),
-			share(sunrecl, sm->total_kb), sm->unrecl[0]->name, md_human_bytes(sm->unrecl[0]->bytes, b));
+			"growth, largest %s %s%s", kb_text(sunrecl, a), share(sunrecl, sm->used_kb),
+			share(sunrecl, sm->total_kb), sm->unrecl[0]->name, md_human_bytes(sm->unrecl[0]->bytes, b),
+			shmem_inodes ? ": the inodes of tmpfs and shmem files, which deleting the files (or "
+			"unmounting) frees" : "");
 	}
 	if (sm->b[B_SRECL].known && share(srecl, sm->total_kb) >= RECLAIMABLE_SHARE && sm->nr_recl) {
-		char next[96];
+		struct md_dcache_census *d = NULL;
+		char next[96], *held = NULL;
+		bool dentries;
+		struct md_error *err;
 
+		/* dentries in use are not reclaimable: say what holds them */
+		if ((err = md_dcache_is_dentry_cache(sm->s, sm->recl[0], &dentries)) ||
+		    (dentries && (err = md_dcache_census(sm->s, sm->recl[0], &d)))) {
+			if ((err = part_failed(sm, err, "dentry census")))
+				return err;
+		}
+		if (d) {
+			for (size_t i = 0; i < d->nr_errors; i++)
+				problem(sm, "dentry census: %s", d->errors[i]);
+			held = md_dcache_census_text(d);
+			md_dcache_census_destroy(d);
+		}
 		snprintf(next, sizeof(next), "slableak %s", sm->recl[0]->name);
 		verdict(sm, "reclaimable-slab", srecl, next, "reclaimable slab (%s) %s: SReclaimable %s (%.0f%% of "
-			"RAM), a cache the kernel would reclaim under memory pressure, not a leak",
+			"RAM), a cache the kernel would reclaim under memory pressure, not a leak%s%s",
 			sm->recl[0]->name, md_human_bytes(sm->recl[0]->bytes, a), kb_text(srecl, b),
-			share(srecl, sm->total_kb));
+			share(srecl, sm->total_kb), held ? "; but of its dentries, " : "", held ? held : "");
+		free(held);
 	}
 	return NULL;
 }
@@ -626,17 +655,6 @@ static void summary_free(struct summary *sm)
 
 /* ---------------------------------------------------------------- text */
 
-/* "  ! problem", wrapped into 80 columns. */
-static void bang(struct md_output *out, const char *problem)
-{
-	char *line;
-
-	if (asprintf(&line, "! %s", problem) < 0)
-		return;
-	md_print_wrapped(out, 2, 4, line);
-	free(line);
-}
-
 static void meminfo_text(const struct summary *sm, struct md_output *out)
 {
 	const struct md_meminfo *mi = sm->mi;
@@ -658,9 +676,9 @@ static void meminfo_text(const struct summary *sm, struct md_output *out)
 		deltas += l->has_delta && l->delta;
 	}
 	for (size_t i = 0; i < mi->nr_errors; i++)
-		bang(out, mi->errors[i]);
+		md_print_problem(out, 2, "%s", mi->errors[i]);
 	for (size_t i = 0; i < sm->vm->nr_errors; i++)
-		bang(out, sm->vm->errors[i]);
+		md_print_problem(out, 2, "%s", sm->vm->errors[i]);
 	if (!(f = open_memstream(&text, &len)))
 		return;
 	if (mi->tcp_pages >= 0 || mi->udp_pages >= 0) {
@@ -862,7 +880,7 @@ static void summary_text(const struct summary *sm, struct md_output *out)
 		}
 	}
 	for (size_t i = 0; i < sm->nr_errors; i++)
-		bang(out, sm->errors[i]);
+		md_print_problem(out, 2, "%s", sm->errors[i]);
 	buckets_text(sm, out);
 	consumers_text(sm, out);
 	md_printf(out, "\n");

@@ -294,6 +294,9 @@ static void get_caller_memory(const void *ctx, const void *row, struct md_value 
 	v->u = c->pages * s->kernel.page_size;
 }
 
+/* the tasks not read, in text: a filtered dump can lose dozens */
+#define MAX_TASK_PROBLEMS 3
+
 /* "FLAGS" in text: the kinds of area, and how many are task stacks */
 static void get_caller_flags(const void *ctx, const void *row, struct md_value *v)
 {
@@ -357,8 +360,9 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, const struct md_args *a, s
 		md_warn_error(out, md_error_wrap(err, "task stacks not told apart"));
 		tasks = NULL;
 	}
-	/* a task that could not be read leaves its stack among the others */
-	for (size_t i = 0; tasks && i < tasks->nr_errors; i++)
+	/* a task that could not be read leaves its stack among the others:
+	 * JSON lists each, text the first few after the table */
+	for (size_t i = 0; tasks && md_output_is_json(out) && i < tasks->nr_errors; i++)
 		md_warn(out, "task stacks: %s", tasks->errors[i]);
 	if ((err = md_vmalloc_by_caller(s, v, tasks, &c)))
 		return err;
@@ -400,8 +404,8 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, const struct md_args *a, s
 			md_printf(out, "VmallocUsed (nr_vmalloc_pages, pages vmalloc() allocated): %" PRId64
 				  " pages (%s)\n", used, md_human_bytes(used * s->kernel.page_size, mem));
 		if (used >= 0 && v->nr_errors && c->pages < (uint64_t)used)
-			md_printf(out, "  ! the areas read hold %" PRIu64 " of those %" PRId64 " pages: the "
-				  "others are in areas that could not be read\n", c->pages, used);
+			md_print_problem(out, 2, "the areas read hold %" PRIu64 " of those %" PRId64 " pages: the "
+					 "others are in areas that could not be read", c->pages, used);
 		md_printf(out, "\n");
 		if (all) {
 			for (size_t i = 0; i < v->nr_areas; i++)
@@ -414,7 +418,13 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, const struct md_args *a, s
 		if (shown < c->nr_callers)
 			md_printf(out, "... %zu more callers (-n)\n", c->nr_callers - shown);
 		for (size_t i = 0; i < v->nr_errors; i++)
-			md_printf(out, "  ! %s\n", v->errors[i]);
+			md_print_problem(out, 2, "%s", v->errors[i]);
+		for (size_t i = 0; tasks && i < tasks->nr_errors && i < MAX_TASK_PROBLEMS; i++)
+			md_print_problem(out, 2, "task stacks: %s", tasks->errors[i]);
+		if (tasks && tasks->nr_errors > MAX_TASK_PROBLEMS)
+			md_print_problem(out, 2, "task stacks: %zu more tasks could not be read (--json lists "
+					 "them); their stacks are not told apart from other areas",
+					 tasks->nr_errors - MAX_TASK_PROBLEMS);
 	}
 	md_vmalloc_callers_destroy(c);
 	return NULL;

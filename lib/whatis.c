@@ -616,7 +616,7 @@ static void what_text(struct whatis_ctx *c, struct md_output *out, const struct 
 				  w->head.page, w->head.pfn);
 	}
 	for (size_t i = 0; i < w->nr_errors; i++)
-		md_printf(out, "  ! %s\n", w->errors[i]);
+		md_print_problem(out, 2, "%s", w->errors[i]);
 }
 
 static struct md_json *hex(uint64_t v)

@@ -550,7 +550,7 @@ def test_two_caches_with_one_name():
                 doc = json.loads(p.stdout)
                 said = "2 caches are named 'kmalloc-128' (kmem_cache 0x%x, 0x%x)" % (k128, k64)
                 assert any(said in w for w in doc.get("warnings", [])), doc.get("warnings")
-                assert said in run(bad, binary, "slableak", "kmalloc-128").stdout
+                assert said in run(bad, binary, "slableak", "--wide", "kmalloc-128").stdout
                 assert [int(c["address"], 16) for c in doc["caches"]] == [k128, k64]
                 # the analysis is the leaking cache's: its 20,000 objects
                 assert doc["verdict"]["kind"] == "probable leak" and "leaky_alloc_one" in doc["verdict"]["text"]
@@ -680,7 +680,7 @@ def test_max_pfn_and_node_span_beyond_the_memory_sections():
             assert_only_warned(out, bad, warning, ("buddyfrag", "oomstate", "vmalloc"))
             clean = {c["address"]: (c["allocated"], c["total"], c["slabs"]) for c in slableak_json(out)[0].values()}
             for name, binary in BINARIES:
-                p = run(bad, binary, "slableak")
+                p = run(bad, binary, "slableak", "--wide")   # "!" lines unwrapped
                 assert p.returncode == 0 and p.stdout.startswith(warning), (name, p.stdout[:2000])
                 assert re.search(r"^  ! node 0: span of %d pages from pfn 0x1 is beyond max_pfn 0x20000: "
                                  r"corrupt; walked up to max_pfn$" % (end - 1), p.stdout, re.M), p.stdout[-3000:]
@@ -772,7 +772,7 @@ def test_node_span_beyond_the_memory_map_is_bounded():
             bad = patched_copy(out, "node-span", [(f["node_spanned_pages"], struct.pack("<Q", 1 << 40))])
             clean = {c["address"]: (c["allocated"], c["total"], c["slabs"]) for c in slableak_json(out)[0].values()}
             for name, binary in BINARIES:
-                p = run(bad, binary, "slableak")
+                p = run(bad, binary, "slableak", "--wide")   # "!" lines unwrapped
                 assert p.returncode == 0, p.stderr
                 assert re.search(r"^  ! node 0: span of 1099511627776 pages from pfn 0x\w+ is beyond max_pfn "
                                  r"0x\w+: corrupt; walked up to max_pfn$", p.stdout, re.M), p.stdout[:3000]
@@ -867,7 +867,7 @@ def test_slab_objects_beyond_its_order_are_named_and_cut():
                 assert {a: (c["allocated"], c["total"], c["slabs"]) for a, c in rows.items()} == \
                     {a: (c["allocated"], c["total"], c["slabs"]) for a, c in clean.items()}
                 assert doc["orphan_scan"] == clean_u["orphan_scan"], (doc["orphan_scan"], clean_u["orphan_scan"])
-                assert re.search(r"^  ! kmem_cache: " + message.pattern, run(bad, binary, "slableak").stdout, re.M)
+                assert re.search(r"^  ! kmem_cache: " + message.pattern, run(bad, binary, "slableak", "--wide").stdout, re.M)
         yield k, case
 
 

@@ -203,7 +203,7 @@ def test_corrupt_free_list_is_reported_and_the_rest_printed():
     head = heads[2][0]   # order 2, the first migratetype: Unmovable
     assert z["free_blocks_by_type"]["Unmovable"][2] > 0
     bad = patched_copy(out, "buddy-list", [(head, struct.pack("<Q", 0x4141414141414141))])
-    p = memdiag(bad, "buddyfrag", "-z", "DMA32")
+    p = memdiag(bad, "buddyfrag", "--wide", "-z", "DMA32")   # "!" lines unwrapped
     assert "! order 2 Unmovable list: after the list head 0x%x a bad pointer 0x4141414141414141" % head in p.stdout, p.stdout
     broken = buddyfrag(bad)
     zb = [z for z in broken["zones"] if z["zone"] == "DMA32"][0]

@@ -147,6 +147,15 @@ def test_oom_control_on_the_panicking_stack():
                     (int(invoked.group(1), 16), invoked.group(2), int(invoked.group(3)))
                 assert oc["constraint"] == "CONSTRAINT_NONE" and oc["memcg"] == 0
                 assert doc["oom_lock_owner"]["pid"] == truth["pid"]
+                # the verdict, first: in progress, on whose stack, whom it chose
+                v = doc["verdict"]
+                assert v["kind"] == "in_progress" and v["next"] == "memdiag", v
+                assert v["text"].startswith("OOM in progress: a struct oom_control on pid %d (memhog)'s stack; "
+                                            "global OOM, order %d, gfp %s; chose pid %d (memhog), %d points = "
+                                            % (truth["pid"], oc["order"], oc["gfp_flags"], truth["pid"],
+                                               truth["chosen_points"])), v
+                text = memdiag(out, "oomstate").stdout
+                assert text.startswith("VERDICT\n  OOM in progress: ") and "    -> run: memdiag\n" in text, text
             yield "%s/%s" % (k, f), case
 
 
@@ -238,6 +247,8 @@ def test_no_false_anomalies_and_the_hog_first():
                     assert doc["oom_controls"] == [] and doc["oom_lock_owner"] is None
                     assert not [p for p in doc["processes"] if p["oom_mm"]]
                     assert doc["oom_victims"] == 0 and doc["oom_reaper_list"] == []
+                    assert doc["verdict"]["kind"] == "none", doc["verdict"]
+                    assert doc["verdict"]["text"].startswith("no OOM in progress and none in the kernel log")
                     if s != "userhog":
                         return
                     truth = dict(kv.split("=") for kv in open(os.path.join(out, "out", "truth")).read().split())
@@ -247,6 +258,8 @@ def test_no_false_anomalies_and_the_hog_first():
                         return
                     first = doc["processes"][0]
                     assert first["rank"] == 1 and first["pid"] == int(truth["pid"]) and first["comm"] == "userhog"
+                    assert "; select_bad_process() would choose pid %d (userhog), %d points = " % (
+                        first["pid"], first["points"]) in doc["verdict"]["text"], doc["verdict"]
                     # /proc/PID/status sums the per-CPU counters (6.2+: get_mm_counter_sum()).
                     assert first["rss_with_percpu_pages"] * 4 == status["VmRSS"], (first, status)
                     assert first["rss_pages"] <= first["rss_with_percpu_pages"]

@@ -151,6 +151,24 @@ def test_dentry_flood_is_reclaimable():
             assert abs(doc["caches"][0]["allocated"] - active) <= active // 100, (doc["caches"][0], active)
             assert doc["verdict"]["kind"] == "reclaimable", doc["verdict"]
             assert "not a leak" in doc["verdict"]["text"], doc["verdict"]
+            # what would free them (lib/dcache.c): the guest's own
+            # /proc/sys/fs/dentry-state (nr_dentry, nr_unused, age_limit,
+            # want_pages, nr_negative), read moments before the panic, and
+            # the scenario's 100,000 tmpfs files, pinned until deleted
+            d = doc["dentries"]
+            state = [int(x) for x in open(os.path.join(out, "out", "dentry-state")).read().split()]
+            assert d["dentries"] == d["in_use"] + d["unused"] + d["negative"] == doc["caches"][0]["allocated"], d
+            assert abs(d["dentries"] - state[0]) <= state[0] // 100, (d, state)
+            assert abs(d["unused"] + d["negative"] - state[1]) <= max(state[1] // 100, 100), (d, state)
+            assert abs(d["negative"] - state[4]) <= max(state[4] // 100, 100), (d, state)
+            truth = dict(kv.split("=") for kv in open(os.path.join(out, "out", "truth")).read().split())
+            tmpfs = {f["type"]: f["in_use"] for f in d["in_use_by_fs"]}.get("tmpfs", 0)
+            assert int(truth["files"]) <= tmpfs < int(truth["files"]) + 1000, d
+            assert d["errors"] == [], d["errors"]
+            text = " ".join(memdiag(out, "slableak", "dentry").stdout.split())
+            assert "not all of it reclaimable: %s in use" % "{:,}".format(d["in_use"]) in text, text
+            assert "{:,} on tmpfs".format(tmpfs) in text and \
+                "(a file on tmpfs pins its dentry until it is deleted)" in text, text
         yield k, case
 
 
