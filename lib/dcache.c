@@ -227,7 +227,8 @@ char *md_dcache_census_text(const struct md_dcache_census *d)
 		md_count(d->negative, b), md_count(d->unused, c),
 		md_human_bytes((d->negative + d->unused) * d->slot_size, m2));
 	if (d->nr_errors)
-		fprintf(f, " (%zu problem%s reading them)", d->nr_errors, d->nr_errors == 1 ? "" : "s");
+		fprintf(f, " (%zu problem%s reading them: slableak dentry lists them)", d->nr_errors,
+			d->nr_errors == 1 ? "" : "s");
 	if (fclose(f)) {
 		free(text);
 		return NULL;
