@@ -24,7 +24,7 @@ struct sb_name {
 	size_t fs;		/* index into walk.all, or SIZE_MAX: unread */
 };
 
-struct walk {
+struct md_dcache_walk {
 	struct md_session *s;
 	struct dcache_layout l;
 	struct md_dcache_census *d;
@@ -48,9 +48,9 @@ static struct md_error *resolve(struct md_session *s, struct dcache_layout *l)
 	return md_resolve_fields(s, fields, sizeof(fields) / sizeof(fields[0]));
 }
 
-/* The index in w->all of the type of superblock sb; SIZE_MAX when it
- * cannot be read (counted as other). */
-static size_t fs_of(struct walk *w, uint64_t sb)
+/* *ret: the index in w->all of the type of superblock sb, or SIZE_MAX when
+ * it cannot be read (said once per superblock; counted "elsewhere"). */
+static struct md_error *fs_of(struct md_dcache_walk *w, uint64_t sb, size_t *ret)
 {
 	struct sb_name *n;
 	struct md_error *err;
@@ -59,47 +59,47 @@ static size_t fs_of(struct walk *w, uint64_t sb)
 	size_t i;
 
 	for (i = 0; i < w->nr_sbs; i++)
-		if (w->sbs[i].sb == sb)
-			return w->sbs[i].fs;
+		if (w->sbs[i].sb == sb) {
+			*ret = w->sbs[i].fs;
+			return NULL;
+		}
 	if (!md_array_reserve(&w->sbs, &w->cap_sbs, w->nr_sbs, sizeof(*w->sbs), 16))
-		return SIZE_MAX;
+		return md_error_nomem();
 	n = &w->sbs[w->nr_sbs++];
 	n->sb = sb;
-	n->fs = SIZE_MAX;
+	n->fs = *ret = SIZE_MAX;
 	if ((err = md_read_u64(w->s, sb + w->l.s_type, &type)) ||
 	    (err = md_read_u64(w->s, type + w->l.fs_name, &name)) ||
 	    (err = md_read_cstring(w->s, name, buf, sizeof(buf)))) {
-		/* said once per superblock; its dentries count as "elsewhere" */
 		md_messages_add_error(&w->d->errors, &w->d->nr_errors,
 				      md_error_wrap(err, "the filesystem type of super_block 0x%" PRIx64, sb));
-		return SIZE_MAX;
+		return NULL;
 	}
 	for (i = 0; i < w->nr_all && strcmp(w->all[i].name, buf); i++)
 		;
 	if (i == w->nr_all) {
 		if (!md_array_reserve(&w->all, &w->cap_all, w->nr_all, sizeof(*w->all), 8))
-			return SIZE_MAX;
+			return md_error_nomem();
 		memset(&w->all[i], 0, sizeof(w->all[i]));
 		snprintf(w->all[i].name, sizeof(w->all[i].name), "%s", buf);
 		w->nr_all++;
 	}
-	return n->fs = i;
+	n->fs = *ret = i;
+	return NULL;
 }
 
-static struct md_error *one_dentry(void *arg, const struct md_slab_cache *c, uint64_t addr,
-				   const unsigned char *obj, size_t len)
+struct md_error *md_dcache_walk_object(struct md_dcache_walk *w, const unsigned char *obj)
 {
-	struct walk *w = arg;
 	const struct dcache_layout *l = &w->l;
-	int32_t count;
+	int32_t count = (int32_t)md_get_u32(obj, l->d_lockref + l->lockref_count);
 
-	if (len < l->d_sb + 8 || len < l->d_lockref + l->lockref_count + 4)
-		return md_error_create(MD_ERR_CORRUPT, "dentry 0x%" PRIx64 ": a slot of %zu bytes", addr, len);
 	w->d->dentries++;
-	count = (int32_t)md_get_u32(obj, l->d_lockref + l->lockref_count);
 	if (count > 0) {
-		size_t fs = fs_of(w, md_get_u64(obj, l->d_sb));
+		struct md_error *err;
+		size_t fs = SIZE_MAX;
 
+		if ((err = fs_of(w, md_get_u64(obj, l->d_sb), &fs)))
+			return err;
 		w->d->in_use++;
 		if (fs == SIZE_MAX)
 			w->d->other_fs_in_use++;
@@ -110,7 +110,18 @@ static struct md_error *one_dentry(void *arg, const struct md_slab_cache *c, uin
 	} else {
 		w->d->negative++;	/* a dead dentry (count < 0) too: being freed */
 	}
-	return md_interrupted(w->s) ? md_error_create(MD_ERR_INTERRUPTED, "interrupted") : NULL;
+	return NULL;
+}
+
+static struct md_error *one_dentry(void *arg, const struct md_slab_cache *c, uint64_t addr,
+				   const unsigned char *obj, size_t len)
+{
+	struct md_dcache_walk *w = arg;
+	struct md_error *err = md_dcache_walk_object(w, obj);
+
+	if (!err && md_interrupted(w->s))
+		err = md_error_create(MD_ERR_INTERRUPTED, "interrupted");
+	return err;
 }
 
 static int compare_in_use(const void *a, const void *b)
@@ -143,37 +154,77 @@ struct md_error *md_dcache_is_dentry_cache(struct md_session *s, const struct md
 	return NULL;
 }
 
-struct md_error *md_dcache_census(struct md_session *s, struct md_slab_cache *c,
-				  struct md_dcache_census **ret)
+struct md_error *md_dcache_walk_begin(struct md_session *s, const struct md_slab_cache *c,
+				      struct md_dcache_walk **ret)
 {
-	struct walk w = { .s = s };
+	struct md_dcache_walk *w;
 	struct md_error *err;
 
 	*ret = NULL;
-	if ((err = resolve(s, &w.l)))
-		return md_error_wrap(err, "dentry census");
-	if (!(w.d = calloc(1, sizeof(*w.d))))
-		return md_error_create(MD_ERR_NOMEM, "dentry census");
-	w.d->slot_size = c->size;
-	err = md_slab_for_each_object(s, c, one_dentry, &w, &w.d->errors, &w.d->nr_errors);
-	if (!err) {
-		qsort(w.all, w.nr_all, sizeof(*w.all), compare_in_use);
-		for (size_t i = 0; i < w.nr_all; i++) {
-			if (!w.all[i].in_use)
-				continue;
-			if (w.d->nr_fs < MD_DCACHE_MAX_FS)
-				w.d->fs[w.d->nr_fs++] = w.all[i];
-			else
-				w.d->other_fs_in_use += w.all[i].in_use;
-		}
+	if (!(w = calloc(1, sizeof(*w))) || !(w->d = calloc(1, sizeof(*w->d)))) {
+		free(w);
+		return md_error_nomem();
 	}
-	free(w.sbs);
-	free(w.all);
-	if (err) {
-		md_dcache_census_destroy(w.d);
+	w->s = s;
+	w->d->slot_size = c->size;
+	if ((err = resolve(s, &w->l)))
+		goto fail;
+	/* read from each object's bytes: the fields must lie in the object */
+	if (c->object_size < w->l.d_sb + 8 || c->object_size < w->l.d_inode + 8 ||
+	    c->object_size < w->l.d_lockref + w->l.lockref_count + 4) {
+		err = md_error_create(MD_ERR_CORRUPT, "%s: objects of %u bytes, smaller than a struct dentry",
+				      c->name, c->object_size);
+		goto fail;
+	}
+	*ret = w;
+	return NULL;
+fail:
+	md_dcache_walk_abort(w);
+	return md_error_wrap(err, "dentry census");
+}
+
+struct md_dcache_census *md_dcache_walk_end(struct md_dcache_walk *w)
+{
+	struct md_dcache_census *d = w->d;
+
+	qsort(w->all, w->nr_all, sizeof(*w->all), compare_in_use);
+	for (size_t i = 0; i < w->nr_all; i++) {
+		if (!w->all[i].in_use)
+			continue;
+		if (d->nr_fs < MD_DCACHE_MAX_FS)
+			d->fs[d->nr_fs++] = w->all[i];
+		else
+			d->other_fs_in_use += w->all[i].in_use;
+	}
+	w->d = NULL;
+	md_dcache_walk_abort(w);
+	return d;
+}
+
+void md_dcache_walk_abort(struct md_dcache_walk *w)
+{
+	if (!w)
+		return;
+	md_dcache_census_destroy(w->d);
+	free(w->sbs);
+	free(w->all);
+	free(w);
+}
+
+struct md_error *md_dcache_census(struct md_session *s, struct md_slab_cache *c,
+				  struct md_dcache_census **ret)
+{
+	struct md_dcache_walk *w;
+	struct md_error *err;
+
+	*ret = NULL;
+	if ((err = md_dcache_walk_begin(s, c, &w)))
+		return err;
+	if ((err = md_slab_for_each_object(s, c, one_dentry, w, &w->d->errors, &w->d->nr_errors))) {
+		md_dcache_walk_abort(w);
 		return md_error_wrap(err, "dentry census");
 	}
-	*ret = w.d;
+	*ret = md_dcache_walk_end(w);
 	return NULL;
 }
 

@@ -32,20 +32,32 @@ struct md_dcache_census {
 	size_t nr_errors;
 };
 
-/* Whether c is the kernel's dentry cache (dentry_cache, fs/dcache.c); a
- * kernel without the symbol has none. */
+/* Whether c is the kernel's dentry cache (fs/dcache.c dentry_cache, or
+ * where the symbol is gone its name and struct dentry's size). */
 struct md_error *md_dcache_is_dentry_cache(struct md_session *s, const struct md_slab_cache *c,
 					   bool *ret);
 
-/* Reads every allocated dentry of the cache c (the "dentry" cache). */
+/* Reads every allocated dentry of the dentry cache c. */
 struct md_error *md_dcache_census(struct md_session *s, struct md_slab_cache *c,
 				  struct md_dcache_census **ret);
 void md_dcache_census_destroy(struct md_dcache_census *d);
 
-/* What would free the dentries, in a sentence for a verdict:
- * "100,000 in use (18.3 MiB), which only their users free: 100,000 on
- * tmpfs (a file there pins its dentry until it is deleted); 600,000
- * negative and 10,000 unused, which memory pressure or drop_caches free". */
+/* The same fed one object at a time, by a caller walking the cache for
+ * its own ends (slableak), so the cache is read once: begin, each
+ * allocated object's bytes, then end (which returns the census and frees
+ * the walk) or abort. */
+struct md_dcache_walk;
+struct md_error *md_dcache_walk_begin(struct md_session *s, const struct md_slab_cache *c,
+				      struct md_dcache_walk **ret);
+struct md_error *md_dcache_walk_object(struct md_dcache_walk *w, const unsigned char *obj);
+struct md_dcache_census *md_dcache_walk_end(struct md_dcache_walk *w);
+void md_dcache_walk_abort(struct md_dcache_walk *w);
+
+/* What would free the dentries, in a sentence for a verdict: "110,729 in
+ * use (20.3 MiB), freed only when their users let go: 100,106 on tmpfs,
+ * ..., 288 elsewhere (a file on tmpfs pins its dentry until it is
+ * deleted); 600,000 negative and 10 unused (109.9 MiB), which memory
+ * pressure or drop_caches frees". */
 char *md_dcache_census_text(const struct md_dcache_census *d);
 
 #endif

@@ -912,7 +912,7 @@ static const char *reaped(uint64_t flags)
 /* --- the verdict --- */
 
 struct oom_verdict {
-	const char *kind;	/* doc/json.md: in_progress, victim, earlier, none */
+	const char *kind;	/* doc/json.md: in_progress, earlier, none */
 	char text[1024];
 	const char *next;
 };
@@ -1142,7 +1142,8 @@ struct report_line {
 	const struct md_task *t;	/* the pid's task with an mm, or NULL: gone */
 };
 
-static void get_log_field(const struct report_line *l, int64_t field, struct md_value *v)
+/* a column the log's table may lack (-1) */
+static void log_field(int64_t field, struct md_value *v)
 {
 	v->i = field;
 	v->unknown = field < 0;
@@ -1160,17 +1161,17 @@ static void get_log_name(const void *ctx, const void *row, struct md_value *v)
 
 static void get_log_rss(const void *ctx, const void *row, struct md_value *v)
 {
-	get_log_field(row, ((const struct report_line *)row)->row->rss, v);
+	log_field(((const struct report_line *)row)->row->rss, v);
 }
 
 static void get_log_pgtables(const void *ctx, const void *row, struct md_value *v)
 {
-	get_log_field(row, ((const struct report_line *)row)->row->pgtables_bytes, v);
+	log_field(((const struct report_line *)row)->row->pgtables_bytes, v);
 }
 
 static void get_log_swap(const void *ctx, const void *row, struct md_value *v)
 {
-	get_log_field(row, ((const struct report_line *)row)->row->swapents, v);
+	log_field(((const struct report_line *)row)->row->swapents, v);
 }
 
 static void get_log_adj(const void *ctx, const void *row, struct md_value *v)
@@ -1357,14 +1358,8 @@ static void print_text(const struct md_oom *o, const struct options *opt, struct
 			md_printf(out, "    recomputed     %s\n", buf);
 		}
 		md_printf(out, "    constraint     %s\n", constraint_name(oc->constraint));
-		for (size_t k = 0; k < oc->nr_notes; k++) {
-			char *note;
-
-			if (asprintf(&note, "note: %s", oc->notes[k]) < 0)
-				continue;
-			md_print_wrapped(out, 4, 6, note);
-			free(note);
-		}
+		for (size_t k = 0; k < oc->nr_notes; k++)
+			md_print_wrapped_after(out, "    note: ", 6, oc->notes[k]);
 		for (size_t k = 0; k < oc->nr_anomalies; k++)
 			md_print_problem(out, 4, "ANOMALY: %s", oc->anomalies[k]);
 	}

@@ -89,18 +89,24 @@ static void warn_string(struct md_output *out, const char *msg)
 	md_json_array_add(out->warnings, md_json_string(msg));
 }
 
+/* fmt's text, malloc'ed; NULL when out of memory. */
+static char *vformat(const char *fmt, va_list ap)
+{
+	char *text;
+
+	return vasprintf(&text, fmt, ap) < 0 ? NULL : text;
+}
+
 void md_warn(struct md_output *out, const char *fmt, ...)
 {
 	char *msg;
 	va_list ap;
-	int len;
 
 	va_start(ap, fmt);
-	len = vasprintf(&msg, fmt, ap);
+	msg = vformat(fmt, ap);
 	va_end(ap);
-	if (len < 0)
-		return;
-	warn_string(out, msg);
+	if (msg)
+		warn_string(out, msg);
 	free(msg);
 }
 
@@ -348,19 +354,14 @@ void md_print_wrapped(struct md_output *out, int indent, int hang, const char *t
 
 void md_print_problem(struct md_output *out, int indent, const char *fmt, ...)
 {
-	char *text, *line;
+	char prefix[MD_COLUMNS + 3], *text;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&text, fmt, ap);
+	text = vformat(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if (asprintf(&line, "! %s", text) >= 0) {
-		md_print_wrapped(out, indent, indent + 2, line);
-		free(line);
-	}
+	snprintf(prefix, sizeof(prefix), "%*s! ", indent < MD_COLUMNS ? indent : MD_COLUMNS, "");
+	md_print_wrapped_after(out, prefix, indent + 2, text ? text : "(out of memory)");
 	free(text);
 }
 

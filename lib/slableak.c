@@ -77,6 +77,7 @@ struct analysis {
 	struct index_map symbol_map;	/* word value -> symbol_names index */
 	char **symbol_names;		/* "&sym [mod]", or NULL: no symbol there */
 	size_t nr_symbol_names, symbol_names_cap;
+	struct md_dcache_walk *dcache;	/* the dentry cache's census, fed by the same walk */
 };
 
 static uint64_t mix64(uint64_t x)
@@ -382,6 +383,8 @@ static struct md_error *attribute_object(void *arg, const struct md_slab_cache *
 		return err;
 	if ((err = count_signature(a, addr, obj, len, &signature)))
 		return err;
+	if (a->dcache && (err = md_dcache_walk_object(a->dcache, obj)))
+		return err;
 	if (a->orphans && md_orphans_is_orphan(a->orphans, addr)) {
 		a->r->orphans++;
 		signature->orphans++;
@@ -416,6 +419,7 @@ static void analysis_free(struct analysis *a)
 	for (size_t i = 0; i < a->signatures.n; i++)
 		free(a->signatures.v[i].what);
 	free(a->signatures.v);
+	md_dcache_walk_abort(a->dcache);
 }
 
 struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
@@ -423,6 +427,7 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 {
 	struct analysis a = { .s = s, .orphans = orphans, .signature_map = { .strings = true } };
 	struct md_error *err;
+	size_t walk_errors;
 	bool dentries;
 
 	if ((err = md_slab_walk(s, &a.st)))
@@ -458,16 +463,24 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 			a.track_at = md_track_offset(c, &a.track, MD_TRACK_ALLOC);
 		}
 	}
-	if ((err = md_slab_for_each_object(s, c, attribute_object, &a, &a.r->errors,
-					   &a.r->nr_errors)))
-		goto fail;
 	/* "reclaimable" is half the truth for dentries: say which are pinned */
 	if ((err = md_dcache_is_dentry_cache(s, c, &dentries)) ||
-	    (dentries && (err = md_dcache_census(s, c, &a.r->dcache)))) {
-		if (md_error_root_code(err) == MD_ERR_INTERRUPTED || md_error_root_code(err) == MD_ERR_NOMEM)
+	    (dentries && (err = md_dcache_walk_begin(s, c, &a.dcache)))) {
+		if (md_error_root_code(err) == MD_ERR_NOMEM)
 			goto fail;
 		report_error(a.r, err);
 		err = NULL;
+	}
+	walk_errors = a.r->nr_errors;
+	if ((err = md_slab_for_each_object(s, c, attribute_object, &a, &a.r->errors,
+					   &a.r->nr_errors)))
+		goto fail;
+	if (a.dcache) {
+		a.r->dcache = md_dcache_walk_end(a.dcache);
+		a.dcache = NULL;
+		/* the slabs the walk could not read are missing from its counts */
+		for (size_t i = walk_errors; i < a.r->nr_errors; i++)
+			md_messages_add(&a.r->dcache->errors, &a.r->dcache->nr_errors, "%s", a.r->errors[i]);
 	}
 	if (a.callers.n)
 		qsort(a.callers.v, a.callers.n, sizeof(*a.callers.v), compare_suspects);

@@ -360,10 +360,6 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, const struct md_args *a, s
 		md_warn_error(out, md_error_wrap(err, "task stacks not told apart"));
 		tasks = NULL;
 	}
-	/* a task that could not be read leaves its stack among the others:
-	 * JSON lists each, text the first few after the table */
-	for (size_t i = 0; tasks && md_output_is_json(out) && i < tasks->nr_errors; i++)
-		md_warn(out, "task stacks: %s", tasks->errors[i]);
 	if ((err = md_vmalloc_by_caller(s, v, tasks, &c)))
 		return err;
 	if ((err = md_vmalloc_nr_pages(s, &used)))
@@ -375,6 +371,10 @@ struct md_error *md_cmd_vmalloc(struct md_session *s, const struct md_args *a, s
 		for (size_t i = 0; i < shown; i++)
 			md_json_array_add(list, caller_json(s, &c->callers[i], c->stacks_known));
 		md_json_object_add(doc, "callers", list);
+		/* a task that could not be read leaves its stack among the others
+		 * (text: the first few, after the table) */
+		for (size_t i = 0; tasks && i < tasks->nr_errors; i++)
+			md_warn(out, "task stacks: %s", tasks->errors[i]);
 		md_json_object_add(doc, "areas", md_json_int64(c->areas));
 		md_json_object_add(doc, "memory_pages", md_json_int64(c->pages));
 		md_json_object_add(doc, "size_bytes", md_json_int64(c->size));
