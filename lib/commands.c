@@ -94,7 +94,7 @@ static const char *const slableak_description[] = {
 	"Caches are sorted by memory, largest first.",
 	"",
 	"Columns: OBJSIZE (object_size), ALLOCATED, TOTAL (objects), SLABS,",
-	"MEM(KiB) (memory in slabs), RECLAIM (SLAB_RECLAIM_ACCOUNT: counted as",
+	"MEM(KiB) (memory in slabs), RECL (SLAB_RECLAIM_ACCOUNT: counted as",
 	"SReclaimable), NAME; with --wide also CACHE (the struct kmem_cache",
 	"address, first) and SSIZE (slab size).",
 	NULL,
