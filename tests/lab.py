@@ -243,7 +243,7 @@ def crash_stopped_on_excluded_page(outdir, text):
     meta = info(outdir)
     assert meta["format"] == "filtered", "crash met an excluded page in a %s dump:\n%s" % (meta["format"], text)
     p = subprocess.run([os.path.join(REPO, "build", "memdiag"), os.path.join(outdir, "vmlinux"),
-                        os.path.join(outdir, "vmcore"), "slableak"], stdout=subprocess.PIPE,
+                        os.path.join(outdir, "vmcore"), "slableak", "--wide"], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=600)
     assert re.search(r"^  ! \S+: slab 0x[0-9a-f]+ .*excluded by makedumpfile$", p.stdout, re.M), \
         "crash stopped on an excluded page, but memdiag saw no excluded slab page:\n" + text
