@@ -635,6 +635,23 @@ static struct md_error *not_a_dump(struct md_dumpfile *df)
 			       df->path);
 }
 
+/* libkdumpfile up to 0.5.4 keeps 1 << FCACHE_ORDER = 1024 mmap windows of
+ * 4 MiB of the file, not FCACHE_SIZE (libkdumpfile commit 7b6a1e61f610
+ * ("fcache: Allocate the requested number of elements"), after 0.5.4): a
+ * walk of a 30-million-object filtered dump kept 366 MiB of it mapped, in
+ * the process's RSS.  A compressed dump is read into copies instead (for
+ * 13% more time there); an ELF dump, whose pages are used in place, keeps
+ * its mappings: read(2) page by page made a walk 3 times slower, and its
+ * mapped pages are page cache, which the kernel reclaims as it needs. */
+static void bound_file_mappings(struct md_dumpfile *df)
+{
+	const char *format = NULL;
+
+	if (kdump_get_string_attr(df->kd, KDUMP_ATTR_FILE_FORMAT, &format) == KDUMP_OK &&
+	    strcmp(format, "elf"))	/* if refused: more RSS, the same answers */
+		(void)kdump_set_number_attr(df->kd, KDUMP_ATTR_FILE_MMAP_POLICY, KDUMP_MMAP_NEVER);
+}
+
 static struct md_error *open_dump(struct md_dumpfile *df)
 {
 	struct md_error *err;
@@ -655,6 +672,7 @@ static struct md_error *open_dump(struct md_dumpfile *df)
 	(void)kdump_set_number_attr(df->kd, "cache.size", CACHE_PAGES);
 	if (kdump_open_fd(df->kd, df->fd) != KDUMP_OK)
 		return not_a_dump(df);
+	bound_file_mappings(df);
 	if ((err = check_dump_length(df)) || (err = setup_translation(df)) ||
 	    (err = read_vmcoreinfo(df)))
 		return err;
@@ -730,6 +748,20 @@ struct md_error *md_dumpfile_blame_cut(const struct md_dumpfile *df, struct md_e
 			       "of the %" PRIu64 " it needs, and the pages needed to open it (%s) "
 			       "are past its end (an incomplete copy?)", df->path, df->file_size,
 			       df->file_need, needed);
+}
+
+/* A reader for another thread is the file opened again, with a libkdumpfile
+ * context and page cache of its own.  kdump_clone()'s contexts share one
+ * cache under one lock, which two readers fought over: a walk of 30 million
+ * objects took 8.4 s with two cloned readers, 6.7 s with two opened again
+ * (and system time fell from 1.6 s to 0.6 s). */
+struct md_error *md_dumpfile_clone(const struct md_dumpfile *df, struct md_dumpfile **ret)
+{
+	struct md_error *err = md_dumpfile_open(df->path, df->arch_hint, ret);
+
+	if (!err)
+		(*ret)->clones_tried = true;	/* it does not split its reads again */
+	return err;
 }
 
 void md_dumpfile_close(struct md_dumpfile *df)

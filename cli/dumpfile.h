@@ -23,6 +23,9 @@ struct md_dumpfile;
  * (not a dump, or cut short in its headers or its page tables). */
 struct md_error *md_dumpfile_open(const char *path, const char *arch_hint,
 				  struct md_dumpfile **ret);
+/* Another reader of the same dump, for a thread of its own: the file
+ * opened again (it shares nothing with df); closed with md_dumpfile_close(). */
+struct md_error *md_dumpfile_clone(const struct md_dumpfile *df, struct md_dumpfile **ret);
 void md_dumpfile_close(struct md_dumpfile *df);
 
 /* The target's read(): exactly len bytes, or MD_ERR_FAULT naming where and why. */

@@ -238,7 +238,43 @@ static struct md_error *kt_enumerator(void *priv, const char *name, int64_t *ret
 	return md_btf_enumerator(((struct kdump_target *)priv)->types, name, ret);
 }
 
+static const struct md_target_ops kdump_target_ops;
+
+/* A reader for another thread: the dump opened again (md_dumpfile_clone()),
+ * and the original's tables of types and symbols, which do not change while
+ * its clones live. */
+static struct md_error *kt_clone(void *priv, struct md_target *ret)
+{
+	struct kdump_target *kt = priv, *c = malloc(sizeof(*c));
+	struct md_error *err;
+
+	if (!c)
+		return md_error_nomem();
+	*c = *kt;
+	c->vmlinux = NULL;	/* the original's, which it closes */
+	c->types = NULL;
+	c->own_symbols = NULL;
+	if ((err = md_dumpfile_clone(kt->dump, &c->dump))) {
+		free(c);
+		return err;
+	}
+	c->types = kt->types;
+	c->target.priv = c;
+	*ret = c->target;
+	return NULL;
+}
+
+static void kt_release(void *priv)
+{
+	struct kdump_target *c = priv;
+
+	md_dumpfile_close(c->dump);
+	free(c);
+}
+
 static const struct md_target_ops kdump_target_ops = {
+	.clone = kt_clone,
+	.release = kt_release,
 	.read = kt_read,
 	.symbol_address = kt_symbol_address,
 	.type_size = kt_type_size,

@@ -187,7 +187,8 @@ struct md_dcache_census *md_dcache_walk_end(struct md_dcache_walk *w)
 {
 	struct md_dcache_census *d = w->d;
 
-	qsort(w->all, w->nr_all, sizeof(*w->all), compare_in_use);
+	if (w->nr_all)
+		qsort(w->all, w->nr_all, sizeof(*w->all), compare_in_use);
 	for (size_t i = 0; i < w->nr_all; i++) {
 		if (!w->all[i].in_use)
 			continue;

@@ -230,6 +230,26 @@ void md_progress(struct md_output *out, const char *fmt, ...)
 	fflush(stderr);
 }
 
+void md_progress_rate(struct md_output *out, const char *what, const char *unit, uint64_t done,
+		      uint64_t total, double *started)
+{
+	double now, rate;
+	char a[32], b[32], c[32], left[32] = "";
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	now = now_seconds();
+	if (!*started) {
+		*started = now;
+		return;
+	}
+	rate = now > *started ? done / (now - *started) : 0;
+	if (rate > 0 && total > done)
+		snprintf(left, sizeof(left), ", %.0f s left", (total - done) / rate);
+	md_progress(out, "%s: %s of %s %s, %s/s%s", what, md_count(done, a), md_count(total, b), unit,
+		    md_count((uint64_t)rate, c), left);
+}
+
 void md_progress_done(struct md_output *out)
 {
 	if (!out->progress_at)

@@ -86,6 +86,10 @@ void md_output_end(struct md_output *out);
  * md_progress_done() clears the line.  Never part of a command's output. */
 void md_progress(struct md_output *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void md_progress_done(struct md_output *out);
+/* "WHAT: DONE of TOTAL UNIT, RATE/s, N s left", through md_progress():
+ * *started is 0 before the walk's first call, which sets it. */
+void md_progress_rate(struct md_output *out, const char *what, const char *unit, uint64_t done,
+		      uint64_t total, double *started);
 
 /* A verdict, in every command's JSON: {"kind", "text", "next"}: what
  * was found (a word per command, doc/json.md), the sentence the text

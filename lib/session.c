@@ -566,6 +566,33 @@ struct md_error *md_session_create(const struct md_target *target, struct md_ses
 	return NULL;
 }
 
+struct md_error *md_session_reader(struct md_session *s, struct md_session **ret)
+{
+	struct md_session *r;
+	struct md_error *err;
+
+	*ret = NULL;
+	if (!s->target.ops->clone)
+		return NULL;
+	if (!(r = calloc(1, sizeof(*r))))
+		return md_error_nomem();
+	r->kernel = s->kernel;	/* its arrays stay the session's */
+	if ((err = s->target.ops->clone(s->target.priv, &r->target))) {
+		free(r);
+		return err;
+	}
+	*ret = r;
+	return NULL;
+}
+
+void md_session_reader_destroy(struct md_session *r)
+{
+	if (!r)
+		return;
+	r->target.ops->release(r->target.priv);
+	free(r);
+}
+
 void md_session_destroy(struct md_session *s)
 {
 	if (!s)

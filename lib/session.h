@@ -72,6 +72,13 @@ struct md_session {
 	size_t nr_problems;
 };
 
+/* A session for another thread, which only reads: the same kernel facts,
+ * read through its own clone of the target, and none of the state built on
+ * first use (lib/readahead.c's workers call md_read() on it, nothing else).
+ * *ret is NULL, and no error, when the target reads from one thread only. */
+struct md_error *md_session_reader(struct md_session *s, struct md_session **ret);
+void md_session_reader_destroy(struct md_session *r);
+
 /* Reads through the target. */
 struct md_error *md_read(struct md_session *s, uint64_t addr, void *buf, size_t len);
 struct md_error *md_read_phys(struct md_session *s, uint64_t addr, void *buf, size_t len);

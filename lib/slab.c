@@ -19,6 +19,7 @@
 #include "array.h"
 #include "list.h"
 #include "output.h"
+#include "readahead.h"
 #include "slab.h"
 #include "sparse.h"
 
@@ -1083,47 +1084,77 @@ static bool sheaf_objects_in(const struct md_slab_cache *c, uint64_t base, uint6
 	return i < c->nr_sheaf_objects && c->sheaf_objects[i] < base + bytes;
 }
 
-/* The slab's bytes and which of its objects are free: the slab's own
+/* A slab's bytes, bytes = md_slab_bytes() of them, into mem. */
+static struct md_error *read_slab(struct md_session *s, const struct md_slab_cache *c,
+				  const struct md_slab *slab, unsigned char *mem, uint64_t bytes)
+{
+	uint64_t base = md_page_to_virt(&s->kernel, slab->page);
+	struct md_error *err;
+
+	/* objects lie size apart from the slab's start, each red_left_pad
+	 * into its slot (mm/slub.c shuffle_freelist(), fixup_red_left()) */
+	if (c->red_left_pad >= c->size || (uint64_t)slab->objects * c->size > bytes)
+		return md_error_create(MD_ERR_CORRUPT, "slab 0x%" PRIx64 ": %u objects of %u bytes do not fit "
+				       "its %" PRIu64 " bytes", base, slab->objects, c->size, bytes);
+	if ((err = md_read(s, base, mem, bytes)))
+		return md_error_wrap(err, "slab 0x%" PRIx64 " (%u objects, %u in use by its counter)",
+				     base, slab->objects, slab->inuse);
+	return NULL;
+}
+
+/* Which of the objects of a slab read into mem are free: the slab's own
  * freelist (*nr_own of them) and, for a CPU's active slab, that CPU's
- * lockless freelist (*nr_free counts both).  mem is grown as needed. */
+ * lockless freelist (*nr_free counts both); *nr_sheaf sit in sheaves.
+ * They are marked in free_map, which comes zeroed. */
+static struct md_error *free_objects(const struct md_slab_cache *c, const struct md_slab *slab,
+				     uint64_t base, uint64_t bytes, const unsigned char *mem,
+				     enum md_freeptr_mode *mode, uint64_t *free_map, uint32_t *nr_free,
+				     uint32_t *nr_own, uint32_t *nr_sheaf)
+{
+	struct md_error *err;
+	uint32_t n = 0, m = 0;
+
+	*nr_sheaf = 0;
+	err = walk_freelist(c, mem, base, slab->objects, slab->freelist, mode, free_map, &n);
+	if (!err && (slab->where & MD_SLAB_ON_CPU))
+		err = walk_freelist(c, mem, base, slab->objects, slab->cpu_freelist, mode, free_map, &m);
+	if (!err && c->nr_sheaf_objects)
+		err = mark_sheaf_objects(c, base, bytes, slab->objects, free_map, nr_sheaf);
+	*nr_free = n + m;
+	*nr_own = n;
+	return err;
+}
+
+static size_t free_map_words(uint32_t objects)
+{
+	return (objects + 63) / 64;
+}
+
+/* The slab's bytes into *mem (grown as needed) and which of its objects
+ * are free (free_objects()). */
 static struct md_error *slab_free_map(struct md_session *s, struct md_slab_cache *c,
 				      const struct md_slab *slab, unsigned char **mem, size_t *mem_size,
 				      uint64_t *free_map, uint32_t *nr_free, uint32_t *nr_own,
 				      uint32_t *nr_sheaf)
 {
 	uint64_t bytes = md_slab_bytes(s, c, slab);
-	uint64_t base = md_page_to_virt(&s->kernel, slab->page);
 	struct md_error *err;
-	uint32_t n = 0, m = 0;
 
-	*nr_sheaf = 0;
-	memset(free_map, 0, (slab->objects + 63) / 64 * 8);
-	/* objects lie size apart from the slab's start, each red_left_pad
-	 * into its slot (mm/slub.c shuffle_freelist(), fixup_red_left()) */
-	if (c->red_left_pad >= c->size || (uint64_t)slab->objects * c->size > bytes)
-		return md_error_create(MD_ERR_CORRUPT, "slab 0x%" PRIx64 ": %u objects of %u bytes do not fit "
-				       "its %" PRIu64 " bytes", base, slab->objects, c->size, bytes);
+	*nr_free = *nr_own = *nr_sheaf = 0;
+	memset(free_map, 0, free_map_words(slab->objects) * 8);
 	if (bytes > *mem_size) {
 		unsigned char *grown = realloc(*mem, bytes);
 
 		if (!grown)
-			return md_error_create(MD_ERR_NOMEM, "out of memory reading slab 0x%" PRIx64, base);
+			return md_error_create(MD_ERR_NOMEM, "out of memory reading slab 0x%" PRIx64,
+					       md_page_to_virt(&s->kernel, slab->page));
 		*mem = grown;
 		*mem_size = bytes;
 	}
-	if ((err = md_read(s, base, *mem, bytes)))
-		return md_error_wrap(err, "slab 0x%" PRIx64 " (%u objects, %u in use by its counter)",
-				     base, slab->objects, slab->inuse);
-	err = walk_freelist(c, *mem, base, slab->objects, slab->freelist, &c->freeptr_mode,
-			    free_map, &n);
-	if (!err && (slab->where & MD_SLAB_ON_CPU))
-		err = walk_freelist(c, *mem, base, slab->objects, slab->cpu_freelist,
-				    &c->freeptr_mode, free_map, &m);
-	if (!err && c->nr_sheaf_objects)
-		err = mark_sheaf_objects(c, base, bytes, slab->objects, free_map, nr_sheaf);
-	*nr_free = n + m;
-	*nr_own = n;
-	return err;
+	if ((err = read_slab(s, c, slab, *mem, bytes)))
+		return err;
+	return free_objects(c, slab, md_page_to_virt(&s->kernel, slab->page), bytes, *mem,
+			    &c->freeptr_mode, free_map, nr_free, nr_own, nr_sheaf);
 }
 
 /* Largest objects-per-slab of a cache's slabs, for sizing free maps. */
@@ -1141,7 +1172,7 @@ static void count_objects(struct md_session *s, struct md_slab_cache *c)
 {
 	unsigned char *mem = NULL;
 	size_t mem_size = 0;
-	uint64_t mismatched = 0, in_sheaves_total = 0, *free_map = calloc((max_objects(c) + 63) / 64, 8);
+	uint64_t mismatched = 0, in_sheaves_total = 0, *free_map = calloc(free_map_words(max_objects(c)), 8);
 
 	if (!free_map) {
 		cache_error(c, "out of memory");
@@ -1188,55 +1219,240 @@ static void count_objects(struct md_session *s, struct md_slab_cache *c)
 	free(mem);
 }
 
+/* ------------------------------------------------------- object walks */
+
+struct object_walk {
+	struct md_session *s;
+	struct md_slab_cache *c;
+	md_slab_object_fn *fn;
+	void *arg;
+	uint64_t unread_slabs, unread_objects;
+	struct md_error *first_unread;
+};
+
+/* One slab, as read (err, else its bytes in mem and its free map), to the
+ * walk's fn: its allocated objects in address order.  A slab that could
+ * not be read is counted and left out; only running out of memory, an
+ * interrupt or fn's error stop the walk. */
+static struct md_error *walk_slab(struct object_walk *w, const struct md_slab *slab, struct md_error *err,
+				  const unsigned char *mem, const uint64_t *free_map)
+{
+	const struct md_slab_cache *c = w->c;
+	uint64_t base = md_page_to_virt(&w->s->kernel, slab->page);
+
+	if (md_interrupted(w->s)) {
+		md_error_destroy(err);
+		return md_error_create(MD_ERR_INTERRUPTED, "interrupted");
+	}
+	if (err) {
+		/* The count took a full slab's objects as allocated
+		 * without reading them: say which ones are left out. */
+		if (md_error_root_code(err) == MD_ERR_NOMEM)
+			return err;
+		w->unread_slabs++;
+		w->unread_objects += slab->objects;
+		md_error_keep_first(&w->first_unread, err);
+		return NULL;
+	}
+	for (uint32_t j = 0; j < slab->objects && !err; j++) {
+		uint64_t off = c->red_left_pad + (uint64_t)j * c->size;
+
+		if (free_map[j / 64] & (1ULL << (j % 64)))
+			continue;
+		err = w->fn(w->arg, c, base + off, mem + off, c->size - c->red_left_pad);
+	}
+	return err;
+}
+
+static struct md_error *walk_one_by_one(struct object_walk *w)
+{
+	struct md_slab_cache *c = w->c;
+	unsigned char *mem = NULL;
+	size_t mem_size = 0;
+	uint64_t *free_map = calloc(free_map_words(max_objects(c)), 8);
+	struct md_error *err = NULL;
+
+	if (!free_map)
+		return md_error_nomem();
+	for (size_t i = 0; i < c->nr_slabs && !err; i++) {
+		uint32_t nr_free, nr_own, nr_sheaf;
+
+		err = slab_free_map(w->s, c, &c->slabs[i], &mem, &mem_size, free_map, &nr_free,
+				    &nr_own, &nr_sheaf);
+		err = walk_slab(w, &c->slabs[i], err, mem, free_map);
+	}
+	free(free_map);
+	free(mem);
+	return err;
+}
+
+/* Read ahead (lib/readahead.c): a job is a batch of consecutive slabs of
+ * about BATCH_BYTES, read back to back into its slot. */
+#define BATCH_BYTES (1 << 20)
+#define BATCHES_PER_WORKER 16
+
+struct batch_slab {
+	size_t off;		/* of its bytes in the batch's mem */
+	struct md_error *err;	/* reading it; the walk takes it */
+};
+
+struct batch {
+	unsigned char *mem;
+	size_t mem_size;
+	uint64_t *free_maps;	/* words per slab each */
+	size_t free_maps_size;
+	struct batch_slab *slabs;
+	size_t slabs_size;
+};
+
+struct batches {
+	struct md_slab_cache *c;
+	enum md_freeptr_mode mode;	/* settled by the count (md_slab_walk()) */
+	size_t *bounds;			/* batch b: slabs bounds[b] .. bounds[b + 1] - 1 */
+	size_t nr, words;
+};
+
+static bool grow(void **p, size_t *size, size_t want)
+{
+	void *grown;
+
+	if (want <= *size)
+		return true;
+	if (!(grown = realloc(*p, want)))
+		return false;
+	*p = grown;
+	*size = want;
+	return true;
+}
+
+static struct md_error *fill_batch(struct md_session *reader, void *arg, size_t job, void *slot)
+{
+	const struct batches *bt = arg;
+	struct batch *b = slot;
+	const struct md_slab_cache *c = bt->c;
+	size_t first = bt->bounds[job], n = bt->bounds[job + 1] - first, used = 0;
+	enum md_freeptr_mode mode = bt->mode;
+
+	for (size_t i = 0; i < n; i++)
+		used += md_slab_bytes(reader, c, &c->slabs[first + i]);
+	if (!grow((void **)&b->mem, &b->mem_size, used) ||
+	    !grow((void **)&b->free_maps, &b->free_maps_size, n * bt->words * 8) ||
+	    !grow((void **)&b->slabs, &b->slabs_size, n * sizeof(*b->slabs)))
+		return md_error_nomem();
+	memset(b->free_maps, 0, n * bt->words * 8);
+	used = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct md_slab *slab = &c->slabs[first + i];
+		uint64_t bytes = md_slab_bytes(reader, c, slab);
+		uint32_t nr_free, nr_own, nr_sheaf;
+		struct md_error *err = read_slab(reader, c, slab, b->mem + used, bytes);
+
+		if (!err)
+			err = free_objects(c, slab, md_page_to_virt(&reader->kernel, slab->page), bytes,
+					   b->mem + used, &mode, b->free_maps + i * bt->words, &nr_free,
+					   &nr_own, &nr_sheaf);
+		b->slabs[i] = (struct batch_slab){ used, err };
+		used += bytes;
+	}
+	return NULL;
+}
+
+/* The batches' bounds; false (and no batches) when the cache is too small
+ * for read-ahead to pay. */
+static bool plan_batches(struct md_session *s, struct batches *bt)
+{
+	const struct md_slab_cache *c = bt->c;
+	size_t cap = 0, bytes = 0;
+
+	bt->nr = 0;
+	for (size_t i = 0; i < c->nr_slabs; i++) {
+		if (bytes == 0) {
+			if (!md_array_reserve(&bt->bounds, &cap, bt->nr + 2, sizeof(*bt->bounds), 64))
+				return false;
+			bt->bounds[bt->nr++] = i;
+		}
+		bytes += md_slab_bytes(s, c, &c->slabs[i]);
+		if (bytes >= BATCH_BYTES)
+			bytes = 0;
+	}
+	if (bt->nr)
+		bt->bounds[bt->nr] = c->nr_slabs;
+	return bt->nr >= 2;
+}
+
+/* The walk with other threads reading ahead; *done false when they could
+ * not start (the caller walks alone then). */
+static struct md_error *walk_read_ahead(struct object_walk *w, bool *done)
+{
+	struct batches bt = { .c = w->c, .mode = w->c->freeptr_mode, .words = free_map_words(max_objects(w->c)) };
+	size_t nr_slots = md_readahead_workers() * BATCHES_PER_WORKER;
+	struct batch *batches = NULL;
+	void **slots = NULL;
+	struct md_readahead *ra = NULL;
+	struct md_error *err = NULL;
+
+	*done = false;
+	if (!nr_slots || !plan_batches(w->s, &bt))
+		goto out;
+	if (!(batches = calloc(nr_slots, sizeof(*batches))) || !(slots = calloc(nr_slots, sizeof(*slots)))) {
+		err = md_error_nomem();
+		goto out;
+	}
+	for (size_t i = 0; i < nr_slots; i++)
+		slots[i] = &batches[i];
+	if ((err = md_readahead_start(w->s, bt.nr, slots, nr_slots, fill_batch, &bt, &ra)) || !ra)
+		goto out;
+	*done = true;
+	for (size_t job = 0; job < bt.nr && !err; job++) {
+		struct batch *b;
+
+		if ((err = md_readahead_next(ra, (void **)&b)))
+			break;
+		for (size_t i = bt.bounds[job]; i < bt.bounds[job + 1]; i++) {
+			struct batch_slab *bs = &b->slabs[i - bt.bounds[job]];
+			struct md_error *slab_err = bs->err;
+
+			bs->err = NULL;
+			if (!err)
+				err = walk_slab(w, &w->c->slabs[i], slab_err, b->mem + bs->off,
+						b->free_maps + (i - bt.bounds[job]) * bt.words);
+			else
+				md_error_destroy(slab_err);
+		}
+		md_readahead_done(ra);
+	}
+out:
+	md_readahead_stop(ra);
+	for (size_t i = 0; batches && i < nr_slots; i++) {
+		/* read and not walked (the walk stopped): their errors */
+		for (size_t j = 0; j < batches[i].slabs_size / sizeof(*batches[i].slabs); j++)
+			md_error_destroy(batches[i].slabs[j].err);
+		free(batches[i].mem);
+		free(batches[i].free_maps);
+		free(batches[i].slabs);
+	}
+	free(batches);
+	free(slots);
+	free(bt.bounds);
+	return err;
+}
+
 struct md_error *md_slab_for_each_object(struct md_session *s, struct md_slab_cache *c,
 					 md_slab_object_fn *fn, void *arg, char ***errors,
 					 size_t *nr_errors)
 {
-	unsigned char *mem = NULL;
-	size_t mem_size = 0;
-	uint64_t *free_map = calloc((max_objects(c) + 63) / 64, 8);
-	struct md_error *err = NULL, *first_unread = NULL;
-	uint64_t unread_slabs = 0, unread_objects = 0;
+	struct object_walk w = { .s = s, .c = c, .fn = fn, .arg = arg };
+	struct md_error *err = NULL;
+	bool done = false;
 
-	if (!free_map)
-		return md_error_create(MD_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < c->nr_slabs && !err; i++) {
-		const struct md_slab *slab = &c->slabs[i];
-		uint64_t base = md_page_to_virt(&s->kernel, slab->page);
-		uint32_t nr_free, nr_own, nr_sheaf;
-
-		if (c->unreadable)
-			break;
-		if (md_interrupted(s)) {
-			err = md_error_create(MD_ERR_INTERRUPTED, "interrupted");
-			break;
-		}
-		if ((err = slab_free_map(s, c, slab, &mem, &mem_size, free_map, &nr_free, &nr_own,
-					 &nr_sheaf))) {
-			/* The count took a full slab's objects as allocated
-			 * without reading them: say which ones are left out. */
-			if (md_error_root_code(err) == MD_ERR_NOMEM)
-				break;
-			unread_slabs++;
-			unread_objects += slab->objects;
-			md_error_keep_first(&first_unread, err);
-			err = NULL;
-			continue;
-		}
-		for (uint32_t j = 0; j < slab->objects && !err; j++) {
-			uint64_t off = c->red_left_pad + (uint64_t)j * c->size;
-
-			if (free_map[j / 64] & (1ULL << (j % 64)))
-				continue;
-			err = fn(arg, c, base + off, mem + off, c->size - c->red_left_pad);
-		}
-	}
-	if (first_unread)
-		md_messages_add_error(errors, nr_errors, md_error_wrap(first_unread, "%s: %" PRIu64
+	if (c->unreadable)
+		return NULL;
+	if ((err = walk_read_ahead(&w, &done)) || !done)
+		err = err ? err : walk_one_by_one(&w);
+	if (w.first_unread)
+		md_messages_add_error(errors, nr_errors, md_error_wrap(w.first_unread, "%s: %" PRIu64
 				      " slabs (up to %" PRIu64 " objects) unreadable, their objects "
-				      "left out; the first", c->name, unread_slabs, unread_objects));
-	free(free_map);
-	free(mem);
+				      "left out; the first", c->name, w.unread_slabs, w.unread_objects));
 	return err;
 }
 

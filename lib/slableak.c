@@ -32,6 +32,13 @@
 #include "stackdepot.h"
 
 #define SIGNATURE_WORDS 8	/* words of an object its signature looks at */
+
+/* A signature: the class of each of an object's first words (an index
+ * into struct analysis's class_names). */
+struct signature {
+	uint32_t words;
+	uint32_t cls[SIGNATURE_WORDS];
+};
 #define MAX_FRAMES MD_MAX_FRAMES
 #define MAX_ROWS 10		/* suspects printed per kind */
 /* In a generic (kmalloc) cache, a leak worth the name: this many objects
@@ -48,9 +55,11 @@
 
 /* key -> index into the caller's array, open addressing.  A key is a
  * u64 (0 is reserved, never stored) or, in a map made with strings set, a
- * string copied in (kept as its pointer). */
+ * string copied in, or, with blob set to its size, a fixed-size key copied
+ * in (both kept as their pointer). */
 struct index_map {
 	bool strings;
+	size_t blob;
 	uint64_t *keys;		/* 0: empty slot */
 	uint64_t *hashes;
 	size_t *values;
@@ -73,11 +82,28 @@ struct analysis {
 	uint64_t track_at;		/* offset of the alloc track from the object */
 	struct index_map caller_map;	/* track addr -> callers index */
 	struct suspects callers, signatures;
-	struct index_map signature_map;	/* signature -> signatures index */
-	struct index_map symbol_map;	/* word value -> symbol_names index */
-	char **symbol_names;		/* "&sym [mod]", or NULL: no symbol there */
-	size_t nr_symbol_names, symbol_names_cap;
+	struct index_map signature_map;	/* struct signature -> signatures index */
+	/* A word's class is an index into class_names: the fixed ones first
+	 * (enum word_class), then "&sym [mod]" and "->cache" as met, each
+	 * name once.  A signature is built from these numbers, so the walk
+	 * prints no text per object; a new signature's text is made once. */
+	char **class_names;
+	size_t nr_classes, classes_cap;
+	struct index_map class_map;	/* class name -> class_names index */
+	struct index_map symbol_map;	/* word value in kernel or modules -> class */
+	struct index_map cache_map;	/* struct md_slab_cache pointer -> class */
+	/* The last answers, which the next object most often repeats (objects
+	 * of one kind point at one ops table, at neighbours in one slab): a
+	 * walk of 30 million objects spent a third of its analysis in the
+	 * maps and the slab index. */
+	uint64_t last_symbol, last_symbol_class;
+	struct md_slab_hit last_slab;	/* slab_end 0: none yet */
+	uint32_t last_slab_class;
+	struct signature *last_signature;	/* the key in signature_map, and its index */
+	size_t last_signature_index;
 	struct md_dcache_walk *dcache;	/* the dentry cache's census, fed by the same walk */
+	struct md_output *out;		/* progress, NULL for none */
+	double started;			/* of the walk, for its rate */
 };
 
 static uint64_t mix64(uint64_t x)
@@ -133,16 +159,19 @@ static size_t *map_slot(struct index_map *m, uint64_t key, uint64_t hash, bool *
 	for (h = hash & (m->cap - 1); m->keys[h]; h = (h + 1) & (m->cap - 1)) {
 		if (m->hashes[h] == hash &&
 		    (m->strings ? !strcmp((const char *)(uintptr_t)m->keys[h], (const char *)(uintptr_t)key) :
+		     m->blob ? !memcmp((const void *)(uintptr_t)m->keys[h], (const void *)(uintptr_t)key, m->blob) :
 				  m->keys[h] == key)) {
 			*found = true;
 			return &m->values[h];
 		}
 	}
-	if (m->strings) {
-		char *copy = strdup((const char *)(uintptr_t)key);
+	if (m->strings || m->blob) {
+		void *copy = m->strings ? strdup((const char *)(uintptr_t)key) : malloc(m->blob);
 
 		if (!copy)
 			return NULL;
+		if (m->blob)
+			memcpy(copy, (const void *)(uintptr_t)key, m->blob);
 		key = (uintptr_t)copy;
 	}
 	*found = false;
@@ -162,9 +191,14 @@ static size_t *str_map_slot(struct index_map *m, const char *key, bool *found)
 	return map_slot(m, (uintptr_t)key, md_hash_bytes(key, strlen(key)), found);
 }
 
+static size_t *blob_map_slot(struct index_map *m, const void *key, bool *found)
+{
+	return map_slot(m, (uintptr_t)key, md_hash_bytes(key, m->blob), found);
+}
+
 static void map_free(struct index_map *m)
 {
-	for (size_t i = 0; m->strings && i < m->cap; i++)
+	for (size_t i = 0; (m->strings || m->blob) && i < m->cap; i++)
 		free((char *)(uintptr_t)m->keys[i]);
 	free(m->keys);
 	free(m->hashes);
@@ -246,24 +280,78 @@ static struct md_error *count_caller(struct analysis *a, uint64_t addr, const un
 
 /* ---------------------------------------------------------- signatures */
 
-/* "&sym [mod]" for a word inside kernel or module text/data, NULL if none. */
-static const char *symbol_class(struct analysis *a, uint64_t v)
+/* The classes every signature may use, numbered as their names below. */
+enum word_class {
+	CLASS_FREEPTR,		/* the allocated object's stale free pointer */
+	CLASS_ZERO,
+	CLASS_KERNEL,		/* kernel or module address with no symbol */
+	CLASS_PAGE,		/* direct map, outside any slab object */
+	CLASS_STRUCT_PAGE,
+	CLASS_VMALLOC,
+	CLASS_TEXT,
+	CLASS_USER,
+	CLASS_INT,
+	NR_FIXED_CLASSES
+};
+
+static const char *const fixed_class_names[NR_FIXED_CLASSES] = {
+	"-", "0", "kernel", "page", "struct-page", "vmalloc", "text", "user", "int",
+};
+
+/* The class named name, made if new. */
+static struct md_error *intern_class(struct analysis *a, const char *name, uint32_t *ret)
+{
+	size_t *slot;
+	bool found;
+
+	if (!md_array_reserve(&a->class_names, &a->classes_cap, a->nr_classes, sizeof(*a->class_names), 64) ||
+	    !(slot = str_map_slot(&a->class_map, name, &found)))
+		return md_error_nomem();
+	if (!found) {
+		if (!(a->class_names[a->nr_classes] = strdup(name))) {
+			*slot = CLASS_KERNEL;	/* the key stays: give it a class */
+			return md_error_nomem();
+		}
+		*slot = a->nr_classes++;
+	}
+	*ret = *slot;
+	return NULL;
+}
+
+static struct md_error *classes_init(struct analysis *a)
+{
+	struct md_error *err;
+	uint32_t cls;
+
+	a->class_map.strings = true;
+	a->signature_map.blob = sizeof(struct signature);
+	for (size_t i = 0; i < NR_FIXED_CLASSES; i++)
+		if ((err = intern_class(a, fixed_class_names[i], &cls)))
+			return err;
+	return NULL;
+}
+
+/* "&sym [mod]" for a word inside kernel or module text/data, CLASS_KERNEL
+ * if none; found once per value. */
+static struct md_error *symbol_class(struct analysis *a, uint64_t v, uint32_t *ret)
 {
 	char name[160], *plus;
-	size_t *slot, idx;
+	size_t *slot;
 	bool found;
 	struct md_error *err;
 
-	/* Room first, so that a key in the map always has its name slot. */
-	if (!md_array_reserve(&a->symbol_names, &a->symbol_names_cap, a->nr_symbol_names,
-			      sizeof(*a->symbol_names), 64) ||
-	    !(slot = u64_map_slot(&a->symbol_map, v, &found)))
+	if (v == a->last_symbol && v) {
+		*ret = a->last_symbol_class;
 		return NULL;
-	if (found)
-		return a->symbol_names[*slot];
-	idx = a->nr_symbol_names++;
-	a->symbol_names[idx] = NULL;
-	*slot = idx;
+	}
+	if (!(slot = u64_map_slot(&a->symbol_map, v, &found)))
+		return md_error_nomem();
+	if (found) {
+		a->last_symbol = v;
+		*ret = a->last_symbol_class = *slot;
+		return NULL;
+	}
+	*slot = *ret = CLASS_KERNEL;
 	err = md_address_name(a->s, v, name + 1, sizeof(name) - 1);
 	if (err && md_error_catch(&err, MD_ERR_LOOKUP))
 		return NULL;
@@ -279,8 +367,32 @@ static const char *symbol_class(struct analysis *a, uint64_t v)
 
 		memmove(plus, mod ? mod : "", strlen(mod ? mod : "") + 1);
 	}
-	a->symbol_names[idx] = strdup(name);
-	return a->symbol_names[idx];
+	if ((err = intern_class(a, name, ret)))
+		return err;
+	*slot = *ret;
+	return NULL;
+}
+
+/* "->cache" for a word pointing at an object of that cache. */
+static struct md_error *cache_class(struct analysis *a, const struct md_slab_cache *c, uint32_t *ret)
+{
+	char name[160];
+	size_t *slot;
+	bool found;
+	struct md_error *err;
+
+	if (!(slot = u64_map_slot(&a->cache_map, (uintptr_t)c, &found)))
+		return md_error_nomem();
+	if (found) {
+		*ret = *slot;
+		return NULL;
+	}
+	*slot = *ret = CLASS_PAGE;
+	snprintf(name, sizeof(name), "->%s", c->name);
+	if ((err = intern_class(a, name, ret)))
+		return err;
+	*slot = *ret;
+	return NULL;
 }
 
 static bool printable_word(uint64_t v)
@@ -294,7 +406,7 @@ static bool printable_word(uint64_t v)
 			/* the rest must be NULs: a short string's end */
 			return (v >> 8) == 0;
 		}
-		if (!isprint(c))
+		if (c < 0x20 || c > 0x7e)	/* isprint() in the C locale */
 			return false;
 		chars++;
 	}
@@ -302,69 +414,113 @@ static bool printable_word(uint64_t v)
 }
 
 /* What one word of an object is. */
-static const char *word_class(struct analysis *a, uint64_t v, char *buf, size_t len)
+static struct md_error *word_class(struct analysis *a, uint64_t v, uint32_t *ret)
 {
 	const struct md_kernel *k = &a->s->kernel;
 	struct md_slab_hit hit;
-	const char *sym;
 
+	*ret = CLASS_INT;
 	if (v == 0)
-		return "0";
-	if (v >= MD_KERNEL_IMAGE_START && v < MD_MODULES_END) {
-		sym = symbol_class(a, v);
-		return sym ? sym : "kernel";
-	}
-	if (v >= k->page_offset && v < k->page_offset + (k->max_pfn << k->page_shift)) {
-		if (a->index && md_slab_index_find(a->index, v, &hit) == MD_SLAB_OBJECT) {
-			snprintf(buf, len, "->%s", hit.cache->name);
-			return buf;
+		*ret = CLASS_ZERO;
+	else if (v >= MD_KERNEL_IMAGE_START && v < MD_MODULES_END)
+		return symbol_class(a, v, ret);
+	else if (v >= k->page_offset && v < k->page_offset + (k->max_pfn << k->page_shift)) {
+		const struct md_slab_hit *l = &a->last_slab;
+		enum md_slab_where where;
+		struct md_error *err;
+
+		if (v >= l->slab_start && v < l->slab_end) {	/* md_slab_index_find()'s answer, again */
+			uint64_t first = l->slab_start + l->cache->red_left_pad;
+
+			*ret = v >= first && (v - first) / l->cache->size < l->nr_slots ? a->last_slab_class
+									   : CLASS_PAGE;
+			return NULL;
 		}
-		return "page";
+		if (!a->index || (where = md_slab_index_find(a->index, v, &hit)) == MD_SLAB_MISS) {
+			*ret = CLASS_PAGE;
+			return NULL;
+		}
+		if (where == MD_SLAB_PADDING) {
+			*ret = CLASS_PAGE;
+			return NULL;
+		}
+		if ((err = cache_class(a, hit.cache, ret)))
+			return err;
+		a->last_slab = hit;
+		a->last_slab_class = *ret;
+	} else if (v >= k->vmemmap && v < k->vmemmap + k->max_pfn * k->page_struct_size)
+		*ret = CLASS_STRUCT_PAGE;
+	else if (v >= k->vmalloc_start && v - k->vmalloc_start < k->vmalloc_size)
+		*ret = CLASS_VMALLOC;
+	else if (printable_word(v))
+		*ret = CLASS_TEXT;
+	else if (v >= 0x400000 && v < MD_USER_END && v > 0xffffffffULL)
+		*ret = CLASS_USER;
+	return NULL;
+}
+
+/* A signature's text: its classes' names, a space apart. */
+static char *signature_text(const struct analysis *a, const struct signature *sig)
+{
+	char text[SIGNATURE_WORDS * 168];
+	size_t used = 0;
+
+	text[0] = '\0';
+	for (size_t i = 0; i < sig->words; i++) {
+		int n = snprintf(text + used, sizeof(text) - used, "%s%s", i ? " " : "",
+				 a->class_names[sig->cls[i]]);
+
+		if (n < 0 || (size_t)n >= sizeof(text) - used)
+			break;
+		used += n;
 	}
-	if (v >= k->vmemmap && v < k->vmemmap + k->max_pfn * k->page_struct_size)
-		return "struct-page";
-	if (v >= k->vmalloc_start && v - k->vmalloc_start < k->vmalloc_size)
-		return "vmalloc";
-	if (printable_word(v))
-		return "text";
-	if (v >= 0x400000 && v < MD_USER_END && v > 0xffffffffULL)
-		return "user";
-	return "int";
+	return strdup(text);
 }
 
 static struct md_error *count_signature(struct analysis *a, uint64_t addr, const unsigned char *obj,
 					size_t len, struct md_leak_suspect **ret)
 {
 	const struct md_slab_cache *c = a->r->cache;
-	size_t words = c->object_size / 8, *slot, idx, used = 0;
-	char sig[SIGNATURE_WORDS * 72], buf[80];
+	struct signature sig = { .words = c->object_size / 8 };
 	struct md_leak_suspect *x;
+	struct md_error *err;
+	size_t *slot, idx;
 	bool found;
 
-	if (words > SIGNATURE_WORDS)
-		words = SIGNATURE_WORDS;
-	if (words * 8 > len)
-		words = len / 8;
-	sig[0] = '\0';
-	for (size_t i = 0; i < words; i++) {
+	if (sig.words > SIGNATURE_WORDS)
+		sig.words = SIGNATURE_WORDS;
+	if (sig.words * 8 > len)
+		sig.words = len / 8;
+	for (size_t i = 0; i < sig.words; i++) {
 		/* The free pointer of an allocated object is stale: skip it. */
-		const char *cls = (c->offset == i * 8 && c->offset < c->inuse) ? "-" :
-				  word_class(a, md_get_u64(obj, i * 8), buf, sizeof(buf));
-		int n = snprintf(sig + used, sizeof(sig) - used, "%s%s", i ? " " : "", cls);
-
-		if (n < 0 || (size_t)n >= sizeof(sig) - used)
-			break;
-		used += n;
+		if (c->offset == i * 8 && c->offset < c->inuse)
+			sig.cls[i] = CLASS_FREEPTR;
+		else if ((err = word_class(a, md_get_u64(obj, i * 8), &sig.cls[i])))
+			return err;
 	}
-	if (!(slot = str_map_slot(&a->signature_map, sig, &found)))
+	if (a->last_signature && !memcmp(a->last_signature, &sig, sizeof(sig))) {
+		x = &a->signatures.v[a->last_signature_index];
+		goto count;
+	}
+	if (!(slot = blob_map_slot(&a->signature_map, &sig, &found)))
 		return md_error_nomem();
 	if (found) {
 		x = &a->signatures.v[*slot];
 	} else {
-		if (!(x = suspect_new(&a->signatures, sig, &idx)))
+		char *text = signature_text(a, &sig);
+
+		x = text ? suspect_new(&a->signatures, text, &idx) : NULL;
+		free(text);
+		if (!x) {
+			*slot = 0;	/* the key stays: count it with the first */
 			return md_error_nomem();
+		}
 		*slot = idx;
 	}
+	/* the map's own copy of the key, which stays while the map does */
+	a->last_signature = (struct signature *)(uintptr_t)a->signature_map.keys[slot - a->signature_map.values];
+	a->last_signature_index = *slot;
+count:
 	x->objects++;
 	suspect_sample(x, addr);
 	*ret = x;
@@ -375,10 +531,12 @@ static struct md_error *attribute_object(void *arg, const struct md_slab_cache *
 					 const unsigned char *obj, size_t len)
 {
 	struct analysis *a = arg;
-	struct md_leak_suspect *caller = NULL, *signature;
+	struct md_leak_suspect *caller = NULL, *signature = NULL;
 	struct md_error *err;
 
-	a->r->objects++;
+	if (!(++a->r->objects & 0xffff) && a->out)
+		md_progress_rate(a->out, a->r->cache->name, "objects", a->r->objects, a->r->cache->allocated,
+				 &a->started);
 	if (a->tracked && (err = count_caller(a, addr, obj, len, &caller)))
 		return err;
 	if ((err = count_signature(a, addr, obj, len, &signature)))
@@ -409,10 +567,12 @@ static void analysis_free(struct analysis *a)
 {
 	map_free(&a->caller_map);
 	map_free(&a->symbol_map);
+	map_free(&a->cache_map);
+	map_free(&a->class_map);
 	map_free(&a->signature_map);
-	for (size_t i = 0; i < a->nr_symbol_names; i++)
-		free(a->symbol_names[i]);
-	free(a->symbol_names);
+	for (size_t i = 0; i < a->nr_classes; i++)
+		free(a->class_names[i]);
+	free(a->class_names);
 	for (size_t i = 0; i < a->callers.n; i++)
 		free(a->callers.v[i].what);
 	free(a->callers.v);
@@ -422,10 +582,10 @@ static void analysis_free(struct analysis *a)
 	md_dcache_walk_abort(a->dcache);
 }
 
-struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
+struct md_error *md_leak_analyze(struct md_session *s, struct md_output *out, struct md_slab_cache *c,
 				 const struct md_orphans *orphans, struct md_leak_report **ret)
 {
-	struct analysis a = { .s = s, .orphans = orphans, .signature_map = { .strings = true } };
+	struct analysis a = { .s = s, .out = out, .orphans = orphans };
 	struct md_error *err;
 	size_t walk_errors;
 	bool dentries;
@@ -436,6 +596,8 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 		return md_error_nomem();
 	a.r->cache = c;
 	a.r->orphans_scanned = orphans != NULL;
+	if ((err = classes_init(&a)))
+		goto fail;
 	if ((err = md_slab_index_get(s, a.st, &a.index)))
 		goto fail;
 	/* The signatures name the cache a word points into; a cache read in
@@ -472,8 +634,10 @@ struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
 		err = NULL;
 	}
 	walk_errors = a.r->nr_errors;
-	if ((err = md_slab_for_each_object(s, c, attribute_object, &a, &a.r->errors,
-					   &a.r->nr_errors)))
+	err = md_slab_for_each_object(s, c, attribute_object, &a, &a.r->errors, &a.r->nr_errors);
+	if (out)
+		md_progress_done(out);
+	if (err)
 		goto fail;
 	if (a.dcache) {
 		a.r->dcache = md_dcache_walk_end(a.dcache);
@@ -1090,7 +1254,7 @@ static struct md_error *all_verdicts(struct md_session *s, struct md_slab_cache 
 
 		if (rows[i]->unreadable || !rows[i]->allocated)
 			continue;
-		if ((err = md_leak_analyze(s, rows[i], orphans, &r))) {
+		if ((err = md_leak_analyze(s, out, rows[i], orphans, &r))) {
 			if (md_error_root_code(err) == MD_ERR_INTERRUPTED ||
 			    md_error_root_code(err) == MD_ERR_NOMEM) {
 				md_json_put(list);
@@ -1191,7 +1355,7 @@ struct md_error *md_cmd_slableak(struct md_session *s, const struct md_args *a, 
 	}
 	if (limit >= 0 && (size_t)limit < nr_rows)
 		nr_rows = limit;
-	if (only && !rows[0]->unreadable && (err = md_leak_analyze(s, rows[0], orphans, &report))) {
+	if (only && !rows[0]->unreadable && (err = md_leak_analyze(s, out, rows[0], orphans, &report))) {
 		free(rows);
 		return err;
 	}

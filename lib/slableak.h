@@ -54,7 +54,7 @@ struct md_dcache_census;
 
 /* Attribute every allocated object of c to a caller and a signature, and
  * with orphans (the -u scan, else NULL) count the unreferenced ones. */
-struct md_error *md_leak_analyze(struct md_session *s, struct md_slab_cache *c,
+struct md_error *md_leak_analyze(struct md_session *s, struct md_output *out, struct md_slab_cache *c,
 				 const struct md_orphans *orphans, struct md_leak_report **ret);
 void md_leak_report_destroy(struct md_leak_report *r);
 /* Sets r->level and r->verdict from what r holds. */

@@ -62,7 +62,7 @@ static struct md_error *take_snapshot(struct md_session *s, struct md_json *doc)
 		md_json_object_add(o, "memory_bytes", md_json_int64(c->bytes));
 		md_json_object_add(o, "reclaimable", md_json_bool(c->reclaimable));
 		if (!c->unreadable && c->allocated) {
-			err = md_leak_analyze(s, c, NULL, &r);
+			err = md_leak_analyze(s, NULL, c, NULL, &r);
 			if (err && (md_error_root_code(err) == MD_ERR_INTERRUPTED ||
 				    md_error_root_code(err) == MD_ERR_NOMEM)) {
 				md_json_put(o);

@@ -76,6 +76,7 @@ struct task_row {
 
 struct summary {
 	struct md_session *s;
+	struct md_output *out;	/* for progress only: the result is rendered after */
 	int top;
 	bool counters;		/* -s */
 	struct md_vmstat *vm;
@@ -362,7 +363,7 @@ static struct md_error *slab_verdicts(struct summary *sm)
 
 		if (!md_leak_candidate(c))
 			continue;
-		if ((err = md_leak_analyze(sm->s, c, NULL, &r))) {
+		if ((err = md_leak_analyze(sm->s, sm->out, c, NULL, &r))) {
 			if ((err = part_failed(sm, err, c->name)))
 				return err;
 			continue;
@@ -1079,6 +1080,7 @@ struct md_error *md_cmd_memdiag(struct md_session *s, const struct md_args *a, s
 {
 	struct summary sm = {
 		.s = s,
+		.out = out,
 		.top = md_arg_number(a, 'n', TOP_DEFAULT),
 		.counters = md_arg_given(a, 's'),
 	};

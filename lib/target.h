@@ -27,6 +27,8 @@ struct md_member {
 	uint64_t size;		/* bytes of the member's type */
 };
 
+struct md_target;
+
 struct md_target_ops {
 	/* Read exactly len bytes.  Anything less (unmapped, filtered out of
 	 * the dump, beyond its end) is an MD_ERR_FAULT error naming addr. */
@@ -52,6 +54,14 @@ struct md_target_ops {
 	struct md_error *(*address_name)(void *priv, uint64_t addr, char *buf, size_t len);
 	/* True once the user asked to stop (Ctrl-C); long walks poll it. */
 	bool (*interrupted)(void *priv);
+	/* Optional: another reader of the same dump, for a thread of its own
+	 * (lib/readahead.c).  It shares what the two can share (the file, its
+	 * page cache, the tables of types and symbols) and is used by one
+	 * thread at a time, for reads only; release() ends it.  NULL: reads
+	 * come from one thread only (inside crash, whose readmem() is not
+	 * thread-safe). */
+	struct md_error *(*clone)(void *priv, struct md_target *ret);
+	void (*release)(void *priv);
 };
 
 struct md_target {

@@ -8,6 +8,7 @@ for byte, on every lab dump of every kernel and format.
 """
 
 import concurrent.futures
+import difflib
 import os
 import re
 import subprocess
@@ -41,8 +42,10 @@ def same_json(out, commands):
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         for command, a, b in pool.map(both, commands):
             assert (b.returncode, b.stdout) == (a.returncode, a.stdout), \
-                "%s: with the vmlinux (rc %d) and without (rc %d) differ:\n%s\n%s" % (
-                    command, a.returncode, b.returncode, a.stderr[-1500:], b.stderr[-1500:])
+                "%s: with the vmlinux (rc %d) and without (rc %d) differ:\n%s\n%s\n%s" % (
+                    command, a.returncode, b.returncode, a.stderr[-1500:], b.stderr[-1500:],
+                    "".join(list(difflib.unified_diff(a.stdout.splitlines(True), b.stdout.splitlines(True),
+                                                      "with the vmlinux", "without"))[:80]))
             assert a.returncode == 0 or a.stderr == b.stderr, (a.stderr, b.stderr)
 
 

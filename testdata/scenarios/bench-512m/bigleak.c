@@ -1,0 +1,1 @@
+../bench-8g/bigleak.c
