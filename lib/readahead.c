@@ -13,6 +13,9 @@
 #include "readahead.h"
 
 #define MAX_WORKERS 8
+/* A reader opens the dump again (some 20-40 ms): below this many jobs the
+ * caller reads alone, unless MEMDIAG_THREADS asks for threads. */
+#define MIN_JOBS 16
 
 struct md_readahead {
 	struct md_session *s;
@@ -87,12 +90,13 @@ struct md_error *md_readahead_start(struct md_session *s, size_t nr_jobs, void *
 				    size_t nr_slots, md_readahead_fill_fn *fill, void *arg,
 				    struct md_readahead **ret)
 {
+	const char *env = getenv("MEMDIAG_THREADS");
 	size_t want = md_readahead_workers();
 	struct md_readahead *ra;
 	struct md_error *err = NULL;
 
 	*ret = NULL;
-	if (!want || !nr_slots || !s->target.ops->clone)
+	if (!want || !nr_slots || !s->target.ops->clone || nr_jobs < (env && *env ? 2 : MIN_JOBS))
 		return NULL;
 	if (!(ra = calloc(1, sizeof(*ra))) || !(ra->ready = calloc(nr_slots, sizeof(*ra->ready))) ||
 	    !(ra->errors = calloc(nr_slots, sizeof(*ra->errors)))) {

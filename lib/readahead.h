@@ -8,8 +8,8 @@
  * computes from them is exactly what one thread computes.
  *
  * md_readahead_start() gives NULL (and no error) when the target reads
- * from one thread only (crash) or the machine has one CPU: the caller then
- * reads itself. */
+ * from one thread only (crash), the machine has one CPU or the jobs are
+ * too few to pay for the readers: the caller then reads itself. */
 #ifndef MEMDIAG_READAHEAD_H
 #define MEMDIAG_READAHEAD_H
 

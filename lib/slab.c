@@ -1357,8 +1357,7 @@ static struct md_error *fill_batch(struct md_session *reader, void *arg, size_t 
 	return NULL;
 }
 
-/* The batches' bounds; false (and no batches) when the cache is too small
- * for read-ahead to pay. */
+/* The batches' bounds; false when there are none. */
 static bool plan_batches(struct md_session *s, struct batches *bt)
 {
 	const struct md_slab_cache *c = bt->c;
@@ -1377,7 +1376,7 @@ static bool plan_batches(struct md_session *s, struct batches *bt)
 	}
 	if (bt->nr)
 		bt->bounds[bt->nr] = c->nr_slabs;
-	return bt->nr >= 2;
+	return bt->nr > 0;
 }
 
 /* The walk with other threads reading ahead; *done false when they could
