@@ -6,20 +6,11 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* A kdump-compressed read of at least SPLIT_MIN bytes is split in up to
- * MAX_SPLIT parts, one per CPU, read by threads: each page must be
- * inflated, and the open without a vmlinux reads megabytes at once (the
- * kernel's BTF: 5.4 MB on 6.12).  Below that, a thread costs more than it
- * saves. */
-#define SPLIT_MIN (1u << 20)
-#define MAX_SPLIT 4
 
 struct md_dumpfile {
 	const char *path;	/* the caller's, for messages */
@@ -44,12 +35,6 @@ struct md_dumpfile {
 	addrxlat_cb_t *cut_guard;	/* in xlat_ctx, for a cut file: cut_guard_get_page() */
 	char *vmcoreinfo;	/* raw text, NULL if the dump has none */
 	uint64_t kaslr_offset;
-	/* Split reads (read_split()): libkdumpfile contexts for the other
-	 * threads, cloned on the first such read; n_clones may stay below
-	 * max_clones if a clone fails. */
-	kdump_ctx_t *clones[MAX_SPLIT - 1];
-	int n_clones, max_clones;
-	bool clones_tried;
 };
 
 static struct md_error *dump_error(struct md_dumpfile *df, const char *what);
@@ -138,88 +123,6 @@ static size_t present_prefix(struct md_dumpfile *df, enum md_addr_space space, u
 	return done;
 }
 
-struct split_part {
-	kdump_ctx_t *kd;
-	kdump_addrspace_t as;
-	uint64_t addr;
-	char *buf;
-	size_t len, got;
-	kdump_status st;
-	pthread_t thread;
-	bool threaded;
-};
-
-static void *read_part(void *arg)
-{
-	struct split_part *p = arg;
-
-	p->got = p->len;
-	p->st = KDUMP_OK;
-	if (!p->len)
-		return NULL;
-	p->st = kdump_read(p->kd, p->as, p->addr, p->buf, &p->got);
-	return NULL;
-}
-
-/* The other threads' contexts: kdump_clone() shares the file, the page
- * cache (under its lock) and the translation; each clone has its own
- * buffer for compressed data (src/kdumpfile/diskdump.c
- * diskdump_read_page(), the per-context cbuf slot).  The page checks of
- * md_dumpfile_read() were made before the split, in the first context;
- * a cut file, whose translation needs cut_guard, is never split.  Fewer
- * clones (none) only means fewer threads. */
-static void clone_readers(struct md_dumpfile *df)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	df->clones_tried = true;
-	df->max_clones = cpus > MAX_SPLIT ? MAX_SPLIT - 1 : cpus > 1 ? (int)cpus - 1 : 0;
-	while (df->n_clones < df->max_clones && (df->clones[df->n_clones] = kdump_clone(df->kd, 0)))
-		df->n_clones++;
-}
-
-/* [addr, addr + len) in n_clones + 1 page-aligned parts, the first read
- * here, the others by threads (or here too, if a thread cannot start).
- * The first part that fails, in address order, is the error, as a
- * single read would report it. */
-static struct md_error *read_split(struct md_dumpfile *df, kdump_addrspace_t as,
-				   enum md_addr_space space, uint64_t addr, void *buf, size_t len)
-{
-	struct split_part parts[MAX_SPLIT];
-	uint64_t page = df->dumped_page_size, step;
-	int n, i;
-
-	if (!df->clones_tried)
-		clone_readers(df);
-	n = df->n_clones + 1;
-	step = ((len / n) + page - 1) & ~(page - 1);
-	for (i = 0; i < n; i++) {
-		struct split_part *p = &parts[i];
-		uint64_t off = i * step;
-
-		p->kd = i ? df->clones[i - 1] : df->kd;
-		p->as = as;
-		p->addr = addr + off;
-		p->buf = (char *)buf + off;
-		p->len = off >= len ? 0 : i == n - 1 || len - off < step ? len - off : step;
-		p->threaded = i && p->len && !pthread_create(&p->thread, NULL, read_part, p);
-	}
-	for (i = 0; i < n; i++)
-		if (!parts[i].threaded)
-			read_part(&parts[i]);
-	for (i = 0; i < n; i++)
-		if (parts[i].threaded)
-			pthread_join(parts[i].thread, NULL);
-	for (i = 0; i < n; i++) {
-		const struct split_part *p = &parts[i];
-
-		if (p->st != KDUMP_OK || p->got != p->len)
-			return read_error(p->kd, p->st, space, addr,
-					  (p->addr - addr) + (p->got < p->len ? p->got : 0));
-	}
-	return NULL;
-}
-
 struct md_error *md_dumpfile_read(struct md_dumpfile *df, enum md_addr_space space, uint64_t addr,
 				   void *buf, size_t len)
 {
@@ -243,8 +146,6 @@ struct md_error *md_dumpfile_read(struct md_dumpfile *df, enum md_addr_space spa
 		return md_error_create(MD_ERR_FAULT, "reading 0x%" PRIx64 " (%s): page not in the "
 				       "dump: %s", addr, space_name(space), missing);
 	}
-	if (len >= SPLIT_MIN && df->dumped && !df->cut)
-		return read_split(df, as, space, addr, buf, len);
 	st = kdump_read(df->kd, as, addr, buf, &got);
 	if (st == KDUMP_OK && got == len)
 		return NULL;
@@ -752,16 +653,15 @@ struct md_error *md_dumpfile_blame_cut(const struct md_dumpfile *df, struct md_e
 
 /* A reader for another thread is the file opened again, with a libkdumpfile
  * context and page cache of its own.  kdump_clone()'s contexts share one
- * cache under one lock, which two readers fought over: a walk of 30 million
- * objects took 8.4 s with two cloned readers, 6.7 s with two opened again
- * (and system time fell from 1.6 s to 0.6 s). */
+ * page cache, and in libkdumpfile 0.5.1 (Debian 12) that is not safe:
+ * ThreadSanitizer saw a context refill a cache entry another was copying
+ * from (the split reads of d5ae061, now gone: twice `slableak -u`, whose
+ * reads of 1 MiB they split, gave an answer no rerun gave).  Slower too: a
+ * walk of 30 million objects took 8.4 s with two cloned readers, 6.7 s
+ * with two opened again. */
 struct md_error *md_dumpfile_clone(const struct md_dumpfile *df, struct md_dumpfile **ret)
 {
-	struct md_error *err = md_dumpfile_open(df->path, df->arch_hint, ret);
-
-	if (!err)
-		(*ret)->clones_tried = true;	/* it does not split its reads again */
-	return err;
+	return md_dumpfile_open(df->path, df->arch_hint, ret);
 }
 
 void md_dumpfile_close(struct md_dumpfile *df)
@@ -772,8 +672,6 @@ void md_dumpfile_close(struct md_dumpfile *df)
 	free(df->dumped);
 	free(df->cut);
 	free(df->truncation);
-	for (int i = 0; i < df->n_clones; i++)
-		kdump_free(df->clones[i]);
 	if (df->cut_guard)
 		addrxlat_ctx_del_cb(df->xlat_ctx, df->cut_guard);
 	if (df->xlat_ctx)

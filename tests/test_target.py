@@ -422,13 +422,14 @@ def vmlinux_btf(vmlinux):
         return f.read(int(m.group(2), 16))
 
 
-def test_split_reads():
-    """A kdump-compressed read of 1 MiB or more is split among threads
-    (cli/dumpfile.c read_split()): the bytes are those of the ELF dump of the
-    same moment, the kernel's BTF is the vmlinux's .BTF byte for byte, and a
-    read that runs off the end of the kernel image's mapping (the page tables
-    end within 2 MiB after _end: arch/x86/mm/init_64.c cleanup_highmap())
-    fails where the unsplit ELF read does, in a later part of the split."""
+def test_large_reads():
+    """Reads of megabytes from a kdump-compressed dump (once split among
+    threads, d5ae061; one context again since libkdumpfile's shared page
+    cache was found unsafe): the bytes are those of the ELF dump of the same
+    moment, the kernel's BTF is the vmlinux's .BTF byte for byte, and a read
+    that runs off the end of the kernel image's mapping (the page tables end
+    within 2 MiB after _end: arch/x86/mm/init_64.c cleanup_highmap()) fails
+    where the ELF read does."""
     for k in KERNELS:
         def case(k=k):
             kd, elf = dump(k, "baseline", "kdump"), dump(k, "baseline", "elf")
