@@ -25,4 +25,23 @@ static inline bool md_array_reserve(void *arrayp, size_t *cap, size_t n, size_t 
 	return true;
 }
 
+/* Room for want bytes in the buffer at *bufp (a T **) of *cap bytes: at
+ * least twice the old room, so that a buffer grown step by step is copied
+ * seldom.  False when out of memory, the buffer untouched. */
+static inline bool md_buffer_reserve(void *bufp, size_t *cap, size_t want)
+{
+	void *buf, *grown;
+
+	if (want <= *cap)
+		return true;
+	if (want < *cap * 2)
+		want = *cap * 2;
+	memcpy(&buf, bufp, sizeof(buf));
+	if (!(grown = realloc(buf, want)))
+		return false;
+	memcpy(bufp, &grown, sizeof(grown));
+	*cap = want;
+	return true;
+}
+
 #endif

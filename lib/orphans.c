@@ -425,6 +425,20 @@ static struct md_error *drain_stack(struct scan *sc)
 	return NULL;
 }
 
+/* Slab j of c: its first object and that object's slot in the index; false
+ * when the index does not know it. */
+static bool slab_slots(const struct md_kernel *k, const struct md_orphans *o, const struct md_slab_cache *c,
+		       size_t j, uint64_t *first, uint64_t *first_slot)
+{
+	struct md_slab_hit hit;
+
+	*first = md_page_to_virt(k, c->slabs[j].page) + c->red_left_pad;
+	if (md_slab_index_find(o->index, *first, &hit) != MD_SLAB_OBJECT)
+		return false;
+	*first_slot = hit.slot;
+	return true;
+}
+
 /* The objects the stack had no room for: every allocated slot reached and
  * not scanned, slab by slab. */
 static struct md_error *sweep(struct scan *sc)
@@ -437,16 +451,15 @@ static struct md_error *sweep(struct scan *sc)
 		const struct md_slab_cache *c = &st->caches[i];
 
 		for (size_t j = 0; !c->unreadable && j < c->nr_slabs; j++) {
-			uint64_t first = md_page_to_virt(k, c->slabs[j].page) + c->red_left_pad;
-			struct md_slab_hit hit;
+			uint64_t first, first_slot;
 
-			if (md_slab_index_find(sc->o->index, first, &hit) != MD_SLAB_OBJECT)
+			if (!slab_slots(k, sc->o, c, j, &first, &first_slot))
 				continue;
-			for (uint64_t slot = hit.slot; slot < hit.slot + c->slabs[j].objects; slot++) {
+			for (uint64_t slot = first_slot; slot < first_slot + c->slabs[j].objects; slot++) {
 				if (!test_bit(sc->o->allocated, slot) || !test_bit(sc->o->reached, slot) ||
 				    test_bit(sc->scanned, slot))
 					continue;
-				if ((err = scan_object(sc, first + (slot - hit.slot) * c->size, c->object_size)) ||
+				if ((err = scan_object(sc, first + (slot - first_slot) * c->size, c->object_size)) ||
 				    (err = drain_stack(sc)))
 					return err;
 			}
@@ -485,12 +498,11 @@ static void count_orphans(struct md_session *s, struct md_orphans *o)
 		const struct md_slab_cache *c = &o->st->caches[i];
 
 		for (size_t j = 0; !c->unreadable && j < c->nr_slabs; j++) {
-			uint64_t first = md_page_to_virt(&s->kernel, c->slabs[j].page) + c->red_left_pad;
-			struct md_slab_hit hit;
+			uint64_t first, first_slot;
 
-			if (md_slab_index_find(o->index, first, &hit) != MD_SLAB_OBJECT)
+			if (!slab_slots(&s->kernel, o, c, j, &first, &first_slot))
 				continue;
-			for (uint64_t slot = hit.slot; slot < hit.slot + c->slabs[j].objects; slot++)
+			for (uint64_t slot = first_slot; slot < first_slot + c->slabs[j].objects; slot++)
 				if (test_bit(o->allocated, slot) && !test_bit(o->reached, slot))
 					o->cache_orphans[i]++;
 		}

@@ -40,13 +40,20 @@ struct md_readahead {
  * so the caller mostly waits.  MEMDIAG_THREADS=N: N threads in all, the
  * caller and N - 1 readers (1: no read-ahead), whatever the CPUs; the
  * tests compare the two. */
-size_t md_readahead_workers(void)
+static const char *threads_asked(void)
 {
 	const char *env = getenv("MEMDIAG_THREADS");
+
+	return env && *env ? env : NULL;
+}
+
+size_t md_readahead_workers(void)
+{
+	const char *asked = threads_asked();
 	long n;
 
-	if (env && *env)
-		n = strtol(env, NULL, 10) - 1;
+	if (asked)
+		n = strtol(asked, NULL, 10) - 1;
 	else if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 2)
 		n = 0;
 	return n <= 0 ? 0 : n > MAX_WORKERS ? MAX_WORKERS : (size_t)n;
@@ -90,13 +97,12 @@ struct md_error *md_readahead_start(struct md_session *s, size_t nr_jobs, void *
 				    size_t nr_slots, md_readahead_fill_fn *fill, void *arg,
 				    struct md_readahead **ret)
 {
-	const char *env = getenv("MEMDIAG_THREADS");
 	size_t want = md_readahead_workers();
 	struct md_readahead *ra;
 	struct md_error *err = NULL;
 
 	*ret = NULL;
-	if (!want || !nr_slots || !s->target.ops->clone || nr_jobs < (env && *env ? 2 : MIN_JOBS))
+	if (!want || !nr_slots || !s->target.ops->clone || nr_jobs < (threads_asked() ? 2 : MIN_JOBS))
 		return NULL;
 	if (!(ra = calloc(1, sizeof(*ra))) || !(ra->ready = calloc(nr_slots, sizeof(*ra->ready))) ||
 	    !(ra->errors = calloc(nr_slots, sizeof(*ra->errors)))) {

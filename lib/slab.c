@@ -1142,15 +1142,9 @@ static struct md_error *slab_free_map(struct md_session *s, struct md_slab_cache
 
 	*nr_free = *nr_own = *nr_sheaf = 0;
 	memset(free_map, 0, free_map_words(slab->objects) * 8);
-	if (bytes > *mem_size) {
-		unsigned char *grown = realloc(*mem, bytes);
-
-		if (!grown)
-			return md_error_create(MD_ERR_NOMEM, "out of memory reading slab 0x%" PRIx64,
-					       md_page_to_virt(&s->kernel, slab->page));
-		*mem = grown;
-		*mem_size = bytes;
-	}
+	if (!md_buffer_reserve(mem, mem_size, bytes))
+		return md_error_create(MD_ERR_NOMEM, "out of memory reading slab 0x%" PRIx64,
+				       md_page_to_virt(&s->kernel, slab->page));
 	if ((err = read_slab(s, c, slab, *mem, bytes)))
 		return err;
 	return free_objects(c, slab, md_page_to_virt(&s->kernel, slab->page), bytes, *mem,
@@ -1301,8 +1295,8 @@ struct batch {
 	size_t mem_size;
 	uint64_t *free_maps;	/* words per slab each */
 	size_t free_maps_size;
-	struct batch_slab *slabs;
-	size_t slabs_size;
+	struct batch_slab *slabs;	/* nr_slabs of them filled */
+	size_t slabs_size, nr_slabs;
 };
 
 struct batches {
@@ -1312,19 +1306,6 @@ struct batches {
 	size_t nr, words;
 };
 
-static bool grow(void **p, size_t *size, size_t want)
-{
-	void *grown;
-
-	if (want <= *size)
-		return true;
-	if (!(grown = realloc(*p, want)))
-		return false;
-	*p = grown;
-	*size = want;
-	return true;
-}
-
 static struct md_error *fill_batch(struct md_session *reader, void *arg, size_t job, void *slot)
 {
 	const struct batches *bt = arg;
@@ -1333,20 +1314,25 @@ static struct md_error *fill_batch(struct md_session *reader, void *arg, size_t 
 	size_t first = bt->bounds[job], n = bt->bounds[job + 1] - first, used = 0;
 	enum md_freeptr_mode mode = bt->mode;
 
-	for (size_t i = 0; i < n; i++)
-		used += md_slab_bytes(reader, c, &c->slabs[first + i]);
-	if (!grow((void **)&b->mem, &b->mem_size, used) ||
-	    !grow((void **)&b->free_maps, &b->free_maps_size, n * bt->words * 8) ||
-	    !grow((void **)&b->slabs, &b->slabs_size, n * sizeof(*b->slabs)))
+	b->nr_slabs = 0;
+	if (!md_buffer_reserve(&b->free_maps, &b->free_maps_size, n * bt->words * 8) ||
+	    !md_buffer_reserve(&b->slabs, &b->slabs_size, n * sizeof(*b->slabs)))
 		return md_error_nomem();
+	b->nr_slabs = n;
 	memset(b->free_maps, 0, n * bt->words * 8);
-	used = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct md_slab *slab = &c->slabs[first + i];
 		uint64_t bytes = md_slab_bytes(reader, c, slab);
 		uint32_t nr_free, nr_own, nr_sheaf;
-		struct md_error *err = read_slab(reader, c, slab, b->mem + used, bytes);
+		struct md_error *err;
 
+		if (!md_buffer_reserve(&b->mem, &b->mem_size, used + bytes)) {
+			/* the slabs so far hold their errors: none for the rest */
+			for (size_t j = i; j < n; j++)
+				b->slabs[j] = (struct batch_slab){ 0, NULL };
+			return md_error_nomem();
+		}
+		err = read_slab(reader, c, slab, b->mem + used, bytes);
 		if (!err)
 			err = free_objects(c, slab, md_page_to_virt(&reader->kernel, slab->page), bytes,
 					   b->mem + used, &mode, b->free_maps + i * bt->words, &nr_free,
@@ -1424,7 +1410,7 @@ out:
 	md_readahead_stop(ra);
 	for (size_t i = 0; batches && i < nr_slots; i++) {
 		/* read and not walked (the walk stopped): their errors */
-		for (size_t j = 0; j < batches[i].slabs_size / sizeof(*batches[i].slabs); j++)
+		for (size_t j = 0; j < batches[i].nr_slabs; j++)
 			md_error_destroy(batches[i].slabs[j].err);
 		free(batches[i].mem);
 		free(batches[i].free_maps);
