@@ -38,8 +38,10 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 # The standalone target: the dump, and the sources of its types and symbols.
 TARGET_OBJ := $(filter-out $(BUILD)/cli/main.o $(BUILD)/cli/recording.o,$(CLI_OBJ))
 EXT_OBJ := $(EXT_SRC:%.c=$(BUILD)/%.o)
-CLI_LIBS := -lkdumpfile -laddrxlat -lelf -pthread
-EXT_LIBS :=
+# libdw and libelf: the DWARF types of lib/dwarf_types.c, in every program.
+LIB_LIBS := -ldw -lelf -pthread
+CLI_LIBS := -lkdumpfile -laddrxlat $(LIB_LIBS)
+EXT_LIBS := $(LIB_LIBS)
 
 # `make install` puts every file under $(DESTDIR)$(PREFIX).  crash finds a
 # bare `extend memdiag.so` in /usr/lib/crash/extensions (so with PREFIX=/usr,
@@ -156,7 +158,7 @@ $(BUILD)/target_probe: tests/target_probe.c $(TARGET_OBJ) $(BUILD)/libmemdiag.a
 # The dump-free tier (tests/test_replay.py): commands on a recording, with
 # faults injected into their reads (tests/replay.c), not installed.
 $(BUILD)/memdiag-replay: tests/replay.c $(BUILD)/cli/recording.o $(BUILD)/libmemdiag.a
-	$(CC) $(CFLAGS) -Ilib -Icli $(LDFLAGS) -o $@ $(filter-out %.h,$^)
+	$(CC) $(CFLAGS) -Ilib -Icli $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LIB_LIBS)
 -include $(BUILD)/memdiag-replay.d
 
 # The fuzzer: libFuzzer (clang) with ASan and UBSan over the replay's reads
@@ -171,4 +173,4 @@ fuzz: $(FUZZ_BUILD)/memdiag-fuzz
 $(FUZZ_BUILD)/memdiag-fuzz: $(FUZZ_SRC) cli/recording.c $(wildcard lib/*.h cli/*.h)
 	@mkdir -p $(dir $@)
 	clang $(subst fuzzer$(comma),,$(FUZZ_CFLAGS)) -c -o $(FUZZ_BUILD)/recording.o cli/recording.c
-	clang $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRC) $(FUZZ_BUILD)/recording.o
+	clang $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRC) $(FUZZ_BUILD)/recording.o $(LIB_LIBS)

@@ -1,12 +1,14 @@
 /* The standalone program's target (see kdump_target.h): the dump
  * (cli/dumpfile.c) with its types and symbols from one of these sources,
  * side by side here:
- *   types:   the vmlinux's .BTF (cli/vmlinux.c), or the BTF the kernel
- *            keeps in memory, read from the dump (types_from_dump());
+ *   types:   the vmlinux's .BTF (cli/vmlinux.c) or its DWARF (where it has
+ *            no BTF, or when asked), or the BTF the kernel keeps in memory,
+ *            read from the dump (types_from_dump());
  *   symbols: the vmlinux's .symtab (cli/vmlinux.c), a System.map
  *            (cli/system_map.c), or the kernel's own kallsyms, read from
  *            the dump (cli/kallsyms.c).
- * Types are parsed by lib/btf_types.c, symbols kept in cli/symtab.c.
+ * Types are read by lib/btf_types.c and lib/dwarf_types.c behind
+ * lib/types.c, symbols kept in cli/symtab.c.
  */
 #include "kdump_target.h"
 #include "btf_types.h"
@@ -27,7 +29,8 @@ struct kdump_target {
 	struct md_dumpfile *dump;
 	struct md_vmlinux *vmlinux;	/* NULL: types and symbols from elsewhere */
 	const char *vmlinux_path;
-	struct md_btf_types *types;
+	enum md_types_source types_source;	/* the user's choice */
+	struct md_types *types;
 	const struct md_symtab *symbols;	/* the vmlinux's, or own_symbols */
 	struct md_symtab *own_symbols;	/* from kallsyms or a System.map */
 	uint64_t symbol_slide;	/* added to image symbols: KERNELOFFSET for
@@ -224,18 +227,18 @@ static bool kt_interrupted(void *priv)
 
 static struct md_error *kt_type_size(void *priv, const char *type, uint64_t *ret)
 {
-	return md_btf_type_size(((struct kdump_target *)priv)->types, type, ret);
+	return md_types_size(((struct kdump_target *)priv)->types, type, ret);
 }
 
 static struct md_error *kt_member(void *priv, const char *type, const char *member,
 				  struct md_member *ret)
 {
-	return md_btf_member(((struct kdump_target *)priv)->types, type, member, ret);
+	return md_types_member(((struct kdump_target *)priv)->types, type, member, ret);
 }
 
 static struct md_error *kt_enumerator(void *priv, const char *name, int64_t *ret)
 {
-	return md_btf_enumerator(((struct kdump_target *)priv)->types, name, ret);
+	return md_types_enumerator(((struct kdump_target *)priv)->types, name, ret);
 }
 
 static const struct md_target_ops kdump_target_ops;
@@ -351,9 +354,13 @@ static struct md_error *symbols_from_map(struct kdump_target *kt, const char *pa
 static struct md_error *types_from_dump(struct kdump_target *kt)
 {
 	uint64_t start = 0, stop = 0, size;
+	struct md_btf_types *bt;
 	struct md_error *err;
 	char *btf, *what;
 
+	if (kt->types_source == MD_TYPES_DWARF)
+		return md_error_create(MD_ERR_INVALID, "%s: DWARF types come from the vmlinux, "
+				       "and none was given (or drop --types dwarf)", kt->vmcore_path);
 	err = kt_symbol_address(kt, "__start_BTF", &start);
 	if (!err)
 		err = kt_symbol_address(kt, "__stop_BTF", &stop);
@@ -382,19 +389,37 @@ static struct md_error *types_from_dump(struct kdump_target *kt)
 		free(btf);
 		return md_error_nomem();
 	}
-	err = md_btf_types_from_buffer(btf, size, what, &kt->types);
+	err = md_btf_types_from_buffer(btf, size, what, &bt);
 	free(what);
-	return err;
+	return err ? err : md_types_from_btf(bt, &kt->types);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Open and close                                                           */
 
+/* The vmlinux's types: its .BTF, or its DWARF where it has no BTF or the
+ * user asked for DWARF. */
+static struct md_error *types_from_vmlinux(struct kdump_target *kt)
+{
+	struct md_btf_types *bt;
+	struct md_error *err;
+	const void *btf;
+	size_t size;
+
+	md_vmlinux_btf(kt->vmlinux, &btf, &size);
+	if (!btf || kt->types_source == MD_TYPES_DWARF) {
+		if (kt->types_source == MD_TYPES_BTF)
+			return md_error_create(MD_ERR_FORMAT, "%s: vmlinux has no .BTF section "
+					       "(--types dwarf reads its DWARF)", kt->vmlinux_path);
+		return md_types_open(kt->vmlinux_path, kt->types_source, &kt->types);
+	}
+	err = md_btf_types_from_data(btf, size, kt->vmlinux_path, &bt);
+	return err ? err : md_types_from_btf(bt, &kt->types);
+}
+
 /* With a vmlinux: its symbols and types, and it must be the dump's build. */
 static struct md_error *open_with_vmlinux(struct kdump_target *kt)
 {
-	const void *btf;
-	size_t size;
 	struct md_error *err;
 
 	if ((err = md_vmlinux_open(kt->vmlinux_path, &kt->vmlinux)) ||
@@ -402,10 +427,9 @@ static struct md_error *open_with_vmlinux(struct kdump_target *kt)
 		return err;
 	kt->symbols = md_vmlinux_symbols(kt->vmlinux);
 	kt->symbol_slide = md_dumpfile_kaslr_offset(kt->dump);
-	md_vmlinux_btf(kt->vmlinux, &btf, &size);
 	if ((err = compare_release(kt)) || (err = compare_banner(kt)))
 		return md_dumpfile_blame_cut(kt->dump, err, "page tables, linux_banner");
-	return md_btf_types_from_data(btf, size, kt->vmlinux_path, &kt->types);
+	return types_from_vmlinux(kt);
 }
 
 /* Without: the dump's own BTF, and its kallsyms or a System.map. */
@@ -424,7 +448,8 @@ static struct md_error *open_without_vmlinux(struct kdump_target *kt, const char
 }
 
 struct md_error *md_kdump_target_open(const char *vmlinux, const char *system_map,
-				      const char *vmcore, struct md_target **ret)
+				      const char *vmcore, enum md_types_source types,
+				      struct md_target **ret)
 {
 	struct kdump_target *kt = calloc(1, sizeof(*kt));
 	struct md_error *err;
@@ -435,6 +460,7 @@ struct md_error *md_kdump_target_open(const char *vmlinux, const char *system_ma
 	kt->target.priv = kt;
 	kt->vmlinux_path = vmlinux;
 	kt->vmcore_path = vmcore;
+	kt->types_source = types;
 	err = vmlinux ? open_with_vmlinux(kt) : open_without_vmlinux(kt, system_map);
 	if (!err && vmlinux)
 		find_image_bounds(kt);
@@ -458,7 +484,7 @@ void md_kdump_target_close(struct md_target *t)
 	if (!t)
 		return;
 	kt = t->priv;
-	md_btf_types_destroy(kt->types);
+	md_types_destroy(kt->types);
 	md_symtab_destroy(kt->own_symbols);
 	md_dumpfile_close(kt->dump);
 	md_vmlinux_close(kt->vmlinux);

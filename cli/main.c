@@ -32,11 +32,14 @@ static void write_stdout(void *priv, const char *text, size_t len)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: memdiag [--json] [--record FILE] [VMLINUX] VMCORE [COMMAND [ARGS...]]\n"
+	fprintf(f, "usage: memdiag [--json] [--record FILE] [--types SOURCE] [VMLINUX] VMCORE\n"
+		   "               [COMMAND [ARGS...]]\n"
 		   "       memdiag [--json] --system-map FILE VMCORE [COMMAND [ARGS...]]\n"
 		   "       (without a COMMAND: memdiag, the summary; without a VMLINUX,\n"
 		   "       types and symbols come from the dump's own BTF and kallsyms,\n"
 		   "       or the symbols from a System.map;\n"
+		   "       --types btf|dwarf|auto: the vmlinux's BTF, or its DWARF, which\n"
+		   "       auto (the default, or $MEMDIAG_TYPES) takes where it has no BTF;\n"
 		   "       --record appends what the command read to FILE, for a replay\n"
 		   "       with no dump)\n"
 		   "       memdiag [--json] diff OLD.json NEW.json\n"
@@ -118,6 +121,8 @@ int main(int argc, char **argv)
 	struct md_error *err;
 	bool json = false;
 	int first = 1, status = 0;	/* argv[first]: the dump */
+	const char *types = getenv("MEMDIAG_TYPES"), *types_from = "MEMDIAG_TYPES";
+	enum md_types_source source = MD_TYPES_AUTO;
 
 
 	/* memdiag's own options come before the command; after its name, the
@@ -135,6 +140,9 @@ int main(int argc, char **argv)
 			record = argv[++i];
 		} else if (!strcmp(argv[i], "--system-map") && i + 1 < argc) {
 			system_map = argv[++i];
+		} else if (!strcmp(argv[i], "--types") && i + 1 < argc) {
+			types = argv[++i];
+			types_from = "--types";
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			return help(i + 1 < argc ? argv[i + 1] : NULL);
 		} else if (!strcmp(argv[i], "--version")) {
@@ -213,7 +221,9 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_sigint);
 	md_kdump_target_set_interrupt_flag(&interrupted);
-	if ((err = md_kdump_target_open(vmlinux, system_map, argv[first], &dump)))
+	if (types && *types && (err = md_types_source_parse(types, types_from, &source)))
+		return fail("", err);
+	if ((err = md_kdump_target_open(vmlinux, system_map, argv[first], source, &dump)))
 		return fail("", err);
 	if (md_kdump_target_truncation(dump))
 		fprintf(stderr, "memdiag: warning: %s\n", md_kdump_target_truncation(dump));

@@ -1,6 +1,7 @@
 /* A vmlinux file (see vmlinux.h): its ELF symbol table, its .BTF section
  * and its banner, through libelf.  The file is mapped, not read: a few MB
- * of a vmlinux of hundreds are touched, and never its DWARF. */
+ * of a vmlinux of hundreds are touched, and never its DWARF (which
+ * lib/dwarf_types.c reads where there is no BTF). */
 #include "vmlinux.h"
 
 #include <errno.h>
@@ -196,13 +197,10 @@ static struct md_error *open_vmlinux(struct md_vmlinux *vm)
 		return md_error_create(MD_ERR_FORMAT,
 				       "%s: has no symbol table (.symtab): a stripped vmlinux?",
 				       vm->path);
-	if (!btfscn)	/* a DWARF fallback may come one day (issue 17) */
-		return md_error_create(MD_ERR_FORMAT, "%s: vmlinux has no .BTF section",
-				       vm->path);
-	if ((err = load_symbols(vm, symscn, &symsh)) || (err = load_banner(vm)) ||
-	    (err = load_btf(vm, btfscn)))
+	if ((err = load_symbols(vm, symscn, &symsh)) || (err = load_banner(vm)))
 		return err;
-	return NULL;
+	/* None: the types come from its DWARF (lib/dwarf_types.c). */
+	return btfscn ? load_btf(vm, btfscn) : NULL;
 }
 
 /* libkdumpfile's name for the vmlinux's machine, when the dump has none. */

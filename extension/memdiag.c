@@ -49,7 +49,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "btf_types.h"
+#include "types.h"
 #include "memdiag.h"
 #include "options.h"
 #include "symbol_names.h"
@@ -776,35 +776,40 @@ static const struct bitfield *layout_find(const struct layout *l, const char *pa
 /* Each gdb answer costs milliseconds, and crash 8.0.2's gdb segfaults on
  * nearly every look-up on a 6.2+ kernel's dump (see the top).  The vmlinux crash
  * loaded carries the same types as BTF (CONFIG_DEBUG_INFO_BTF), which the
- * standalone program reads too: use it, and gdb only for a vmlinux without
- * or when the environment says MEMDIAG_TYPES=gdb. */
-static struct md_btf_types *btf_types;
-static bool btf_types_tried;
+ * standalone program reads too, or else as DWARF, which lib/dwarf_types.c
+ * reads through libdw: use those (lib/types.c), and gdb only for a vmlinux
+ * with neither.  MEMDIAG_TYPES=btf|dwarf|auto chooses, =gdb asks for gdb. */
+static struct md_types *session_types_cache;
+static bool session_types_tried;
 
-static struct md_btf_types *session_btf_types(void)
+static struct md_types *session_types(void)
 {
 	const char *files[] = { pc->namelist, pc->namelist_debug };
 	const char *choice = getenv("MEMDIAG_TYPES");
-	struct md_error *err;
+	enum md_types_source source = MD_TYPES_AUTO;
+	struct md_error *err = NULL;
 
-	if (btf_types_tried)
-		return btf_types;
-	btf_types_tried = true;
+	if (session_types_tried)
+		return session_types_cache;
+	session_types_tried = true;
 	if (choice && !strcmp(choice, "gdb"))
 		return NULL;
-	for (size_t i = 0; i < 2 && !btf_types; i++) {
-		if (!files[i])
-			continue;
-		err = md_btf_types_open(files[i], &btf_types);
-		if (err && md_error_root_code(err) != MD_ERR_LOOKUP) {
-			char *msg = md_error_string(err);
+	if (choice && *choice && (err = md_types_source_parse(choice, "MEMDIAG_TYPES", &source)))
+		files[0] = files[1] = NULL;	/* said below */
+	for (size_t i = 0; i < 2 && files[i] && !err && !session_types_cache; i++) {
+		err = md_types_open(files[i], source, &session_types_cache);
+		/* not in this file: perhaps in the other */
+		if (i == 0 && files[1])
+			md_error_catch(&err, MD_ERR_LOOKUP);
+	}
+	if (err) {
+		char *msg = md_error_string(err);
 
-			error(INFO, "memdiag: %s: using gdb's types instead\n", msg ? msg : "out of memory");
-			free(msg);
-		}
+		error(INFO, "memdiag: %s: using gdb's types instead\n", msg ? msg : "out of memory");
+		free(msg);
 		md_error_destroy(err);
 	}
-	return btf_types;
+	return session_types_cache;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -846,8 +851,8 @@ static struct md_error *t_type_size(void *priv, const char *type, uint64_t *ret)
 	long v;
 	size_t len;
 
-	if (session_btf_types())
-		return md_btf_type_size(btf_types, type, ret);
+	if (session_types())
+		return md_types_size(session_types_cache, type, ret);
 	if (!valid_type(type))
 		return md_error_create(MD_ERR_LOOKUP, "no type '%.64s'", type);
 	len = cache_key(key, sizeof(key), C_SIZE, type, NULL);
@@ -1041,8 +1046,8 @@ static struct md_error *t_member(void *priv, const char *type, const char *membe
 	struct md_member m;
 	size_t len;
 
-	if (session_btf_types())
-		return md_btf_member(btf_types, type, member, ret);
+	if (session_types())
+		return md_types_member(session_types_cache, type, member, ret);
 	if (!valid_type(type) || !valid_path(member))
 		return md_error_create(MD_ERR_LOOKUP, "no member '%.64s' in '%.64s'", member, type);
 	len = cache_key(key, sizeof(key), C_MEMBER, type, member);
@@ -1081,8 +1086,8 @@ static struct md_error *t_enumerator(void *priv, const char *name, int64_t *ret)
 	size_t len;
 	int found;
 
-	if (session_btf_types())
-		return md_btf_enumerator(btf_types, name, ret);
+	if (session_types())
+		return md_types_enumerator(session_types_cache, name, ret);
 	if (!is_ident(name, strlen(name)) || strlen(name) > NAME_MAX_LEN)
 		return md_error_create(MD_ERR_LOOKUP, "no enumerator '%.64s'", name);
 	len = cache_key(key, sizeof(key), C_ENUM, name, NULL);
@@ -1451,8 +1456,9 @@ static void __attribute__((destructor)) memdiag_fini(void)
 	if (session && !run.active)
 		md_session_destroy(session);
 	session = NULL;
-	md_btf_types_destroy(btf_types);
-	btf_types = NULL;
+	md_types_destroy(session_types_cache);
+	session_types_cache = NULL;
+	session_types_tried = false;
 	cache_clear();
 	free_command_table();
 }

@@ -3,9 +3,7 @@
  * unions, bit-fields placed exactly) and enumerators, as lib/target.h asks.
  *
  * BTF is a few MB of a vmlinux of hundreds and needs no DWARF walk, so a
- * look-up costs microseconds.  Every answer, found or not, is cached: the
- * core asks the same questions repeatedly and probes for members that some
- * kernels lack.
+ * look-up costs microseconds (lib/types.c caches the answers).
  *
  * The reader is our own, with no libbpf or libelf: crash installations have
  * neither library, and Debian's static archives of them are not PIC, so the
@@ -39,6 +37,7 @@
 
 #include "btf_types.h"
 #include "hash.h"
+#include "types.h"
 
 /* ------------------------------------------------------------------------ */
 /* The format (include/uapi/linux/btf.h)                                    */
@@ -126,19 +125,6 @@ static size_t type_rec_size(const unsigned char *t)
 /* ------------------------------------------------------------------------ */
 /* State                                                                    */
 
-enum cache_kind { C_SIZE = 's', C_MEMBER = 'm', C_ENUM = 'e' };
-
-struct cache_entry {
-	char *key;		/* kind, type, NUL, member */
-	size_t klen;
-	bool found;
-	union {
-		uint64_t size;
-		struct md_member member;
-		int64_t value;
-	} u;
-};
-
 /* An enumerator: the type holding it and its index there (type 0: empty). */
 struct enum_slot {
 	uint32_t type;
@@ -160,8 +146,6 @@ struct md_btf_types {
 	/* First enumerator of each name */
 	struct enum_slot *enums;
 	size_t enums_mask;
-	struct cache_entry *cache;
-	size_t cache_cap, cache_len;
 };
 
 static const unsigned char void_type[BTF_TYPE_REC];	/* id 0: kind UNKN */
@@ -185,74 +169,6 @@ static const char *str_at(const struct md_btf_types *bt, uint32_t off)
 static const char *type_name(const struct md_btf_types *bt, const unsigned char *t)
 {
 	return str_at(bt, rd32(t));
-}
-
-/* ------------------------------------------------------------------------ */
-/* Answer cache                                                             */
-
-static size_t cache_key(enum cache_kind kind, const char *a, const char *b, char **ret)
-{
-	size_t la = strlen(a), lb = b ? strlen(b) : 0;
-	char *k = malloc(la + lb + 2);
-
-	*ret = k;
-	if (!k)
-		return 0;
-	k[0] = kind;
-	memcpy(k + 1, a, la + 1);
-	memcpy(k + la + 2, b ? b : "", lb);
-	return la + lb + 2;
-}
-
-static struct cache_entry *cache_slot(struct cache_entry *slots, size_t cap,
-				      const char *key, size_t klen)
-{
-	size_t i = md_hash_bytes(key, klen) & (cap - 1);
-
-	while (slots[i].key && (slots[i].klen != klen || memcmp(slots[i].key, key, klen)))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-static struct cache_entry *cache_find(struct md_btf_types *bt, const char *key, size_t klen)
-{
-	struct cache_entry *e;
-
-	if (!bt->cache)
-		return NULL;
-	e = cache_slot(bt->cache, bt->cache_cap, key, klen);
-	return e->key ? e : NULL;
-}
-
-static bool cache_grow(struct md_btf_types *bt)
-{
-	size_t cap = bt->cache_cap ? bt->cache_cap * 2 : 256;
-	struct cache_entry *slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return false;
-	for (size_t i = 0; i < bt->cache_cap; i++) {
-		struct cache_entry *e = &bt->cache[i];
-
-		if (e->key)
-			*cache_slot(slots, cap, e->key, e->klen) = *e;
-	}
-	free(bt->cache);
-	bt->cache = slots;
-	bt->cache_cap = cap;
-	return true;
-}
-
-/* Stores e, taking its key; false (key freed) if out of memory. */
-static bool cache_add(struct md_btf_types *bt, struct cache_entry *e)
-{
-	if (2 * (bt->cache_len + 1) > bt->cache_cap && !cache_grow(bt)) {
-		free(e->key);
-		return false;
-	}
-	*cache_slot(bt->cache, bt->cache_cap, e->key, e->klen) = *e;
-	bt->cache_len++;
-	return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -687,97 +603,46 @@ static bool is_composite(const unsigned char *t)
 	return t && (t_kind(t) == K_STRUCT || t_kind(t) == K_UNION);
 }
 
-/* C's spellings of base types as BTF (from DWARF) names them. */
-static const char *base_type_name(const char *name)
-{
-	static const char *const alias[][2] = {
-		{ "unsigned", "unsigned int" },
-		{ "long", "long int" },
-		{ "unsigned long", "long unsigned int" },
-		{ "long long", "long long int" },
-		{ "unsigned long long", "long long unsigned int" },
-		{ "short", "short int" },
-		{ "unsigned short", "short unsigned int" },
-		{ "signed char", "signed char" },
-		{ "bool", "_Bool" },
-	};
-
-	for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
-		if (!strcmp(name, alias[i][0]))
-			return alias[i][1];
-	return name;
-}
-
-/* The BTF id of a type spelled as in C ("struct x", "enum y", "u64");
- * 0 or negative if none. */
+/* The BTF id of a type spelled as the core spells it (lib/types.h); 0 or
+ * negative if none. */
 static int64_t find_type(const struct md_btf_types *bt, const char *type)
 {
-	static const struct { const char *word; unsigned kind; } tagged[] = {
-		{ "struct", K_STRUCT }, { "union", K_UNION }, { "enum", K_ENUM },
-	};
 	static const unsigned untagged[] = { K_TYPEDEF, K_INT, K_FLOAT };
+	static const unsigned tags[] = { K_STRUCT, K_UNION, K_ENUM };
+	enum md_type_tag tag;
+	const char *name = md_type_spelling(type, &tag);
 	int64_t id;
 
-	while (*type == ' ')
-		type++;
-	for (size_t i = 0; i < sizeof(tagged) / sizeof(tagged[0]); i++) {
-		size_t n = strlen(tagged[i].word);
-		const char *name = type + n;
-
-		if (strncmp(type, tagged[i].word, n) || *name != ' ')
-			continue;
-		while (*name == ' ')
-			name++;
-		id = find_by_name_kind(bt, name, tagged[i].kind);
-		if (id < 0 && tagged[i].kind == K_ENUM)
-			id = find_by_name_kind(bt, name, K_ENUM64);
-		return id;
+	switch (tag) {
+	case MD_TAG_STRUCT: return find_by_name_kind(bt, name, K_STRUCT);
+	case MD_TAG_UNION: return find_by_name_kind(bt, name, K_UNION);
+	case MD_TAG_ENUM:
+		id = find_by_name_kind(bt, name, K_ENUM);
+		return id < 0 ? find_by_name_kind(bt, name, K_ENUM64) : id;
+	case MD_TAG_NONE:
+		break;
 	}
-	type = base_type_name(type);
 	for (size_t i = 0; i < sizeof(untagged) / sizeof(untagged[0]); i++)
-		if ((id = find_by_name_kind(bt, type, untagged[i])) > 0)
+		if ((id = find_by_name_kind(bt, name, untagged[i])) > 0)
 			return id;
 	/* A bare tag, as crash's STRUCT_SIZE("kmem_cache") takes it. */
-	for (size_t i = 0; i < sizeof(tagged) / sizeof(tagged[0]); i++)
-		if ((id = find_by_name_kind(bt, type, tagged[i].kind)) > 0)
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+		if ((id = find_by_name_kind(bt, name, tags[i])) > 0)
 			return id;
 	return -1;
 }
 
-static bool looks_like_pointer(const char *type)
-{
-	size_t n = strlen(type);
-
-	while (n && type[n - 1] == ' ')
-		n--;
-	return n && type[n - 1] == '*';
-}
-
 struct md_error *md_btf_type_size(struct md_btf_types *bt, const char *type, uint64_t *ret)
 {
-	struct cache_entry e = { 0 }, *hit;
 	int64_t size = -1, id;
 
-	e.klen = cache_key(C_SIZE, type, NULL, &e.key);
-	if (!e.key)
-		return md_error_nomem();
-	if ((hit = cache_find(bt, e.key, e.klen))) {
-		free(e.key);
-		goto answer;
-	}
-	if (looks_like_pointer(type))
+	if (md_type_is_pointer(type))
 		size = bt->ptr_size;
 	else if ((id = find_type(bt, type)) > 0)
 		size = resolve_size(bt, (uint32_t)id);
-	e.found = size >= 0;
-	e.u.size = e.found ? (uint64_t)size : 0;
-	hit = &e;
-	if (!cache_add(bt, &e))
-		return md_error_nomem();
-answer:
-	if (!hit->found)
+	if (size < 0)
 		return md_error_create(MD_ERR_LOOKUP, "no type %s", type);
-	*ret = hit->u.size;
+	*ret = (uint64_t)size;
 	return NULL;
 }
 
@@ -853,33 +718,16 @@ struct md_error *md_btf_member(struct md_btf_types *bt, const char *type, const 
 			       struct md_member *ret)
 {
 	struct member_walk w = { bt, 0 };
-	struct cache_entry e = { 0 }, *hit;
-	int64_t id;
+	int64_t id = find_type(bt, type);
 	int r = -ENOENT;
 
-	e.klen = cache_key(C_MEMBER, type, member, &e.key);
-	if (!e.key)
-		return md_error_nomem();
-	if ((hit = cache_find(bt, e.key, e.klen))) {
-		free(e.key);
-		goto answer;
-	}
-	id = find_type(bt, type);
 	if (id > 0 && *member)
-		r = find_member(&w, (uint32_t)id, member, 0, 0, &e.u.member);
-	if (r == -ELOOP) {	/* only damaged BTF: say so, every time */
-		free(e.key);
+		r = find_member(&w, (uint32_t)id, member, 0, 0, ret);
+	if (r == -ELOOP)
 		return md_error_create(MD_ERR_FORMAT, "bad BTF: %s nests too deeply to find %s",
 				       type, member);
-	}
-	e.found = r == 0;
-	hit = &e;
-	if (!cache_add(bt, &e))
-		return md_error_nomem();
-answer:
-	if (!hit->found)
+	if (r)
 		return md_error_create(MD_ERR_LOOKUP, "%s has no member %s", type, member);
-	*ret = hit->u.member;
 	return NULL;
 }
 
@@ -910,23 +758,8 @@ static bool find_enumerator(const struct md_btf_types *bt, const char *name, int
 
 struct md_error *md_btf_enumerator(struct md_btf_types *bt, const char *name, int64_t *ret)
 {
-	struct cache_entry e = { 0 }, *hit;
-
-	e.klen = cache_key(C_ENUM, name, NULL, &e.key);
-	if (!e.key)
-		return md_error_nomem();
-	if ((hit = cache_find(bt, e.key, e.klen))) {
-		free(e.key);
-		goto answer;
-	}
-	e.found = *name && find_enumerator(bt, name, &e.u.value);
-	hit = &e;
-	if (!cache_add(bt, &e))
-		return md_error_nomem();
-answer:
-	if (!hit->found)
+	if (!*name || !find_enumerator(bt, name, ret))
 		return md_error_create(MD_ERR_LOOKUP, "no enumerator %s", name);
-	*ret = hit->u.value;
 	return NULL;
 }
 
@@ -1133,8 +966,5 @@ void md_btf_types_destroy(struct md_btf_types *bt)
 {
 	if (!bt)
 		return;
-	for (size_t i = 0; i < bt->cache_cap; i++)
-		free(bt->cache[i].key);
-	free(bt->cache);
 	btf_free(bt);
 }

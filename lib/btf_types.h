@@ -19,7 +19,8 @@ struct md_error *md_btf_types_from_buffer(void *data, size_t size, const char *p
 					  struct md_btf_types **ret);
 void md_btf_types_destroy(struct md_btf_types *bt);
 
-/* The target operations of the same names (lib/target.h). */
+/* The target operations of the same names (lib/target.h), uncached
+ * (lib/types.c caches): MD_ERR_LOOKUP when absent. */
 struct md_error *md_btf_type_size(struct md_btf_types *bt, const char *type, uint64_t *ret);
 struct md_error *md_btf_member(struct md_btf_types *bt, const char *type, const char *member,
 			       struct md_member *ret);

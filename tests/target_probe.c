@@ -147,7 +147,8 @@ int main(int argc, char **argv)
 	struct md_error *err;
 	struct timespec t0, t1;
 	bool timing = argc > 1 && !strcmp(argv[1], "-t");
-	const char *vmlinux, *system_map = NULL;
+	const char *vmlinux, *system_map = NULL, *types = getenv("MEMDIAG_TYPES");
+	enum md_types_source source = MD_TYPES_AUTO;
 	char line[4096];
 
 	if (argc != 3 + timing) {
@@ -162,7 +163,8 @@ int main(int argc, char **argv)
 		system_map = vmlinux + 4;
 	if (!strcmp(vmlinux, "-") || system_map)
 		vmlinux = NULL;
-	if ((err = md_kdump_target_open(vmlinux, system_map, argv[2 + timing], &t))) {
+	if ((types && (err = md_types_source_parse(types, "MEMDIAG_TYPES", &source))) ||
+	    (err = md_kdump_target_open(vmlinux, system_map, argv[2 + timing], source, &t))) {
 		print_error(stderr, "target_probe: ", err);
 		return 1;
 	}

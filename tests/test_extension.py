@@ -13,9 +13,10 @@ calls the target's operations.  Its answers are checked against pahole
 reading the same vmlinux's DWARF, crash's own `struct -o`, `p` and `sym`,
 and the lab dump's info.json.
 
-The target takes its types from the vmlinux's BTF, or from crash's gdb when
-the vmlinux has none or MEMDIAG_TYPES=gdb says so; both are probed on 6.1 and
-6.12.  crash runs with tests/crash_malloc0.c preloaded (tests/lab.py): without
+The target takes its types from the vmlinux's BTF, or its DWARF through libdw
+(lib/dwarf_types.c) when it has no BTF or MEMDIAG_TYPES=dwarf says so, or from
+crash's gdb when it has neither or MEMDIAG_TYPES=gdb says so; the three are
+probed on 6.1 and 6.12.  crash runs with tests/crash_malloc0.c preloaded (tests/lab.py): without
 it, crash 8.0.2 corrupts its heap opening a 6.12 dump, and its gdb then
 segfaults on nearly every type look-up.  A fault inside gdb is made on
 purpose through the probe, to check that the extension survives it.
@@ -177,7 +178,7 @@ def build_probe():
     so = os.path.join(tmp, "probe.so")
     p = subprocess.run(["gcc", "-std=gnu11", "-D_GNU_SOURCE", "-DX86_64", "-O2", "-g", "-fPIC",
                         "-shared", "-rdynamic", "-Wno-format", "-I", os.path.join(REPO, "lib"),
-                        "-o", so, src, LIB],
+                        "-o", so, src, LIB, "-ldw", "-lelf", "-pthread"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert p.returncode == 0, "probe build failed:\n" + p.stdout
     return so
@@ -423,7 +424,7 @@ def probe_lines(lines):
 
 
 # (kernel, type source) pairs the probe runs on.
-PROBES = [("6.1", "gdb"), ("6.1", "btf"), ("6.12", "gdb"), ("6.12", "btf")]
+PROBES = [("6.1", "gdb"), ("6.1", "btf"), ("6.1", "dwarf"), ("6.12", "gdb"), ("6.12", "btf"), ("6.12", "dwarf")]
 
 
 def types_env(types):
