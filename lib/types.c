@@ -250,7 +250,8 @@ struct md_error *md_types_source_parse(const char *word, const char *what,
 		*ret = MD_TYPES_DWARF;
 	else
 		return md_error_create(MD_ERR_INVALID, "%s: unknown source of types '%s' "
-				       "(btf, dwarf or auto)", what, word);
+				       "(btf, dwarf or auto%s)", what, word,
+				       strcmp(word, "gdb") ? "" : "; gdb's types exist only in crash");
 	return NULL;
 }
 
