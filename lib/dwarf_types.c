@@ -791,6 +791,14 @@ static void *scan_thread(void *arg)
 	return NULL;
 }
 
+static bool flag(Dwarf_Die *die, unsigned at)
+{
+	Dwarf_Attribute a;
+	bool v = false;
+
+	return dwarf_attr(die, at, &a) && !dwarf_formflag(&a, &v) && v;
+}
+
 /* The index of one unit through libdw's API, for a unit the scan cannot
  * read: the same DIEs recorded, at the cost of libdw's own decoding. */
 static struct md_error *walk_unit(struct scanner *s, const struct unit *u)
@@ -804,14 +812,8 @@ static struct md_error *walk_unit(struct scanner *s, const struct unit *u)
 	for (; r == 0; r = dwarf_siblingof(&die, &die)) {
 		uint8_t kind = tag_kind((uint64_t)dwarf_tag(&die));
 		const char *name = dwarf_diename(&die);
-		Dwarf_Attribute a;
-		bool decl = false;
 
-		if (kind == DK_NONE || kind == DK_ENUMERATOR)
-			continue;
-		if (dwarf_attr(&die, DW_AT_declaration, &a) && dwarf_formflag(&a, &decl))
-			decl = false;
-		if (decl)
+		if (kind == DK_NONE || kind == DK_ENUMERATOR || flag(&die, DW_AT_declaration))
 			continue;
 		if (name && *name && !record(s, name, kind, dwarf_dieoffset(&die)))
 			return md_error_nomem();
@@ -842,12 +844,13 @@ static struct md_error *merge(struct md_dwarf_types *dt, struct scan_thread *t, 
 {
 	if (!(dt->arenas = calloc(n, sizeof(*dt->arenas))))
 		return md_error_nomem();
+	/* the first table becomes the index, the others' entries go into it */
 	dt->names = t[0].scanner.names;
 	t[0].scanner.names = (struct name_table){ 0 };
 	for (size_t i = 0; i < n; i++) {
 		const struct name_table *from = &t[i].scanner.names;
 
-		for (size_t j = 0; i && from->slots && j <= from->mask; j++) {
+		for (size_t j = 0; from->slots && j <= from->mask; j++) {
 			const struct name_entry *e = &from->slots[j];
 
 			if (e->name && !table_put(&dt->names, e->name, e->hash, e->kind, e->offset))
@@ -884,8 +887,8 @@ static struct md_error *build_index(struct md_dwarf_types *dt)
 	for (size_t i = 1; i < n; i++)
 		if (t[i].started)
 			pthread_join(t[i].thread, NULL);
-	for (size_t i = 0; i < n && !err; i++) {
-		err = t[i].scanner.err;
+	for (size_t i = 0; i < n; i++) {
+		md_error_keep_first(&err, t[i].scanner.err);
 		t[i].scanner.err = NULL;
 	}
 	for (size_t i = 0; i < dt->nr_units && !err; i++)
@@ -925,14 +928,6 @@ static bool find_type(const struct md_dwarf_types *dt, const char *type, Dwarf_D
 	return die_of(dt, name, DK_TYPEDEF, ret) || die_of(dt, name, DK_BASE, ret) ||
 	       die_of(dt, name, DK_STRUCT, ret) || die_of(dt, name, DK_UNION, ret) ||
 	       die_of(dt, name, DK_ENUM, ret);
-}
-
-static bool flag(Dwarf_Die *die, unsigned at)
-{
-	Dwarf_Attribute a;
-	bool v = false;
-
-	return dwarf_attr(die, at, &a) && !dwarf_formflag(&a, &v) && v;
 }
 
 static bool type_of(Dwarf_Die *die, Dwarf_Die *ret)
@@ -1018,20 +1013,11 @@ static bool member_bit_offset(const struct md_dwarf_types *dt, Dwarf_Die *m, uin
 
 	if (dwarf_attr(m, DW_AT_data_bit_offset, &a))
 		return !dwarf_formudata(&a, ret);
-	if (dwarf_attr(m, DW_AT_data_member_location, &a) && dwarf_formudata(&a, &v)) {
-		/* DWARF 2: an expression, DW_OP_plus_uconst N */
-		uint64_t n = 0;
-		unsigned shift = 0;
-
-		if (dwarf_formblock(&a, &b) || b.length < 2 || b.data[0] != DW_OP_plus_uconst)
-			return false;
-		for (size_t i = 1; i < b.length && shift < 64; i++, shift += 7) {
-			n |= (uint64_t)(b.data[i] & 0x7f) << shift;
-			if (!(b.data[i] & 0x80))
-				break;
-		}
-		v = n;
-	}
+	/* DWARF 2: an expression, DW_OP_plus_uconst N */
+	if (dwarf_attr(m, DW_AT_data_member_location, &a) && dwarf_formudata(&a, &v) &&
+	    (dwarf_formblock(&a, &b) || b.length < 2 || b.data[0] != DW_OP_plus_uconst ||
+	     !leb(b.data + 1, b.data + b.length, &v)))
+		return false;
 	*ret = v * 8;
 	if ((bit_offset = dwarf_bitoffset(m)) >= 0) {
 		Dwarf_Die t;

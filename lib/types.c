@@ -144,16 +144,19 @@ static bool cache_grow(struct md_types *t)
 	return true;
 }
 
-/* Stores e, taking its key; false (key freed) if out of memory. */
-static bool cache_add(struct md_types *t, struct cache_entry *e)
+/* Stores e, taking its key: its slot, or NULL (key freed) if out of memory. */
+static struct cache_entry *cache_add(struct md_types *t, struct cache_entry *e)
 {
+	struct cache_entry *slot;
+
 	if (2 * (t->cache_len + 1) > t->cache_cap && !cache_grow(t)) {
 		free(e->key);
-		return false;
+		return NULL;
 	}
-	*cache_slot(t->cache, t->cache_cap, e->key, e->klen) = *e;
+	slot = cache_slot(t->cache, t->cache_cap, e->key, e->klen);
+	*slot = *e;
 	t->cache_len++;
-	return true;
+	return slot;
 }
 
 /* The cached answer to (kind, a, b), or the source's, kept: *hit is the
@@ -190,9 +193,8 @@ static struct md_error *answer(struct md_types *t, enum cache_kind kind, const c
 		free(e.key);
 		return err;
 	}
-	if (!cache_add(t, &e))
+	if (!(*hit = cache_add(t, &e)))
 		return md_error_nomem();
-	*hit = cache_find(t, e.key, e.klen);
 	return NULL;
 }
 
