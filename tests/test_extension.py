@@ -32,7 +32,7 @@ import shutil
 import subprocess
 import tempfile
 
-from lab import (CRASH_HAS_ITS_OWN, CRASHES, EXTENSION_COMMANDS, KERNELS, REPO, crash, dump, extension_session, in_crash,
+from lab import (CRASH_HAS_ITS_OWN, CRASHES, EXTENSION_COMMANDS, KERNELS, REPO, Pahole, crash, dump, extension_session, in_crash,
                  info)
 
 SO = os.path.join(REPO, "build", "memdiag.so")
@@ -483,43 +483,14 @@ def probe_session(kernel="6.1", types="gdb"):
 
 
 @functools.lru_cache(None)
+@functools.lru_cache(None)
 def pahole(kernel):
-    """pahole's DWARF view: {struct: {member: (bit_offset, bit_size, size)}} (top-level members,
-    those of anonymous structs and unions included), and {struct: size}."""
+    """pahole's DWARF view (lab.Pahole) of the structs MEMBERS and DOTTED
+    name, and of the types their dotted paths go through."""
     vmlinux = os.path.join(dump(kernel, "leak-tracked", "elf"), "vmlinux")
-    structs = sorted({t.split()[-1] for t, _ in MEMBERS} |
-                     {a[0] for _, _, a, _ in DOTTED} | {b[0] for _, _, _, b in DOTTED} - {"atomic_long_t"})
-    text = subprocess.run(["pahole", "-F", "dwarf", "-C", ",".join(structs), vmlinux],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True,
-                          timeout=300).stdout
-    members, sizes, cur, depth = {}, {}, None, 0
-    line_re = re.compile(r"^\s+.*?\b(\w+)(?:\[\d+\])*(?::(\d+))?(?: __attribute__\(\(.*\)\))?;"
-                         r"\s+/\*\s+(\d+)(?::\s*(\d+))?\s+(\d+)\s+\*/")
-    for line in text.splitlines():
-        m = re.match(r"^struct (\w+) \{", line)
-        if m:
-            cur, depth = members.setdefault(m.group(1), {}), 1
-            continue
-        if cur is None:
-            continue
-        m = re.search(r"/\* size: (\d+),", line)
-        if m and depth == 1:
-            sizes[[k for k, v in members.items() if v is cur][0]] = int(m.group(1))
-            continue
-        if line.rstrip().endswith("{"):
-            depth += 1
-            continue
-        if re.match(r"^\s*\}", line):
-            depth -= 1
-            if depth == 0:
-                cur = None
-            continue
-        m = line_re.match(line)
-        if m:
-            name, bits, off, bit, size = m.groups()
-            cur.setdefault(name, (int(off) * 8 + int(bit or 0), int(bits or 0), int(size)))
-    members["atomic_long_t"] = {"counter": (0, 0, 8)}	# typedef struct { s64 counter; }
-    return members, sizes
+    structs = ({t.split()[-1] for t, _ in MEMBERS} | {a[0] for _, _, a, _ in DOTTED} |
+               {b[0] for _, _, _, b in DOTTED} | {"atomic64_t"})  # atomic_long_t's
+    return Pahole(vmlinux, "dwarf", names=sorted(structs))
 
 
 def ok(lines, what):
@@ -535,14 +506,13 @@ def test_target_members_against_pahole():
 
 def members_against_pahole(kernel, types):
     out = probe_session(kernel, types)
-    members, sizes = pahole(kernel)
+    pa = pahole(kernel)
     for t, m in MEMBERS:
-        want = members[t.split()[-1]][m]
+        want = pa.member(t, m)
         got = tuple(int(x) for x in ok(out["member %s %s" % (t, m)], t + "." + m).split())
         assert got == want, "%s.%s: target (bit_offset, bit_size, size) %s, pahole %s" % (t, m, got, want)
-    for t, path, (ot, om), (it, im) in DOTTED:
-        outer, inner = members[ot][om], members[it][im]
-        want = (outer[0] + inner[0], inner[1], inner[2])
+    for t, path, _, _ in DOTTED:
+        want = pa.member(t, path)  # the outer member's offset plus the inner's
         got = tuple(int(x) for x in ok(out["member %s %s" % (t, path)], path).split())
         assert got == want, "%s.%s: target %s, pahole %s" % (t, path, got, want)
     # Cached answers are the same answers.
@@ -552,7 +522,7 @@ def members_against_pahole(kernel, types):
     for t in SIZES:
         if t.startswith("struct ") and not t.endswith("*"):
             got = int(ok(out["size " + t], t))
-            assert got == sizes[t.split()[1]], "%s: target %d, pahole %d" % (t, got, sizes[t.split()[1]])
+            assert got == pa.size(t), "%s: target %d, pahole %s" % (t, got, pa.size(t))
 
 
 def test_target_members_against_crash_struct_o():
@@ -586,13 +556,13 @@ def test_target_sizes_and_enumerators_against_crash():
 
 def sizes_and_enumerators_against_crash(types):
     out = probe_session("6.1", types)
-    _, sizes = pahole("6.1")
+    pa = pahole("6.1")
     for t in SIZES:
         got = int(ok(out["size " + t], t))
         printed = [l for l in out["size " + t] if l.startswith("$")]
         assert printed and re.match(r"^\$\d+ = %d$" % got, printed[0]), "sizeof(%s): target %d, crash %r" % (t, got, printed)
         if t.startswith("struct ") and not t.endswith("*"):
-            assert got == sizes[t.split()[1]], "%s: target %d, pahole %d" % (t, got, sizes[t.split()[1]])
+            assert got == pa.size(t), "%s: target %d, pahole %s" % (t, got, pa.size(t))
     for e in ENUMERATORS:
         got = int(ok(out["enum " + e], e))
         printed = [l for l in out["enum " + e] if l.startswith("$")]

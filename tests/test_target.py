@@ -17,7 +17,8 @@ import subprocess
 import tempfile
 import time
 
-from lab import FORMATS, KERNEL_BUILDS, KERNELS, REPO, kernel_of, crash, crash_802_is_an_oracle, dump, info, kaslr_dump
+from lab import (FORMATS, KERNEL_BUILDS, KERNELS, REPO, kernel_of, crash, crash_802_is_an_oracle, dump, elf_sections,
+                 info, kaslr_dump)
 
 PROBE = os.path.join(REPO, "build", "target_probe")
 ASAN_PROBE = os.path.join(REPO, "build", "asan", "target_probe")
@@ -414,12 +415,12 @@ def fnv1a64(data):
 def vmlinux_btf(vmlinux):
     """The bytes of the vmlinux's .BTF section, which the kernel keeps in
     memory at [__start_BTF, __stop_BTF) (include/asm-generic/vmlinux.lds.h BTF)."""
-    out = subprocess.run(["readelf", "-W", "-S", vmlinux], stdout=subprocess.PIPE, text=True, check=True).stdout
-    m = re.search(r"\]\s+\.BTF\s+\S+\s+[0-9a-f]+\s+([0-9a-f]+)\s+([0-9a-f]+)", out)
-    assert m, "no .BTF section in %s" % vmlinux
+    sections = elf_sections(vmlinux)
+    assert ".BTF" in sections, "no .BTF section in %s" % vmlinux
+    offset, size = sections[".BTF"]
     with open(vmlinux, "rb") as f:
-        f.seek(int(m.group(1), 16))
-        return f.read(int(m.group(2), 16))
+        f.seek(offset)
+        return f.read(size)
 
 
 def test_large_reads():

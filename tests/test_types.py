@@ -20,8 +20,8 @@ import re
 import struct
 import subprocess
 
-from lab import (EXTENSION, EXTENSION_COMMANDS, FORMATS, KERNEL_BUILDS, KERNELS, LAB_PLAN, REPO, crash, dump,
-                 extension_session, in_crash, kernel_of, made_once, recording)
+from lab import (EXTENSION, EXTENSION_COMMANDS, FORMATS, KERNEL_BUILDS, KERNELS, LAB_PLAN, REPO, Pahole, crash,
+                 dump, elf_sections, extension_session, in_crash, kernel_of, made_once, recording)
 from test_badinput import SANITIZER_REPORT
 from test_dumponly import COMMANDS
 from test_target import PROBE, build
@@ -46,11 +46,6 @@ def run(args, binary=MEMDIAG, env=None):
     return p
 
 
-def section_names(path):
-    out = subprocess.run(["readelf", "-S", "-W", path], stdout=subprocess.PIPE, text=True, check=True).stdout
-    return set(re.findall(r"^\s*\[\s*\d+\]\s+(\S+)", out, re.M))
-
-
 def vmlinux_of(kernel):
     return os.path.realpath(os.path.join(dump(kernel, "baseline"), "vmlinux"))
 
@@ -71,7 +66,7 @@ def hidden_btf(kernel):
     """KERNEL's vmlinux with its .BTF section hidden: DWARF is its only
     source of types."""
     path = derived_vmlinux(kernel, "vmlinux-btf-hidden", ["--rename-section", ".BTF=.BTF.hidden"])
-    names = section_names(path)
+    names = set(elf_sections(path))
     assert ".BTF" not in names and ".BTF.hidden" in names and ".debug_info" in names, sorted(names)
     return path
 
@@ -141,153 +136,20 @@ def answers(outdir, source, asked, vmlinux=None):
 
 
 # ---------------------------------------------------------------------------
-# pahole's reading
+# pahole's reading (lab.Pahole)
 
-LEAF = re.compile(r"^\t+(.*?)\s*\b(\w+)((?:\[\d*\])*)(?::(\d+))?;\s*/\*\s*(\d+)(?::\s*(\d+))?\s+(\d+)\s*\*/")
-OPEN = re.compile(r"^\t+(struct|union|enum)(?: \w+)? \{$")
-CLOSE = re.compile(r"^\t+\}\s*(\w+)?(?:\[\d+\])*;\s*/\*\s*(\d+)\s+(\d+)\s*\*/")
-# An unnamed member of a named struct type (7.x's struct slab embeds struct
-# freelist_counters so, as -fms-extensions allows): its members are the outer's.
-EMBED = re.compile(r"^\t+((?:struct|union) \w+) ;\s*/\*\s*(\d+)\s+(\d+)\s*\*/")
-SIZE = re.compile(r"/\* size: (\d+),")
-ATTRIBUTE = re.compile(r"\s*__attribute__\(\(\w+(?:\(\d+\))?\)\)")
-ENUMERATOR = re.compile(r"^\t(\w+)\s*=\s*(-?\d+),?$")
 # Named enums that hold the enumerators the core asks for; pahole -C cannot
-# name an anonymous enum's (MM_*, SWP_*, ...): those are BTF against DWARF only.
+# name an anonymous enum's (MM_*, SWP_*, ...): those are BTF against DWARF
+# only, as are those of the enums -F dwarf misses in a list (lab.Pahole).
 ENUMS = ("oom_constraint", "migratetype", "zone_stat_item", "node_stat_item", "vm_event_item",
          "numa_stat_item", "writeback_stat_item", "pagetype", "pg_level", "pageflags", "zone_watermarks",
          "_slab_flag_bits", "cgroup_subsys_id", "memcg_stat_item", "lru_list", "zone_type")
 
 
-class Pahole:
-    """pahole's reading of a vmlinux with -F FORMAT: every struct and union
-    (pahole with no -C prints them all, 0.2 s from BTF, 6-10 s and up to
-    3 GB from DWARF), and the enumerators of ENUMS (pahole 1.24's -F dwarf
-    -C A,B,... misses some of a list, rq and pg_level on 6.1, that it finds
-    alone: the enumerators of those are checked against -F btf only)."""
-
-    def __init__(self, vmlinux, fmt):
-        self.vmlinux, self.fmt, self.types, self.enumerators = vmlinux, fmt, {}, {}
-        self._run([])
-        # -F btf prints nothing if one name is not found: again without it
-        # (-F dwarf prints the others, and misses some of a list it finds alone)
-        names, self.enums = list(ENUMS), set()
-        while names:
-            missing = re.findall(r"type '(\w+)' not found", self._run(names).stderr)
-            if fmt != "btf":
-                break  # -F dwarf finds some of a list alone (1.5-3 s each): left to -F btf
-            if not missing:
-                break
-            names = [n for n in names if n not in missing]
-
-    def _run(self, names):
-        p = subprocess.run(["pahole", "-F", self.fmt, "--suppress_aligned_attribute", "--suppress_packed"] +
-                           (["-C", ",".join(names)] if names else []) + [self.vmlinux],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self._parse(p.stdout)
-        return p
-
-    def _parse(self, text):
-        block = []
-        for line in text.splitlines():
-            line = ATTRIBUTE.sub("", line)
-            if line.startswith("typedef ") and line.endswith(";") and "{" not in line:
-                m = re.match(r"^typedef (.*?)\s*\b(\w+);$", line)
-                if m and m.group(2) not in self.types:
-                    self.types[m.group(2)] = ("typedef", m.group(1))
-                continue
-            block.append(line)
-            if line.startswith("}"):
-                self._block(block)
-                block = []
-
-    def _block(self, lines):
-        head, tail = lines[0], lines[-1]
-        if head.startswith("enum "):
-            self.enums.add(head.split()[1])
-            for line in lines[1:-1]:
-                m = ENUMERATOR.match(line)
-                if m:
-                    self.enumerators.setdefault(m.group(1), int(m.group(2)))
-            return
-        m = re.match(r"^(?:struct|union) (\w+) \{$", head) or re.match(r"^\}\s*(\w+);$", tail)
-        if not m or m.group(1) in self.types:
-            return  # a name defined twice: the first
-        root, stack, size = {"members": []}, [], None
-        node = root
-        for line in lines[1:-1]:
-            if OPEN.match(line):
-                stack.append(node)
-                node = {"members": []}
-            elif CLOSE.match(line):
-                c = CLOSE.match(line)
-                if not stack:
-                    return  # a layout this parser does not follow: not said
-                parent = stack.pop()
-                parent["members"].append(("block", c.group(1), node, int(c.group(2)), int(c.group(3))))
-                node = parent
-            elif EMBED.match(line):
-                g = EMBED.match(line).groups()
-                node["members"].append(("embed", g[0], int(g[1]), int(g[2])))
-            elif LEAF.match(line):
-                g = LEAF.match(line).groups()
-                node["members"].append(("leaf", g[1], g[0].strip(), int(g[4]), int(g[5] or 0),
-                                        int(g[6]), int(g[3] or 0)))
-            elif SIZE.search(line) and not stack:
-                size = int(SIZE.search(line).group(1))
-        root["size"] = size
-        self.types[m.group(1)] = ("layout", root)
-
-    def layout(self, type_text):
-        """The member tree of a type as pahole spells it, or None (a
-        pointer, an array, a base type)."""
-        text = re.sub(r"\b(const|volatile)\s+", "", type_text).strip()
-        if "*" in text or "[" in text or "(" in text:
-            return None
-        t = self.types.get(text.split()[-1])
-        if t is None:
-            return None
-        return t[1] if t[0] == "layout" else self.layout(t[1])
-
-    def find(self, node, path):
-        """(bit_offset, bit_size, size) of a dotted path in node, offsets
-        as pahole prints them (from the outermost type), or None."""
-        name, rest = path[0], path[1:]
-        for item in node["members"]:
-            if item[0] == "embed":
-                inner = self.layout(item[1])
-                r = inner and self.find(inner, path)
-                if r:
-                    return r[0] + item[2] * 8, r[1], r[2]
-            elif item[0] == "block":
-                _, bname, inner, byte, size = item
-                if bname is None:
-                    r = self.find(inner, path)
-                    if r:
-                        return r
-                elif bname == name:
-                    return (byte * 8, 0, size) if not rest else self.find(inner, rest)
-            elif item[1] == name:
-                _, _, text, byte, bit, size, bits = item
-                if not rest:
-                    return byte * 8 + bit, bits, size
-                inner = self.layout(text)
-                r = inner and self.find(inner, rest)
-                return (r[0] + byte * 8, r[1], r[2]) if r else None
-        return None
-
-    def member(self, type_, path):
-        return self.find(self.layout(type_), path.split(".")) if self.layout(type_) else None
-
-    def size(self, type_):
-        t = self.layout(type_)
-        return t and t["size"]
-
-
 def pahole_answers(vmlinux, fmt, asked):
     """{question: pahole's answer or None} for the sizes of structs and
     unions, members and named enums' enumerators."""
-    pa, got = Pahole(vmlinux, fmt), {}
+    pa, got = Pahole(vmlinux, fmt, enums=ENUMS), {}
     for q in asked:
         if q[0] == "member":
             got[q] = pa.member(q[1], q[2])
@@ -433,18 +295,12 @@ def test_a_vmlinux_without_types():
     kernel = KERNEL_BUILDS[0]
     out = dump(kernel, "baseline")
     bare = derived_vmlinux(kernel, "vmlinux-no-types", ["--strip-debug", "--rename-section", ".BTF=.BTF.hidden"])
-    assert not {".BTF", ".debug_info"} & section_names(bare)
+    assert not {".BTF", ".debug_info"} & set(elf_sections(bare))
     for args in ([bare], ["--types", "dwarf", bare]):
         p = run(args + [os.path.join(out, "vmcore"), "buddyfrag"])
         assert p.returncode == 1 and not p.stdout, (args, p.returncode, p.stdout[:300])
         assert "no .debug_info" in p.stderr or "neither BTF" in p.stderr, p.stderr
         assert bare in p.stderr and len(p.stderr.splitlines()) == 1, p.stderr
-
-
-def section_offset(path, name):
-    out = subprocess.run(["readelf", "-S", "-W", path], stdout=subprocess.PIPE, text=True, check=True).stdout
-    m = re.search(r"\]\s+%s\s+\S+\s+[0-9a-f]+\s+([0-9a-f]+)\s+([0-9a-f]+)" % re.escape(name), out)
-    return int(m.group(1), 16), int(m.group(2), 16)
 
 
 DAMAGE = {
@@ -469,7 +325,7 @@ def test_damaged_dwarf_is_said():
             path = os.path.join(TYPES, kernel, "damaged-" + os.environ.get("MEMDIAG_TEST_WORKER", "0"))
             subprocess.run(["cp", "--reflink=auto", src, path], check=True)
             try:
-                off, size = section_offset(path, section)
+                off, size = elf_sections(path)[section]
                 with open(path, "r+b") as f:
                     f.seek(off + int(size * where))
                     f.write(data)
